@@ -1,0 +1,68 @@
+# lastgood: top-level build. See README.md for the targets a newcomer runs.
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+OUT      ?= out
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+# Every target that needs a Debian package depends on this stamp; the
+# installer only installs what dpkg-query says is missing.
+DEPS_STAMP := $(OUT)/.deps-installed
+$(DEPS_STAMP): build/packages.txt build/install-deps
+	@mkdir -p $(OUT)
+	build/install-deps
+	@touch $@
+
+# pkg-config can only answer once the packages are there: its answers are
+# written to a generated fragment that depends on the stamp, which make
+# builds (running the installer) and then re-reads.
+$(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk
+	@echo 'PKG_CFLAGS := '"$$(pkg-config --cflags $(PKGS))" > $@.tmp
+	@echo 'PKG_LIBS := '"$$(pkg-config --libs $(PKGS))" >> $@.tmp
+	@mv $@.tmp $@
+include build/flags.mk
+include $(OUT)/pkg.mk
+
+OBJDIR := $(OUT)/obj
+# Objects are rebuilt when the flags change (SANITIZE=1, RELEASE=1, CFLAGS).
+FLAGS_STAMP := $(OBJDIR)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(OBJDIR)
+	@echo '$(LG_CFLAGS) $(LG_LDFLAGS)' | cmp -s - $@ || echo '$(LG_CFLAGS) $(LG_LDFLAGS)' > $@
+
+ENGINE_SRC := $(filter-out recovery/main.c,$(wildcard recovery/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
+MAIN_OBJ   := $(OBJDIR)/recovery/main.o
+LIBENGINE  := $(OBJDIR)/libengine.a
+
+$(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBENGINE): $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/lastgood: $(MAIN_OBJ) $(LIBENGINE)
+	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS)
+
+-include $(wildcard $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
+
+all: $(OUT)/lastgood
+
+# Fragments of the other parts (fixtures, tests, media, fuzzing, benches).
+include $(sort $(filter-out build/flags.mk,$(wildcard build/*.mk)))
+
+install: $(OUT)/lastgood
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(OUT)/lastgood $(DESTDIR)$(PREFIX)/bin/lastgood
+	install -d $(DESTDIR)$(PREFIX)/share/doc/lastgood
+	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/lastgood/
+
+clean:
+	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs
+
+.PHONY: all install clean FORCE

@@ -1,0 +1,29 @@
+# Compiler flags for everything built for the host (the engine, fixtures,
+# tests). The UEFI stub has its own flags in efi/efi.mk.
+CC ?= gcc
+PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib
+
+CSTD     := -std=gnu11
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
+ifeq ($(RELEASE),1)
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2
+else
+# dev build: warnings are errors
+OPT      := -O1 -g -Werror
+endif
+ifeq ($(SANITIZE),1)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+# PKG_CFLAGS and PKG_LIBS come from $(OUT)/pkg.mk (see Makefile).
+
+# libntfs-3g's headers test HAVE_* macros that its own config.h defines.
+NTFS_DEFS := -DHAVE_STDINT_H -DHAVE_STDLIB_H -DHAVE_STRING_H -DHAVE_ERRNO_H \
+             -DHAVE_SYS_TYPES_H -DHAVE_SYS_STAT_H -DHAVE_UNISTD_H -DHAVE_FCNTL_H \
+             -DHAVE_STDIO_H -DHAVE_STDARG_H -DHAVE_LIMITS_H -DHAVE_TIME_H
+
+LG_VERSION ?= 0.1.0
+LG_CFLAGS   = $(CSTD) $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DLG_VERSION=\"$(LG_VERSION)\" \
+              $(NTFS_DEFS) -Irecovery $(PKG_CFLAGS) $(CFLAGS)
+LG_LDFLAGS := $(SAN) $(LDFLAGS)
+LG_LIBS     = $(PKG_LIBS) -lpthread
