@@ -18,4 +18,3 @@ int cmd_undo(int argc, char **argv) { return pending("undo", 4); }
 int cmd_denylist(int argc, char **argv) { return pending("denylist", 3); }
 int cmd_pe(int argc, char **argv) { return pending("pe", 6); }
 int cmd_init(int argc, char **argv) { return pending("init", 5); }
-int cmd_inspect(int argc, char **argv) { return pending("inspect", 2); }
