@@ -322,6 +322,45 @@ int lg_volume_close(struct lg_volume *v)
 	return r;
 }
 
+struct ci_find {
+	ntfs_volume *vol;
+	const ntfschar *name;
+	int len;
+	u64 mref;
+};
+
+static int ci_find_cb(void *ctx, const ntfschar *name, const int len, const int type,
+		      const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct ci_find *f = ctx;
+	if (type == FILE_NAME_DOS && f->mref != (u64)-1)
+		return 0;
+	if (ntfs_names_are_equal(name, (size_t)len, f->name, (size_t)f->len, IGNORE_CASE,
+				 f->vol->upcase, f->vol->upcase_len)) {
+		f->mref = mref;
+		return 1; /* stop */
+	}
+	return 0;
+}
+
+/* Find a name in a directory as Windows does: case-insensitively through
+ * the volume's $UpCase table, whatever the name's namespace. libntfs-3g's
+ * index lookup matches POSIX-namespace names case-sensitively, so a miss
+ * there falls back to a scan of the directory. */
+u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len)
+{
+	u64 mref = ntfs_inode_lookup_by_name(dir, name, len);
+	if (mref != (u64)-1)
+		return mref;
+	struct ci_find f = { dir->vol, name, len, (u64)-1 };
+	s64 pos = 0;
+	if (ntfs_readdir(dir, &pos, &f, ci_find_cb) < 0 && f.mref == (u64)-1)
+		return (u64)-1;
+	if (f.mref == (u64)-1)
+		errno = ENOENT;
+	return f.mref;
+}
+
 ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path)
 {
 	ntfs_inode *ni = ntfs_inode_open(v->vol, FILE_root);
@@ -349,9 +388,7 @@ ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path)
 			ntfs_inode_close(ni);
 			return NULL;
 		}
-		/* ntfs_inode_lookup_by_name compares case-insensitively with the
-		 * volume's $UpCase table for Win32 names, as Windows does. */
-		u64 mref = ntfs_inode_lookup_by_name(ni, uname, ulen);
+		u64 mref = lg_volume_lookup_in(ni, uname, ulen);
 		free(uname);
 		ntfs_inode_close(ni);
 		if (mref == (u64)-1) {

@@ -47,6 +47,11 @@ extern struct lg_dev_faults lg_dev_faults;
  * as NTFS is. Returns an open inode or NULL with errno set. */
 ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path);
 
+/* Look one name up in an open directory, case-insensitively through the
+ * volume's $UpCase table whatever the name's namespace (POSIX names too,
+ * as Windows' own lookups do). Returns the MFT reference or (u64)-1. */
+u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len);
+
 /* Convert an NTFS little-endian 64-bit time to a signed tick count. */
 static inline int64_t lg_nttime(sle64 t) { return (int64_t)sle64_to_cpu(t); }
 

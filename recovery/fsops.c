@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "fsops.h"
+
+#include <sys/stat.h>
+
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/device.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/unistr.h>
+
+static int neg_errno(int fallback)
+{
+	return errno ? -errno : -fallback;
+}
+
+/* Split "a/b/c" into the parent "a/b" (into buf) and the last name. */
+static int split_path(const char *path, char *parent, size_t plen, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		parent[0] = 0;
+		*name = path;
+	} else {
+		size_t n = (size_t)(slash - path);
+		if (n >= plen)
+			return -ENAMETOOLONG;
+		memcpy(parent, path, n);
+		parent[n] = 0;
+		*name = slash + 1;
+	}
+	return **name ? 0 : -EINVAL;
+}
+
+int lg_fs_stat(struct lg_volume *v, const char *path, uint64_t *mref, bool *is_dir,
+	       bool *is_reparse)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	if (mref)
+		*mref = ni->mft_no;
+	if (is_dir)
+		*is_dir = (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0;
+	if (is_reparse)
+		*is_reparse = (ni->flags & FILE_ATTR_REPARSE_POINT) != 0;
+	ntfs_inode_close(ni);
+	return 0;
+}
+
+static int to_ucs(const char *name, ntfschar **u)
+{
+	*u = NULL;
+	int n = ntfs_mbstoucs(name, u);
+	if (n < 0)
+		return neg_errno(EILSEQ);
+	if (n == 0 || n > 255) {
+		free(*u);
+		*u = NULL;
+		return -ENAMETOOLONG;
+	}
+	return n;
+}
+
+int lg_fs_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	ni->flags |= cpu_to_le32(set);
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+	int r = ntfs_inode_close(ni) ? neg_errno(EIO) : 0;
+	return r;
+}
+
+int lg_fs_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
+{
+	char cur[4096];
+	size_t len = strlen(path);
+	if (len >= sizeof(cur))
+		return -ENAMETOOLONG;
+	ntfs_inode *dir = ntfs_inode_open(v->vol, FILE_root);
+	if (!dir)
+		return neg_errno(EIO);
+	const char *p = path;
+	size_t used = 0;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (used)
+			cur[used++] = '/';
+		memcpy(cur + used, p, n);
+		used += n;
+		cur[used] = 0;
+		char comp[1024];
+		if (n >= sizeof(comp)) {
+			ntfs_inode_close(dir);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		ntfschar *u = NULL;
+		int ul = to_ucs(comp, &u);
+		if (ul < 0) {
+			ntfs_inode_close(dir);
+			return ul;
+		}
+		u64 mref = lg_volume_lookup_in(dir, u, ul);
+		ntfs_inode *next;
+		if (mref != (u64)-1) {
+			next = ntfs_inode_open(v->vol, MREF(mref));
+			if (next && !(next->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+				ntfs_inode_close(next);
+				ntfs_inode_close(dir);
+				free(u);
+				return -ENOTDIR;
+			}
+		} else {
+			errno = 0;
+			next = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)ul, S_IFDIR);
+			if (next && attrs) {
+				next->flags |= cpu_to_le32(attrs);
+				NInoSetDirty(next);
+				NInoFileNameSetDirty(next);
+			}
+		}
+		free(u);
+		if (!next) {
+			int r = neg_errno(EIO);
+			ntfs_inode_close(dir);
+			return r;
+		}
+		if (ntfs_inode_close(dir)) {
+			int r = neg_errno(EIO);
+			ntfs_inode_close(next);
+			return r;
+		}
+		dir = next;
+		p += n;
+	}
+	return ntfs_inode_close(dir) ? neg_errno(EIO) : 0;
+}
+
+int lg_fs_rename(struct lg_volume *v, const char *from, const char *to)
+{
+	char tparent[4096];
+	const char *tname;
+	int r = split_path(to, tparent, sizeof(tparent), &tname);
+	if (r < 0)
+		return r;
+	if (lg_fs_stat(v, to, NULL, NULL, NULL) == 0)
+		return -EEXIST;
+	bool is_dir = false;
+	r = lg_fs_stat(v, from, NULL, &is_dir, NULL);
+	if (r < 0)
+		return r;
+	if (is_dir)
+		return -EISDIR;
+	if (tparent[0] && (r = lg_fs_mkdirs(v, tparent, 0)) < 0)
+		return r;
+
+	char fparent[4096];
+	const char *fname;
+	if ((r = split_path(from, fparent, sizeof(fparent), &fname)) < 0)
+		return r;
+	ntfschar *tu = NULL, *fu = NULL;
+	int tl = to_ucs(tname, &tu);
+	if (tl < 0)
+		return tl;
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, from);
+	ntfs_inode *tdir = ni ? lg_volume_lookup(v, tparent) : NULL;
+	if (!ni || !tdir) {
+		r = neg_errno(ENOENT);
+		goto out;
+	}
+	/* Step 1: the new name. */
+	if (ntfs_link(ni, tdir, tu, (u8)tl)) {
+		r = neg_errno(EIO);
+		goto out;
+	}
+	if (ntfs_inode_close(tdir)) {
+		tdir = NULL;
+		r = neg_errno(EIO);
+		goto out;
+	}
+	tdir = NULL;
+	/* Step 2: drop the old name. The old name as the user sees it may
+	 * differ in case from `from`; ntfs_delete needs the stored name. */
+	ntfs_inode *fdir = lg_volume_lookup(v, fparent);
+	if (!fdir) {
+		r = neg_errno(ENOENT);
+		goto out;
+	}
+	int fl = to_ucs(fname, &fu);
+	if (fl < 0) {
+		ntfs_inode_close(fdir);
+		r = fl;
+		goto out;
+	}
+	/* ntfs_delete closes both inodes, whatever the outcome. */
+	if (ntfs_delete(v->vol, NULL, ni, fdir, fu, (u8)fl)) {
+		ni = NULL;
+		r = neg_errno(EIO);
+		goto out;
+	}
+	ni = NULL;
+	r = 0;
+out:
+	if (tdir)
+		ntfs_inode_close(tdir);
+	if (ni)
+		ntfs_inode_close(ni);
+	free(tu);
+	free(fu);
+	return r;
+}
+
+int lg_fs_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
+{
+	uint64_t a, b;
+	int r = lg_fs_stat(v, path, &a, NULL, NULL);
+	if (r < 0)
+		return r;
+	if ((r = lg_fs_stat(v, other, &b, NULL, NULL)) < 0)
+		return r;
+	if (a != b)
+		return -ESTALE;
+	char parent[4096];
+	const char *name;
+	if ((r = split_path(path, parent, sizeof(parent), &name)) < 0)
+		return r;
+	ntfschar *u = NULL;
+	int ul = to_ucs(name, &u);
+	if (ul < 0)
+		return ul;
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	ntfs_inode *dir = ni ? lg_volume_lookup(v, parent) : NULL;
+	if (!ni || !dir) {
+		r = neg_errno(ENOENT);
+		if (ni)
+			ntfs_inode_close(ni);
+		free(u);
+		return r;
+	}
+	r = ntfs_delete(v->vol, NULL, ni, dir, u, (u8)ul) ? neg_errno(EIO) : 0;
+	free(u);
+	return r;
+}
+
+int lg_fs_read(struct lg_volume *v, const char *path, size_t max, char **buf, size_t *len)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	int r = 0;
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		r = neg_errno(EIO);
+		goto out;
+	}
+	if (na->data_size < 0 || (uint64_t)na->data_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	size_t n = (size_t)na->data_size;
+	char *b = malloc(n + 1);
+	if (!b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (ntfs_attr_pread(na, 0, (s64)n, b) != (s64)n) {
+		free(b);
+		r = neg_errno(EIO);
+		goto out;
+	}
+	b[n] = 0;
+	*buf = b;
+	if (len)
+		*len = n;
+out:
+	if (na)
+		ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+	return r;
+}
+
+/* Flush an inode and the device: what the journal calls "on disk". */
+static int sync_inode(struct lg_volume *v, ntfs_inode *ni)
+{
+	if (ntfs_inode_sync(ni))
+		return neg_errno(EIO);
+	if (v->dev->d_ops->sync(v->dev))
+		return neg_errno(EIO);
+	return 0;
+}
+
+static int write_at(struct lg_volume *v, ntfs_inode *ni, uint64_t off, const void *data,
+		    size_t len, bool truncate)
+{
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na)
+		return neg_errno(EIO);
+	int r = 0;
+	if (truncate && ntfs_attr_truncate(na, 0)) {
+		r = neg_errno(EIO);
+		goto out;
+	}
+	if (off == UINT64_MAX)
+		off = (uint64_t)na->data_size;
+	if (len && ntfs_attr_pwrite(na, (s64)off, (s64)len, data) != (s64)len) {
+		r = neg_errno(ENOSPC);
+		goto out;
+	}
+out:
+	ntfs_attr_close(na);
+	if (!r)
+		r = sync_inode(v, ni);
+	return r;
+}
+
+static int create_file(struct lg_volume *v, const char *path, ntfs_inode **out)
+{
+	char parent[4096];
+	const char *name;
+	int r = split_path(path, parent, sizeof(parent), &name);
+	if (r < 0)
+		return r;
+	if (parent[0] && (r = lg_fs_mkdirs(v, parent, 0)) < 0)
+		return r;
+	ntfschar *u = NULL;
+	int ul = to_ucs(name, &u);
+	if (ul < 0)
+		return ul;
+	errno = 0;
+	ntfs_inode *dir = lg_volume_lookup(v, parent);
+	if (!dir) {
+		free(u);
+		return neg_errno(ENOENT);
+	}
+	errno = 0;
+	ntfs_inode *ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)ul, S_IFREG);
+	free(u);
+	r = ni ? 0 : neg_errno(EIO);
+	if (ntfs_inode_close(dir) && !r)
+		r = neg_errno(EIO);
+	if (r < 0) {
+		if (ni)
+			ntfs_inode_close(ni);
+		return r;
+	}
+	*out = ni;
+	return 0;
+}
+
+int lg_fs_create(struct lg_volume *v, const char *path, const void *data, size_t len)
+{
+	if (lg_fs_stat(v, path, NULL, NULL, NULL) == 0)
+		return -EEXIST;
+	ntfs_inode *ni = NULL;
+	int r = create_file(v, path, &ni);
+	if (r < 0)
+		return r;
+	r = write_at(v, ni, 0, data, len, false);
+	if (ntfs_inode_close(ni) && !r)
+		r = neg_errno(EIO);
+	return r;
+}
+
+static int open_or_create(struct lg_volume *v, const char *path, ntfs_inode **ni)
+{
+	errno = 0;
+	*ni = lg_volume_lookup(v, path);
+	if (*ni)
+		return 0;
+	if (errno != ENOENT)
+		return neg_errno(EIO);
+	return create_file(v, path, ni);
+}
+
+int lg_fs_append(struct lg_volume *v, const char *path, const void *data, size_t len)
+{
+	ntfs_inode *ni = NULL;
+	int r = open_or_create(v, path, &ni);
+	if (r < 0)
+		return r;
+	r = write_at(v, ni, UINT64_MAX, data, len, false);
+	if (ntfs_inode_close(ni) && !r)
+		r = neg_errno(EIO);
+	if (!r && v->dev->d_ops->sync(v->dev))
+		r = neg_errno(EIO);
+	return r;
+}
+
+int lg_fs_overwrite(struct lg_volume *v, const char *path, const void *data, size_t len)
+{
+	ntfs_inode *ni = NULL;
+	int r = open_or_create(v, path, &ni);
+	if (r < 0)
+		return r;
+	r = write_at(v, ni, 0, data, len, true);
+	if (ntfs_inode_close(ni) && !r)
+		r = neg_errno(EIO);
+	return r;
+}
+
+int lg_fs_pwrite(struct lg_volume *v, const char *path, uint64_t off, const void *data, size_t len)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	int r = write_at(v, ni, off, data, len, false);
+	if (ntfs_inode_close(ni) && !r)
+		r = neg_errno(EIO);
+	return r;
+}
+
+int lg_fs_sync(struct lg_volume *v)
+{
+	if (v->dev->d_ops->sync(v->dev))
+		return neg_errno(EIO);
+	return 0;
+}
