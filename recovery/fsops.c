@@ -293,6 +293,25 @@ out:
 	return r;
 }
 
+ssize_t lg_fs_pread(struct lg_volume *v, const char *path, uint64_t off, void *buf, size_t n)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	ssize_t r;
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		r = neg_errno(EIO);
+	} else {
+		s64 got = ntfs_attr_pread(na, (s64)off, (s64)n, buf);
+		r = got < 0 ? neg_errno(EIO) : (ssize_t)got;
+		ntfs_attr_close(na);
+	}
+	ntfs_inode_close(ni);
+	return r;
+}
+
 /* Flush an inode and the device: what the journal calls "on disk". */
 static int sync_inode(struct lg_volume *v, ntfs_inode *ni)
 {

@@ -35,6 +35,9 @@ int lg_fs_unlink_duplicate(struct lg_volume *v, const char *path, const char *ot
 /* Read a whole file of at most max bytes (NUL-terminated). */
 int lg_fs_read(struct lg_volume *v, const char *path, size_t max, char **buf, size_t *len);
 
+/* Read up to n bytes at off; returns the count read or a negative errno. */
+ssize_t lg_fs_pread(struct lg_volume *v, const char *path, uint64_t off, void *buf, size_t n);
+
 /* Create a file that must not exist, write data, flush. */
 int lg_fs_create(struct lg_volume *v, const char *path, const void *data, size_t len);
 

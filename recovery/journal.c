@@ -195,3 +195,73 @@ int lg_journal_parse(const char *buf, size_t len, struct lg_journal **out, struc
 	*out = j;
 	return 0;
 }
+
+#include "fsops.h"
+
+#include <time.h>
+
+static int jw_append(struct lg_jwriter *w, json_t *rec)
+{
+	char *line = lg_journal_line(rec);
+	json_decref(rec);
+	if (!line)
+		return -ENOMEM;
+	int r = lg_fs_append(w->v, w->path, line, strlen(line));
+	free(line);
+	return r;
+}
+
+static void jw_init(struct lg_jwriter *w, struct lg_volume *v, const char *run_id)
+{
+	memset(w, 0, sizeof(*w));
+	w->v = v;
+	snprintf(w->run_id, sizeof(w->run_id), "%s", run_id);
+	snprintf(w->path, sizeof(w->path), LG_DIR "/journal/%s", run_id);
+	w->next_seq = 1;
+}
+
+int lg_jwriter_begin(struct lg_jwriter *w, struct lg_volume *v, const char *run_id, json_t *extra)
+{
+	jw_init(w, v, run_id);
+	if (lg_fs_stat(v, w->path, NULL, NULL, NULL) == 0)
+		return -EEXIST;
+	json_t *rec = json_pack("{s:s, s:s, s:I}", "type", "begin", "run_id", run_id,
+				"time", (json_int_t)time(NULL));
+	if (!rec)
+		return -ENOMEM;
+	if (extra)
+		json_object_update(rec, extra);
+	return jw_append(w, rec);
+}
+
+int lg_jwriter_reopen(struct lg_jwriter *w, struct lg_volume *v, const struct lg_journal *j)
+{
+	jw_init(w, v, j->run_id);
+	for (size_t i = 0; i < j->n_steps; i++)
+		if (j->steps[i].seq >= w->next_seq)
+			w->next_seq = j->steps[i].seq + 1;
+	return 0;
+}
+
+int lg_jwriter_intent(struct lg_jwriter *w, const char *op, json_t *fields, unsigned *seq)
+{
+	json_t *rec = fields ? fields : json_object();
+	if (!rec)
+		return -ENOMEM;
+	json_object_set_new(rec, "type", json_string("intent"));
+	json_object_set_new(rec, "op", json_string(op));
+	json_object_set_new(rec, "seq", json_integer(w->next_seq));
+	int r = jw_append(w, rec);
+	if (r == 0)
+		*seq = w->next_seq++;
+	return r;
+}
+
+int lg_jwriter_mark(struct lg_jwriter *w, const char *type, unsigned seq)
+{
+	json_t *rec = seq ? json_pack("{s:s, s:i}", "type", type, "seq", (int)seq)
+			  : json_pack("{s:s, s:I}", "type", type, "time", (json_int_t)time(NULL));
+	if (!rec)
+		return -ENOMEM;
+	return jw_append(w, rec);
+}

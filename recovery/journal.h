@@ -59,3 +59,25 @@ const char *lg_step_str(const struct lg_step *s, const char *key);
 char *lg_journal_line(json_t *rec);
 
 #endif
+
+/* Writer side: records appended to $LastGood/journal/<run-id> on an open
+ * read-write volume, each flushed before the call returns. */
+struct lg_volume;
+struct lg_jwriter {
+	struct lg_volume *v;
+	char run_id[64];
+	char path[128];
+	unsigned next_seq;
+};
+
+#define LG_DIR "$LastGood"
+
+/* Start a new journal (fails -EEXIST if the run's journal exists). The
+ * begin record gets run_id, time and the fields of `extra` (borrowed). */
+int lg_jwriter_begin(struct lg_jwriter *w, struct lg_volume *v, const char *run_id, json_t *extra);
+/* Continue an existing journal (completing or undoing a run). */
+int lg_jwriter_reopen(struct lg_jwriter *w, struct lg_volume *v, const struct lg_journal *j);
+/* Announce a step; `fields` (stolen) describe it. Sets *seq. */
+int lg_jwriter_intent(struct lg_jwriter *w, const char *op, json_t *fields, unsigned *seq);
+/* "done", "undo-intent", "undone" for a step; "end", "undo-end" with seq 0. */
+int lg_jwriter_mark(struct lg_jwriter *w, const char *type, unsigned seq);
