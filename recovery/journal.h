@@ -58,8 +58,6 @@ const char *lg_step_str(const struct lg_step *s, const char *key);
 /* Serialise one record as a journal line (compact JSON + '\n'). */
 char *lg_journal_line(json_t *rec);
 
-#endif
-
 /* Writer side: records appended to $LastGood/journal/<run-id> on an open
  * read-write volume, each flushed before the call returns. */
 struct lg_volume;
@@ -81,3 +79,5 @@ int lg_jwriter_reopen(struct lg_jwriter *w, struct lg_volume *v, const struct lg
 int lg_jwriter_intent(struct lg_jwriter *w, const char *op, json_t *fields, unsigned *seq);
 /* "done", "undo-intent", "undone" for a step; "end", "undo-end" with seq 0. */
 int lg_jwriter_mark(struct lg_jwriter *w, const char *type, unsigned seq);
+
+#endif
