@@ -125,6 +125,13 @@ int lg_dirty_replay(const char *target, uint64_t offset, uint64_t size, json_t *
 		char *dargv[] = { "losetup", "--detach", loopdev, NULL };
 		run_capture(dargv, tmp, sizeof(tmp));
 	}
+	/* An empty ("wiped out") log holds no transaction: nothing to replay.
+	 * mkntfs and ntfs-3g leave logs in that state; Windows never does. */
+	if (r == 1 && strstr(out, "has been wiped out")) {
+		json_object_set_new(*report, "result", json_string("log empty: nothing to replay"));
+		return 0;
+	}
+	json_object_set_new(*report, "result", json_string(r == 0 ? "replayed" : "failed"));
 	if (r != 0) {
 		out[strcspn(out, "\n")] = 0;
 		lg_err_set(err, "replaying the volume's log with ntfsrecover failed (%s): %s; nothing was changed. "

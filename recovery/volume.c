@@ -48,8 +48,19 @@ static int od_open(struct ntfs_device *dev, int flags)
 	if (!want_rw)
 		NDevSetReadOnly(dev);
 	struct stat st;
-	if (fstat(od->fd, &st) == 0 && S_ISBLK(st.st_mode))
+	if (fstat(od->fd, &st) == 0 && S_ISBLK(st.st_mode)) {
 		NDevSetBlock(dev);
+		/* A read-only block device (a write-protected stick, a loop
+		 * device set up with -r) may still open for writing; every
+		 * write would then fail halfway through a change. */
+		int ro = 0;
+		if (want_rw && ioctl(od->fd, BLKROGET, &ro) == 0 && ro) {
+			close(od->fd);
+			od->fd = -1;
+			errno = EROFS;
+			return -1;
+		}
+	}
 	od->pos = 0;
 	NDevSetOpen(dev);
 	return 0;
@@ -286,6 +297,8 @@ int lg_volume_open(const char *target, uint64_t offset, uint64_t size, unsigned 
 		const char *why = strerror(e);
 		if (e == EPERM && v->rw)
 			why = "Windows is hibernated or used Fast Startup (hiberfil.sys is active)";
+		else if (e == EROFS || e == EACCES)
+			why = "the target is read-only";
 		else if (e == EINVAL || e == EIO)
 			why = "not a valid NTFS volume, or its metadata is damaged";
 		lg_err_set(err, "%s: NTFS volume at offset %llu: cannot open %s: %s", target,
@@ -296,6 +309,17 @@ int lg_volume_open(const char *target, uint64_t offset, uint64_t size, unsigned 
 		free(od);
 		lg_volume_close(v);
 		return -e;
+	}
+	if (v->rw && NVolReadOnly(v->vol)) {
+		/* libntfs-3g falls back to read-only when the device refuses
+		 * writes; a fix must not start on a volume it cannot change. */
+		lg_err_set(err, "%s: NTFS volume at offset %llu: cannot open read-write: the target is read-only",
+			   target, (unsigned long long)offset);
+		ntfs_umount(v->vol, FALSE);
+		v->vol = NULL;
+		free(od);
+		lg_volume_close(v);
+		return -EROFS;
 	}
 	unsigned char bs[512];
 	if (v->dev->d_ops->pread(v->dev, bs, sizeof(bs), 0) == (s64)sizeof(bs))

@@ -1,0 +1,2 @@
+# The engine's host tests drive the CLI against the fixture disks.
+check-fast check: fixtures
