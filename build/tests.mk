@@ -4,7 +4,7 @@
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/unit/%)
-HOST_TESTS := $(sort $(wildcard tests/host/*.sh))
+HOST_TESTS := $(sort $(wildcard tests/host/[0-9]*-*.sh))
 E2E_TESTS  := $(sort $(wildcard tests/e2e/test_*.sh))
 
 $(OUT)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STAMP)
