@@ -65,11 +65,89 @@ struct lg_denylist {
 	/* Set by lg_denylist_load() after the signature verified. */
 	char key_id[17];           /* signing key id, 16 uppercase hex digits as minisign prints it */
 	unsigned char file_sha256[32]; /* of the signed file's bytes */
+	char *trusted_comment;     /* the signature's verified trusted comment (for the report); NULL after lg_denylist_parse() */
 };
 
 /* NTFS time conversions (100 ns ticks since 1601 <-> Unix seconds). */
 #define LG_NTFS_UNIX_OFFSET 116444736000000000LL
 static inline int64_t lg_unix_to_nt(int64_t s) { return s * 10000000LL + LG_NTFS_UNIX_OFFSET; }
 static inline int64_t lg_nt_to_unix(int64_t t) { return (t - LG_NTFS_UNIX_OFFSET) / 10000000LL; }
+
+/*
+ * Parse a deny-list from memory (no signature check: use lg_denylist_load()
+ * for anything that acts on the list). Strict: JSON syntax, duplicate keys,
+ * trailing text, unknown fields, wrong types and invalid values are errors
+ * whose message starts "line L, column C: <field path>: ...". Returns 0 and
+ * a new list in *out, or -EINVAL (schema or syntax), -EFBIG (more than
+ * LG_DENYLIST_MAX_BYTES), -E2BIG (more than LG_DENYLIST_MAX_RULES rules),
+ * -ENOMEM. A leading UTF-8 byte order mark is skipped.
+ */
+int lg_denylist_parse(const char *buf, size_t len, struct lg_denylist **out, struct lg_err *err);
+
+/* Frees the list and everything it points to; takes NULL. */
+void lg_denylist_free(struct lg_denylist *dl);
+static inline void lg_denylist_freep(struct lg_denylist **dl) { lg_denylist_free(*dl); }
+#define _cleanup_denylist_ _cleanup_(lg_denylist_freep)
+
+/*
+ * Read, verify and parse a deny-list, in that order: the signature is
+ * checked over the raw bytes before the JSON parser sees them. sig_path
+ * NULL means path + ".minisig"; trust_keys are paths of minisign .pub files
+ * (at least one). now is the time the expiry is checked against (Unix
+ * seconds): now >= expires is refused. An `issued` time after now is NOT
+ * refused: a dead RTC battery must not stop a recovery, and the signature,
+ * not the clock, says who wrote the list (docs/denylist.md).
+ * On success sets key_id, file_sha256 and trusted_comment.
+ * Errors (negative errno, with a message in err):
+ *   -ENOENT     the list or its signature file does not exist (message says which)
+ *   -EFBIG      the list is larger than 16 MiB
+ *   -EINVAL     malformed signature/key file, or a schema error
+ *   -ENOKEY     no trusted key, or signed by a key that is not trusted (both ids)
+ *   -EBADMSG    bad signature (file or trusted comment changed)
+ *   -EKEYEXPIRED the list expired (both dates in the message)
+ *   -E2BIG      more than 100000 rules
+ */
+int lg_denylist_load(const char *path, const char *sig_path, const char *const *trust_keys,
+		     size_t n_trust, int64_t now, struct lg_denylist **out, struct lg_err *err);
+
+/* Anti-rollback: stored_serial is the highest serial already applied to
+ * the volume (from state.json; pass -1 when the volume has none). A lower
+ * serial is refused with -ESTALE; an equal one is allowed (re-runs). */
+int lg_denylist_check_serial(const struct lg_denylist *dl, int64_t stored_serial, struct lg_err *err);
+
+/*
+ * \$LastGood\state.json on a volume: {"schema": 1, "highest_serial": N,
+ * "key_id": "...", "updated": "RFC 3339"}. lg_state_parse() needs schema 1
+ * and highest_serial (a non-negative integer); key_id and updated are
+ * checked when present; other fields are ignored so that a newer lastgood
+ * can add some. Returns 0, -EINVAL (message in err) or -EFBIG (over 64 KiB).
+ * lg_state_format() returns a malloc'd, newline-terminated JSON text, or
+ * NULL when out of memory; key_id may be NULL; when is Unix seconds.
+ */
+#define LG_STATE_MAX_BYTES (64u << 10)
+int lg_state_parse(const char *buf, size_t len, int64_t *highest_serial, struct lg_err *err);
+char *lg_state_format(int64_t highest_serial, const char *key_id, int64_t when);
+
+/*
+ * RFC 3339 times in UTC: "YYYY-MM-DDTHH:MM:SS[.fraction]Z", years 1601 to
+ * 9999, no leap second, no offset other than Z. unix_s gets the Unix
+ * seconds (fraction dropped), nt the NTFS ticks (fraction kept to 100 ns,
+ * finer digits refused); either may be NULL. Returns 0 or -EINVAL.
+ */
+int lg_rfc3339_parse(const char *s, int64_t *unix_s, int64_t *nt);
+/* "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" for a time outside 1601..9999. */
+#define LG_RFC3339_LEN 32
+void lg_rfc3339_format(int64_t unix_s, char out[LG_RFC3339_LEN]);
+
+/*
+ * Trusted keys: the *.pub files of a directory, sorted by name. The CLI
+ * uses $LASTGOOD_TRUST_DIR, else LG_TRUST_DIR_DEFAULT; the recovery image
+ * (PID 1) should use only the default, which is inside its own signed
+ * image. Returns 0 with n == 0 when the directory is missing or holds no
+ * key (the caller refuses then), or a negative errno.
+ */
+#define LG_TRUST_DIR_DEFAULT "/etc/lastgood/trusted"
+int lg_trust_keys_in_dir(const char *dir, char ***paths, size_t *n, struct lg_err *err);
+void lg_trust_keys_free(char **paths, size_t n);
 
 #endif
