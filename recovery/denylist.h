@@ -63,7 +63,7 @@ struct lg_denylist {
 	size_t n_rules;
 
 	/* Set by lg_denylist_load() after the signature verified. */
-	char key_id[17];           /* signing key id, 16 uppercase hex digits as minisign prints it */
+	char key_id[17];           /* signing key id, always 16 uppercase hex digits (minisign itself drops leading zeros) */
 	unsigned char file_sha256[32]; /* of the signed file's bytes */
 	char *trusted_comment;     /* the signature's verified trusted comment (for the report); NULL after lg_denylist_parse() */
 };

@@ -162,6 +162,15 @@ static void vol_status(struct vol_run *vr, const char *status, int code, const c
 	vr->run->exit = worse(vr->run->exit, code);
 }
 
+/* Runs whose journal has no end record: a fix that was cut short. */
+struct pending {
+	char **ids;
+	size_t n;
+};
+static int list_journals(struct lg_volume *v, struct pending *p);
+static void pending_free(struct pending *p);
+static int load_journal(struct lg_volume *v, const char *id, struct lg_journal **j, struct lg_err *err);
+
 static int read_state(struct vol_run *vr, struct lg_err *err)
 {
 	char *buf = NULL;
@@ -176,14 +185,31 @@ static int read_state(struct vol_run *vr, struct lg_err *err)
 	}
 	r = lg_state_parse(buf, len, &vr->stored_serial, err);
 	free(buf);
-	return r;
+	if (r == 0)
+		return 0;
+	/* A cut while state.json was rewritten: the journals of finished runs
+	 * hold the same facts (the serial is in each begin record). */
+	struct lg_err jerr = { "" };
+	struct pending p;
+	if (list_journals(vr->v, &p) < 0) {
+		lg_err_set(err, "\\%s is damaged and the journals cannot be listed", STATE_PATH);
+		return -EBADMSG;
+	}
+	vr->stored_serial = -1;
+	for (size_t i = 0; i < p.n; i++) {
+		struct lg_journal *j = NULL;
+		if (load_journal(vr->v, p.ids[i], &j, &jerr) < 0)
+			continue;
+		json_t *s = json_object_get(j->begin, "serial");
+		if (json_is_integer(s) && json_integer_value(s) > vr->stored_serial)
+			vr->stored_serial = json_integer_value(s);
+		lg_journal_free(j);
+	}
+	pending_free(&p);
+	json_object_set_new(vr->vr, "state_rebuilt", json_string("state.json was damaged; the applied serial was taken from the journals"));
+	return 0;
 }
 
-/* Runs whose journal has no end record: a fix that was cut short. */
-struct pending {
-	char **ids;
-	size_t n;
-};
 
 static int list_journals_cb(void *ctx, const ntfschar *name, const int len, const int type,
 			    const s64 pos, const MFT_REF mref, const unsigned dt_type)

@@ -144,6 +144,8 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	size_t n_keys = 0;
 	if (!o.n_trust) {
 		const char *dir = getenv("LASTGOOD_TRUST_DIR");
+		if (dir && !dir[0])
+			dir = NULL; /* empty means unset, as for denylist verify */
 		struct lg_err err = { "" };
 		if (lg_trust_keys_in_dir(dir ? dir : LG_TRUST_DIR_DEFAULT, &keys, &n_keys, &err) < 0) {
 			fprintf(stderr, "lastgood %s: %s\n", name, err.msg);

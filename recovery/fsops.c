@@ -329,14 +329,16 @@ static int write_at(struct lg_volume *v, ntfs_inode *ni, uint64_t off, const voi
 	if (!na)
 		return neg_errno(EIO);
 	int r = 0;
-	if (truncate && ntfs_attr_truncate(na, 0)) {
-		r = neg_errno(EIO);
-		goto out;
-	}
 	if (off == UINT64_MAX)
 		off = (uint64_t)na->data_size;
 	if (len && ntfs_attr_pwrite(na, (s64)off, (s64)len, data) != (s64)len) {
 		r = neg_errno(ENOSPC);
+		goto out;
+	}
+	/* New content first, then the size: a cut in between leaves the new
+	 * bytes with a stale tail, never an empty file. */
+	if (truncate && na->data_size > (s64)(off + len) && ntfs_attr_truncate(na, (s64)(off + len))) {
+		r = neg_errno(EIO);
 		goto out;
 	}
 out:
