@@ -535,6 +535,10 @@ static void run_volume(struct run *run, const struct lg_volinfo *vi)
 		return;
 	}
 	phase(&vr, "open");
+	if (vr.v->replayed)
+		json_object_set_new(vr.vr, "redo_replayed", json_string("changes an interrupted run had committed were completed when the volume was opened"));
+	if (o->fix && !vr.v->atomic)
+		json_object_set_new(vr.vr, "warning", json_string("the volume's $LogFile has no room for lastgood's commit groups: changes are written directly, and a power cut mid-run may need chkdsk"));
 	if ((r = read_state(&vr, &err)) < 0) {
 		vol_status(&vr, "error", LG_EXIT_ERROR, "%s", err.msg);
 		goto out;

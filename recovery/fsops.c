@@ -62,7 +62,7 @@ static int to_ucs(const char *name, ntfschar **u)
 	return n;
 }
 
-int lg_fs_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
+static int do_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
 {
 	errno = 0;
 	ntfs_inode *ni = lg_volume_lookup(v, path);
@@ -75,7 +75,7 @@ int lg_fs_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
 	return r;
 }
 
-int lg_fs_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
+static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 {
 	char cur[4096];
 	size_t len = strlen(path);
@@ -147,7 +147,7 @@ int lg_fs_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 	return ntfs_inode_close(dir) ? neg_errno(EIO) : 0;
 }
 
-int lg_fs_rename(struct lg_volume *v, const char *from, const char *to)
+static int do_rename(struct lg_volume *v, const char *from, const char *to)
 {
 	char tparent[4096];
 	const char *tname;
@@ -162,7 +162,7 @@ int lg_fs_rename(struct lg_volume *v, const char *from, const char *to)
 		return r;
 	if (is_dir)
 		return -EISDIR;
-	if (tparent[0] && (r = lg_fs_mkdirs(v, tparent, 0)) < 0)
+	if (tparent[0] && (r = do_mkdirs(v, tparent, 0)) < 0)
 		return r;
 
 	char fparent[4096];
@@ -222,7 +222,7 @@ out:
 	return r;
 }
 
-int lg_fs_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
+static int do_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
 {
 	uint64_t a, b;
 	int r = lg_fs_stat(v, path, &a, NULL, NULL);
@@ -312,14 +312,12 @@ ssize_t lg_fs_pread(struct lg_volume *v, const char *path, uint64_t off, void *b
 	return r;
 }
 
-/* Flush an inode and the device: what the journal calls "on disk". */
+/* Flush an inode and commit: what the journal calls "on disk". */
 static int sync_inode(struct lg_volume *v, ntfs_inode *ni)
 {
 	if (ntfs_inode_sync(ni))
 		return neg_errno(EIO);
-	if (v->dev->d_ops->sync(v->dev))
-		return neg_errno(EIO);
-	return 0;
+	return lg_volume_commit(v);
 }
 
 static int write_at(struct lg_volume *v, ntfs_inode *ni, uint64_t off, const void *data,
@@ -331,9 +329,23 @@ static int write_at(struct lg_volume *v, ntfs_inode *ni, uint64_t off, const voi
 	int r = 0;
 	if (off == UINT64_MAX)
 		off = (uint64_t)na->data_size;
-	if (len && ntfs_attr_pwrite(na, (s64)off, (s64)len, data) != (s64)len) {
-		r = neg_errno(ENOSPC);
-		goto out;
+	/* Big content goes in pieces, each its own commit group, so a group
+	 * fits the redo area; a cut leaves a short file, which the journal's
+	 * checks catch (a restore is read back before it is put in place). */
+	uint64_t piece = lg_volume_commit_capacity(v) / 2;
+	if (piece < 4096)
+		piece = 4096;
+	for (uint64_t done = 0; done < len;) {
+		uint64_t n = len - done < piece ? len - done : piece;
+		if (ntfs_attr_pwrite(na, (s64)(off + done), (s64)n, (const char *)data + done) != (s64)n) {
+			r = neg_errno(ENOSPC);
+			goto out;
+		}
+		done += n;
+		if (done < len && (ntfs_inode_sync(ni) || lg_volume_commit(v) < 0)) {
+			r = neg_errno(EIO);
+			goto out;
+		}
 	}
 	/* New content first, then the size: a cut in between leaves the new
 	 * bytes with a stale tail, never an empty file. */
@@ -355,7 +367,7 @@ static int create_file(struct lg_volume *v, const char *path, ntfs_inode **out)
 	int r = split_path(path, parent, sizeof(parent), &name);
 	if (r < 0)
 		return r;
-	if (parent[0] && (r = lg_fs_mkdirs(v, parent, 0)) < 0)
+	if (parent[0] && (r = do_mkdirs(v, parent, 0)) < 0)
 		return r;
 	ntfschar *u = NULL;
 	int ul = to_ucs(name, &u);
@@ -416,8 +428,8 @@ int lg_fs_append(struct lg_volume *v, const char *path, const void *data, size_t
 	r = write_at(v, ni, UINT64_MAX, data, len, false);
 	if (ntfs_inode_close(ni) && !r)
 		r = neg_errno(EIO);
-	if (!r && v->dev->d_ops->sync(v->dev))
-		r = neg_errno(EIO);
+	if (!r)
+		r = lg_volume_commit(v);
 	return r;
 }
 
@@ -447,7 +459,30 @@ int lg_fs_pwrite(struct lg_volume *v, const char *path, uint64_t off, const void
 
 int lg_fs_sync(struct lg_volume *v)
 {
-	if (v->dev->d_ops->sync(v->dev))
-		return neg_errno(EIO);
-	return 0;
+	return lg_volume_commit(v);
+}
+
+/* Each public change is one commit group: all of it lands, or none. */
+int lg_fs_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
+{
+	int r = do_set_attrs(v, path, set);
+	return r < 0 ? r : lg_volume_commit(v);
+}
+
+int lg_fs_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
+{
+	int r = do_mkdirs(v, path, attrs);
+	return r < 0 ? r : lg_volume_commit(v);
+}
+
+int lg_fs_rename(struct lg_volume *v, const char *from, const char *to)
+{
+	int r = do_rename(v, from, to);
+	return r < 0 ? r : lg_volume_commit(v);
+}
+
+int lg_fs_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
+{
+	int r = do_unlink_duplicate(v, path, other);
+	return r < 0 ? r : lg_volume_commit(v);
 }

@@ -276,7 +276,9 @@ int lg_journal_undo(struct lg_volume *v, const struct lg_journal *j, json_t *res
 	/* Refuse before changing anything when a path is taken since. */
 	for (size_t i = 0; i < j->n_steps; i++) {
 		const struct lg_step *s = &j->steps[i];
-		if (s->state == LG_STEP_UNDONE || strcmp(s->op, "quarantine"))
+		/* An undo announced earlier may have moved the file back already:
+		 * the file at its path is then ours, not a newcomer's. */
+		if (s->state == LG_STEP_UNDONE || s->state == LG_STEP_UNDO_INTENT || strcmp(s->op, "quarantine"))
 			continue;
 		const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
 		if (!from || !to)

@@ -10,6 +10,8 @@
  */
 #include "volume.h"
 
+#include "redo.h"
+
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -28,6 +30,8 @@ struct offdev {
 	int64_t pos;                 /* seek position within the volume */
 	bool rw;
 	const char *target;
+	struct lg_redo *redo;        /* commit groups (redo.h); NULL when the volume has no area */
+	int redo_err;
 };
 
 static int od_open(struct ntfs_device *dev, int flags)
@@ -61,6 +65,15 @@ static int od_open(struct ntfs_device *dev, int flags)
 			return -1;
 		}
 	}
+	struct lg_err err = { "" };
+	int e = lg_redo_open(od->fd, od->offset, od->size, want_rw, &od->redo, &err);
+	if (e < 0) {
+		close(od->fd);
+		od->fd = -1;
+		od->redo_err = e;
+		errno = -e;
+		return -1;
+	}
 	od->pos = 0;
 	NDevSetOpen(dev);
 	return 0;
@@ -74,8 +87,21 @@ static int od_close(struct ntfs_device *dev)
 		return -1;
 	}
 	int r = 0;
-	if (NDevDirty(dev) && !NDevReadOnly(dev))
-		r = fsync(od->fd);
+	if (lg_redo_staging(od->redo)) {
+		/* What the unmount wrote is the last group; then the area goes
+		 * back to the 0xFF of an emptied log. */
+		int e = lg_redo_commit(od->redo);
+		if (e == 0)
+			e = lg_redo_wipe(od->redo);
+		if (e < 0) {
+			errno = -e;
+			r = -1;
+		}
+	} else if (NDevDirty(dev) && !NDevReadOnly(dev) && lg_raw_fsync(od->fd) < 0) {
+		r = -1;
+	}
+	lg_redo_free(od->redo);
+	od->redo = NULL;
 	if (close(od->fd) < 0)
 		r = -1;
 	od->fd = -1;
@@ -134,6 +160,7 @@ static s64 od_pread(struct ntfs_device *dev, void *buf, s64 count, s64 pos)
 			break;
 		done += r;
 	}
+	lg_redo_overlay(od->redo, buf, (uint64_t)done, (uint64_t)pos);
 	return done;
 }
 
@@ -150,22 +177,21 @@ static s64 od_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 po
 			errno = ENOSPC;
 		return count == 0 ? -1 : count;
 	}
-	lg_dev_faults.writes++;
-	if (lg_dev_faults.drop_after && lg_dev_faults.writes > lg_dev_faults.drop_after)
-		return count; /* the power is gone: the write reports success, nothing lands */
 	NDevSetDirty(dev);
-	s64 done = 0;
-	while (done < count) {
-		ssize_t r = pwrite(od->fd, (const char *)buf + done, (size_t)(count - done),
-				   (off_t)(od->offset + (uint64_t)pos + (uint64_t)done));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return done ? done : -1;
+	if (lg_redo_staging(od->redo)) {
+		int e = lg_redo_stage(od->redo, buf, (uint64_t)count, (uint64_t)pos);
+		if (e < 0) {
+			errno = -e;
+			return -1;
 		}
-		done += r;
+		return count;
 	}
-	return done;
+	int e = lg_raw_pwrite(od->fd, buf, (size_t)count, od->offset + (uint64_t)pos);
+	if (e < 0) {
+		errno = -e;
+		return -1;
+	}
+	return count;
 }
 
 static s64 od_read(struct ntfs_device *dev, void *buf, s64 count)
@@ -189,11 +215,11 @@ static s64 od_write(struct ntfs_device *dev, const void *buf, s64 count)
 static int od_sync(struct ntfs_device *dev)
 {
 	struct offdev *od = dev->d_private;
-	if (NDevReadOnly(dev) || !NDevDirty(dev))
+	/* While staging, durability comes only from our commits, at points
+	 * where the volume is consistent; libntfs-3g's own syncs wait. */
+	if (NDevReadOnly(dev) || !NDevDirty(dev) || lg_redo_staging(od->redo))
 		return 0;
-	if (lg_dev_faults.drop_after && lg_dev_faults.writes > lg_dev_faults.drop_after)
-		return 0;
-	if (fsync(od->fd) < 0)
+	if (lg_raw_fsync(od->fd) < 0)
 		return -1;
 	NDevClearDirty(dev);
 	return 0;
@@ -321,12 +347,32 @@ int lg_volume_open(const char *target, uint64_t offset, uint64_t size, unsigned 
 		lg_volume_close(v);
 		return -EROFS;
 	}
+	struct offdev *odp = v->dev->d_private;
+	if (v->rw) {
+		v->atomic = odp->redo != NULL;
+		lg_redo_begin(odp->redo);
+	}
+	v->replayed = lg_redo_replayed(odp->redo);
 	unsigned char bs[512];
 	if (v->dev->d_ops->pread(v->dev, bs, sizeof(bs), 0) == (s64)sizeof(bs))
 		memcpy(&v->serial, bs + 0x48, 8); /* little-endian on disk and here */
 	v->was_dirty = (le16_to_cpu(v->vol->flags) & VOLUME_IS_DIRTY) != 0;
 	*out = v;
 	return 0;
+}
+
+int lg_volume_commit(struct lg_volume *v)
+{
+	struct offdev *od = v->dev->d_private;
+	if (!lg_redo_staging(od->redo))
+		return od_sync(v->dev) < 0 ? -errno : 0;
+	return lg_redo_commit(od->redo);
+}
+
+uint64_t lg_volume_commit_capacity(struct lg_volume *v)
+{
+	struct offdev *od = v->dev->d_private;
+	return od->redo ? lg_redo_capacity(od->redo) : UINT64_MAX;
 }
 
 int lg_volume_close(struct lg_volume *v)

@@ -29,11 +29,20 @@ struct lg_volume {
 	bool rw;
 	bool was_dirty;              /* the dirty flag as found, before we opened it */
 	uint64_t serial;             /* volume serial number from the boot sector */
+	bool atomic;                 /* writes go in commit groups (redo.h) */
+	bool replayed;               /* a committed group of an interrupted run was replayed at open */
 };
 
 int lg_volume_open(const char *target, uint64_t offset, uint64_t size, unsigned flags,
 		   struct lg_volume **out, struct lg_err *err);
 int lg_volume_close(struct lg_volume *v);
+
+/* Make everything written since the last commit durable as one group:
+ * all of it or, after a cut, none of it (redo.h). Call it only where the
+ * volume is consistent (every inode closed or synced). */
+int lg_volume_commit(struct lg_volume *v);
+/* The largest group a commit can hold: write big files in pieces. */
+uint64_t lg_volume_commit_capacity(struct lg_volume *v);
 
 /* Count of writes that reached the device (for tests and the power-cut
  * harness, which sets a limit after which writes are silently dropped). */

@@ -1,0 +1,8 @@
+# Reliability harnesses (issue 9): power cuts at every write.
+POWERCUT := $(OUT)/tests/powercut
+$(POWERCUT): tests/reliability/powercut.c $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LG_CFLAGS) -o $@ $< $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
+check-fast check: $(POWERCUT)
+CHECK_TESTS += tests/reliability/test_powercut.sh
+CHECK_EXTRA_PREREQS += $(POWERCUT) fixtures
