@@ -21,7 +21,7 @@ struct lg_redo {
 	int fd;
 	uint64_t part_off, part_size;
 	uint64_t area_off, area_len;     /* volume-relative */
-	bool rw, staging, replayed;
+	bool rw, staging, replayed, overflowed;
 	struct stage *st;
 	size_t n, cap;
 	uint64_t bytes;
@@ -247,8 +247,14 @@ int lg_redo_commit(struct lg_redo *r)
 	if (!r || !r->n)
 		return 0;
 	uint64_t total = r->bytes + r->n * REC_HDR;
-	if (total > lg_redo_capacity(r))
-		return -E2BIG;
+	if (total > lg_redo_capacity(r)) {
+		/* Too big for one group (callers keep groups small; this is the
+		 * last resort): written directly, without the guarantee. */
+		r->overflowed = true;
+		int e = apply(r);
+		clear_stage(r);
+		return e;
+	}
 	/* 1. the group, record by record, into the area */
 	unsigned char *buf = malloc(total);
 	if (!buf)
@@ -373,6 +379,11 @@ void lg_redo_begin(struct lg_redo *r)
 bool lg_redo_staging(const struct lg_redo *r)
 {
 	return r && r->staging;
+}
+
+bool lg_redo_overflowed(const struct lg_redo *r)
+{
+	return r && r->overflowed;
 }
 
 bool lg_redo_replayed(const struct lg_redo *r)

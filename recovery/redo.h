@@ -54,6 +54,8 @@ uint64_t lg_redo_capacity(const struct lg_redo *r);
 uint64_t lg_redo_staged(const struct lg_redo *r);
 /* Wipe the area back to 0xFF (at close, after the last commit). */
 int lg_redo_wipe(struct lg_redo *r);
+/* Whether a group was too big for the area and went in place directly. */
+bool lg_redo_overflowed(const struct lg_redo *r);
 /* Whether a committed group was replayed (or is pending, read-only). */
 bool lg_redo_replayed(const struct lg_redo *r);
 

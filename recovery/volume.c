@@ -348,7 +348,7 @@ int lg_volume_open(const char *target, uint64_t offset, uint64_t size, unsigned 
 		return -EROFS;
 	}
 	struct offdev *odp = v->dev->d_private;
-	if (v->rw) {
+	if (v->rw && !(flags & LG_VOL_DIRECT)) {
 		v->atomic = odp->redo != NULL;
 		lg_redo_begin(odp->redo);
 	}

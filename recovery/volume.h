@@ -18,7 +18,9 @@
 
 enum {
 	LG_VOL_RW = 1 << 0,          /* open read-write (default: read-only) */
-	LG_VOL_IGNORE_HIBER = 1 << 1 /* open read-write despite an active hiberfil.sys */
+	LG_VOL_IGNORE_HIBER = 1 << 1, /* open read-write despite an active hiberfil.sys */
+	LG_VOL_DIRECT = 1 << 2        /* no commit groups: writes go straight to the device
+				       * (builders of test images, where a cut does not matter) */
 };
 
 struct lg_volume {

@@ -43,7 +43,7 @@ struct tv {
 static void tv_open(struct tv *t, bool rw)
 {
 	struct lg_err err = { "" };
-	if (lg_volume_open(t->path, 0, t->size, rw ? LG_VOL_RW : 0, &t->v, &err) < 0) {
+	if (lg_volume_open(t->path, 0, t->size, rw ? LG_VOL_RW | LG_VOL_DIRECT : 0, &t->v, &err) < 0) {
 		fprintf(stderr, "open %s: %s\n", t->path, err.msg);
 		exit(1);
 	}
