@@ -6,3 +6,4 @@ $(POWERCUT): tests/reliability/powercut.c $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_S
 check-fast check: $(POWERCUT)
 CHECK_TESTS += tests/reliability/test_powercut.sh
 CHECK_EXTRA_PREREQS += $(POWERCUT) fixtures
+CHECK_TESTS += tests/reliability/test_sigkill.sh
