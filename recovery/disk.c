@@ -215,6 +215,11 @@ int lg_disk_open(const char *path, struct lg_disk **out, struct lg_err *err)
 			}
 		}
 	} else {
+		/* A GPT header at LBA 1 that libblkid did not accept: the table
+		 * does not fit the target (truncated image) or is damaged. */
+		unsigned char hdr[8];
+		if (pread(fd, hdr, sizeof(hdr), 512) == (ssize_t)sizeof(hdr) && !memcmp(hdr, "EFI PART", 8))
+			d->pt_rejected = true;
 		/* No partition table: a partition image or an unpartitioned disk. */
 		d->parts = lg_zalloc(sizeof(*d->parts));
 		if (!d->parts) {

@@ -40,6 +40,7 @@ struct lg_disk {
 	uint64_t size;           /* bytes */
 	char pttype[8];          /* "gpt", "dos" or "none" */
 	char *pt_id;             /* disk GUID or MBR signature, or NULL */
+	bool pt_rejected;        /* a GPT header or MBR signature is there, but no valid table */
 	struct lg_partition *parts;
 	size_t n_parts;
 };

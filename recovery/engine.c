@@ -780,6 +780,17 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 			       "started", started, "machine", machine_json(),
 			       "denylist", denylist_json(run.dl, o->denylist), "volumes", run.volumes);
 	json_incref(run.volumes);
+	/* A target that cannot be read is an error even when the others are
+	 * fine: a script must not take a damaged disk for a clean one. */
+	if (inv->n_problems) {
+		json_t *pr = json_array();
+		for (size_t i = 0; i < inv->n_problems; i++) {
+			json_array_append_new(pr, json_string(inv->problems[i]));
+			fprintf(stderr, "%s: %s\n", prog, inv->problems[i]);
+		}
+		json_object_set_new(run.report, "problems", pr);
+		run.exit = worse(run.exit, LG_EXIT_ERROR);
+	}
 	for (size_t i = 0; i < inv->n_vols; i++)
 		run_volume(&run, &inv->vols[i]);
 	if (run.totals.windows == 0 && inv->n_vols == 0)

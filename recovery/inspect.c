@@ -30,6 +30,9 @@ void lg_inventory_free(struct lg_inventory *inv)
 		free(inv->vols[i].windows_dir);
 	}
 	free(inv->vols);
+	for (size_t i = 0; i < inv->n_problems; i++)
+		free(inv->problems[i]);
+	free(inv->problems);
 	for (size_t i = 0; i < inv->n_disks; i++)
 		lg_disk_free(inv->disks[i]);
 	free(inv->disks);
@@ -133,6 +136,20 @@ static void inspect_ntfs(struct lg_volinfo *vi)
 	lg_volume_close(v);
 }
 
+__attribute__((format(printf, 2, 3)))
+static void add_problem(struct lg_inventory *inv, const char *fmt, ...)
+{
+	char **np = realloc(inv->problems, (inv->n_problems + 1) * sizeof(*np));
+	if (!np)
+		return;
+	inv->problems = np;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&inv->problems[inv->n_problems], fmt, ap) >= 0)
+		inv->n_problems++;
+	va_end(ap);
+}
+
 int lg_inventory_build(char *const *targets, size_t n, struct lg_inventory **out, struct lg_err *err)
 {
 	*out = NULL;
@@ -190,6 +207,22 @@ int lg_inventory_build(char *const *targets, size_t n, struct lg_inventory **out
 			inspect_ntfs(vi);
 		}
 	}
+	for (size_t i = 0; i < inv->n_disks; i++) {
+		const struct lg_disk *d = inv->disks[i];
+		bool known = strcmp(d->pttype, "none") != 0;
+		for (size_t p = 0; p < d->n_parts; p++) {
+			if (d->parts[p].truncated)
+				add_problem(inv, "%s: partition %d extends past the end of the target (truncated image?)",
+					    d->path, d->parts[p].number);
+			if (d->parts[p].fs != LG_FS_UNKNOWN)
+				known = true;
+		}
+		if (d->pt_rejected)
+			add_problem(inv, "%s: a GPT partition table is there but does not fit the target: the image is "
+				    "truncated or the table is damaged", d->path);
+		else if (!known)
+			add_problem(inv, "%s: no partition table and no file system recognised", d->path);
+	}
 	*out = inv;
 	return 0;
 }
@@ -205,8 +238,7 @@ json_t *lg_volinfo_json(const struct lg_volinfo *v)
 			      "size", (json_int_t)v->part->size);
 	if (v->bitlocker) {
 		json_object_set_new(o, "filesystem", json_string("bitlocker"));
-		json_object_set_new(o, "bitlocker", json_pack("{s:s, s:b}",
-			"volume_guid", v->bl.volume_guid, "to_go", v->bl.to_go));
+		json_object_set_new(o, "bitlocker", lg_bitlocker_info_json(&v->bl));
 	} else {
 		json_object_set_new(o, "filesystem", json_string("ntfs"));
 	}
@@ -296,6 +328,7 @@ static void print_human(const struct lg_inventory *inv)
 			printf("BitLocker volume on %s part %d: volume GUID %s%s (locked; not inspected)\n",
 			       where, v->part->number, v->bl.volume_guid[0] ? v->bl.volume_guid : "unknown",
 			       v->bl.to_go ? ", To Go" : "");
+			lg_bitlocker_info_print(stdout, &v->bl, "    ");
 			continue;
 		}
 		if (v->error) {
@@ -373,20 +406,9 @@ int cmd_inspect(int argc, char **argv)
 			fprintf(stderr, "lastgood inspect: %s\n", inv->vols[i].error);
 			rc = LG_EXIT_ERROR;
 		}
-	for (size_t i = 0; i < inv->n_disks; i++) {
-		const struct lg_disk *d = inv->disks[i];
-		bool known = strcmp(d->pttype, "none") != 0;
-		for (size_t p = 0; p < d->n_parts; p++) {
-			if (d->parts[p].truncated)
-				fprintf(stderr, "lastgood inspect: %s: partition %d extends past the end of the target (truncated image?)\n",
-					d->path, d->parts[p].number), rc = LG_EXIT_ERROR;
-			if (d->parts[p].fs != LG_FS_UNKNOWN)
-				known = true;
-		}
-		if (!known) {
-			fprintf(stderr, "lastgood inspect: %s: no partition table and no file system recognised\n", d->path);
-			rc = LG_EXIT_ERROR;
-		}
+	for (size_t i = 0; i < inv->n_problems; i++) {
+		fprintf(stderr, "lastgood inspect: %s\n", inv->problems[i]);
+		rc = LG_EXIT_ERROR;
 	}
 	lg_inventory_free(inv);
 	return rc;

@@ -41,6 +41,9 @@ struct lg_inventory {
 	size_t n_disks;
 	struct lg_volinfo *vols; /* NTFS and BitLocker partitions, in disk order */
 	size_t n_vols;
+	char **problems;         /* what could not be read, one line each: a target
+				  * with nothing recognisable, a partition past the end */
+	size_t n_problems;
 };
 
 /* Open every target and gather the facts. A target that cannot be read at
