@@ -14,7 +14,7 @@ FIXTURE_SCENARIOS := $(patsubst tests/fixtures/scenarios/%.txt,%,$(wildcard test
 FIXTURE_EXTRA_DISKS := two-windows-disk2
 FIXTURE_IMAGES := $(patsubst %,$(OUT)/fixtures/%.img,$(filter-out large,$(FIXTURE_SCENARIOS)) $(FIXTURE_EXTRA_DISKS))
 # Variables a scenario may use as ${NAME} (e.g. data=file:${OUT}/...).
-MKFIXTURE_VARS := -D OUT=$(OUT)
+MKFIXTURE_VARS := -D OUT=$(abspath $(OUT))
 
 $(MKFIXTURE): $(MKFIXTURE_SRC) $(MKFIXTURE_HDR) $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

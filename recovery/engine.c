@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "match.h"
 #include "quarantine.h"
+#include "registry.h"
 #include "restore.h"
 #include "volume.h"
 
@@ -130,6 +131,7 @@ static bool mounted_on_host(const char *path, char *where, size_t wlen)
 /* ---- per-volume work ------------------------------------------------ */
 
 struct vol_run {
+	struct lg_registry *reg;     /* the SYSTEM hive, when it could be read */
 	struct run *run;
 	const struct lg_volinfo *vi;
 	json_t *vr;                  /* this volume's report object */
@@ -374,6 +376,12 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 			return r;
 		json_object_set_new(vr->vr, "hibernation_discarded", json_true());
 	}
+	/* The registry first: a disabled driver whose file is still there is
+	 * harmless; a registered driver whose file is gone bricks the PC. */
+	if (vr->reg && lg_registry_n_changes(vr->reg) > 0) {
+		if ((r = lg_registry_commit(vr->reg, &w, err)) < 0)
+			return r;
+	}
 	json_t *matches = json_object_get(vr->vr, "matches");
 	json_t *manifest = json_array();
 	int failures = 0;
@@ -465,6 +473,93 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 		return r;
 	}
 	return failures ? -EAGAIN : 0;
+}
+
+/* Decide, per rule, the registry work its quarantines need (services to
+ * disable, filters to remove) and refuse rules that would touch a
+ * boot-critical driver or need a dirty hive. Returns how many actionable
+ * matches were refused here. */
+static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *res, json_t *matches)
+{
+	const struct lg_denylist *dl = vr->run->dl;
+	size_t refused = 0;
+	struct lg_err err = { "" };
+	struct lg_reg_opts ro = { .windir = vr->vi->windows_dir };
+	int lr = lg_registry_load(vr->v, &ro, &vr->reg, &err);
+	json_t *rj = json_object();
+	json_object_set_new(vr->vr, "registry", rj);
+	if (lr < 0) {
+		vr->reg = NULL;
+		json_object_set_new(rj, "error", json_string(err.msg));
+	}
+	for (size_t ri = 0; ri < dl->n_rules; ri++) {
+		const struct lg_rule *rule = &dl->rules[ri];
+		const char **files = calloc(res->n_matches + 1, sizeof(*files));
+		size_t nf = 0;
+		for (size_t i = 0; i < res->n_matches; i++) {
+			json_t *mj = json_array_get(matches, i);
+			if (res->matches[i].rule == rule && rule->action == LG_ACTION_QUARANTINE &&
+			    !json_object_get(mj, "refused"))
+				files[nf++] = res->matches[i].path;
+		}
+		bool named = rule->reg_disable_service || rule->reg_remove_filter;
+		if (!nf && !named) {
+			free(files);
+			continue;
+		}
+		const char *why = NULL;
+		char buf[1024];
+		struct lg_reg_verdict vd = { 0 };
+		if (!vr->reg) {
+			/* Without the hive, a rule that names registry work cannot
+			 * be done; a plain file rule goes ahead (channel files are
+			 * not services), and the report says the hive was unread. */
+			if (named) {
+				snprintf(buf, sizeof(buf), "the rule needs registry changes but the SYSTEM hive cannot be read: %s", err.msg);
+				why = buf;
+			}
+		} else if (lg_registry_check(vr->reg, &(struct lg_reg_request){
+				.rule_id = rule->id, .files = files, .n_files = nf,
+				.disable_service = rule->reg_disable_service,
+				.remove_filter = rule->reg_remove_filter,
+				.allow_boot_critical = rule->allow_boot_critical }, &vd, &err) < 0) {
+			snprintf(buf, sizeof(buf), "registry check failed: %s", err.msg);
+			why = buf;
+		} else if (vd.refused) {
+			snprintf(buf, sizeof(buf), "%s", vd.reason);
+			why = buf;
+		} else if ((vd.n_services || vd.n_filters) && lg_registry_apply(vr->reg, &vd, rule->id, &err) < 0) {
+			snprintf(buf, sizeof(buf), "registry change failed: %s", err.msg);
+			why = buf;
+		}
+		if (vd.boot_critical && vd.critical_why[0])
+			json_object_set_new(rj, "boot_critical_allowed", json_string(vd.critical_why));
+		if (vd.note[0])
+			json_object_set_new(rj, "note", json_string(vd.note));
+		lg_reg_verdict_clear(&vd);
+		free(files);
+		if (!why)
+			continue;
+		/* The file and its registry work go together: neither is done. */
+		vr->run->exit = worse(vr->run->exit, LG_EXIT_POLICY);
+		for (size_t i = 0; i < res->n_matches; i++) {
+			json_t *mj = json_array_get(matches, i);
+			if (res->matches[i].rule != rule || json_object_get(mj, "refused"))
+				continue;
+			json_object_set_new(mj, "refused", json_string(why));
+			vr->run->totals.refused++;
+			if (rule->action == LG_ACTION_QUARANTINE)
+				refused++;
+		}
+		json_array_append_new(json_object_get(rj, "refused_rules") ? json_object_get(rj, "refused_rules")
+			: (json_object_set_new(rj, "refused_rules", json_array()), json_object_get(rj, "refused_rules")),
+			json_pack("{s:s, s:s}", "rule", rule->id, "reason", why));
+	}
+	if (vr->reg) {
+		json_object_set_new(rj, "dirty_hive", json_boolean(lg_registry_dirty(vr->reg)));
+		json_object_set_new(rj, "changes", lg_registry_report(vr->reg));
+	}
+	return refused;
 }
 
 static void run_volume(struct run *run, const struct lg_volinfo *vi)
@@ -586,6 +681,7 @@ static void run_volume(struct run *run, const struct lg_volinfo *vi)
 	}
 	run->totals.matched += (unsigned)res.n_matches;
 	json_object_set_new(vr.vr, "matches", matches);
+	actionable -= registry_plan(&vr, &res, matches);
 	const struct lg_match_stats *st = &res.stats;
 	json_t *counters = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"directories_listed", (json_int_t)st->dirs_listed,
@@ -659,6 +755,7 @@ static void run_volume(struct run *run, const struct lg_volinfo *vi)
 	}
 	lg_match_result_clear(&res);
 	lg_matcher_free(m);
+	lg_registry_free(vr.reg);
 out:
 	r = lg_volume_close(vr.v);
 	if (r < 0 && o->fix)

@@ -3,6 +3,7 @@
 
 #include "fsops.h"
 #include "hash.h"
+#include "registry.h"
 
 #include <ntfs-3g/layout.h>
 
@@ -213,6 +214,8 @@ int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct 
 			r = complete_quarantine(v, s, err);
 		else if (!strcmp(s->op, "restore"))
 			r = complete_restore(v, j->run_id, s, err);
+		else if (!strcmp(s->op, "registry"))
+			r = lg_registry_complete_step(v, j->run_id, s, err);
 		else if (!strcmp(s->op, "hiberfile"))
 			r = lg_fs_pwrite(v, "hiberfil.sys", 0, (char[HIBER_PAGE]){ 0 }, 4);
 		if (r < 0) {
@@ -261,6 +264,8 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 		if (r < 0)
 			lg_err_set(err, "cannot set the restored copy %s aside: %s", path, strerror(-r));
 	}
+	else if (!strcmp(s->op, "registry"))
+		r = lg_registry_undo_step(v, run_id, s, results, err);
 	/* hiberfile: a stale hibernation image must never be resumed after
 	 * Windows has run; its header stays cleared. */
 	return r;

@@ -171,7 +171,7 @@ gpt_windows() {
 build() {
 	local n=$1 t0 t1
 	t0=$(date +%s%N)
-	if ! "$MK" -D OUT="$OUT" "$SCEN/$n.txt" "$T/$n.img" 2>"$T/$n.err"; then
+	if ! "$MK" -D OUT="$(realpath "$OUT")" "$SCEN/$n.txt" "$T/$n.img" 2>"$T/$n.err"; then
 		bad "$n: mkfixture failed"
 		cat "$T/$n.err"
 		return 1
@@ -185,7 +185,7 @@ if build crowdstrike; then
 	gpt_windows crowdstrike "$T/crowdstrike.img" Windows
 	has "$T/crowdstrike.vol" "Volume Flags: 0x0000" "crowdstrike: volume clean"
 	# Reproducible: a second build is byte-identical.
-	"$MK" -D OUT="$OUT" "$SCEN/crowdstrike.txt" "$T/again.img"
+	"$MK" -D OUT="$(realpath "$OUT")" "$SCEN/crowdstrike.txt" "$T/again.img"
 	check "crowdstrike: a second build is byte-identical" cmp -s "$T/crowdstrike.img" "$T/again.img"
 	rm -f "$T/again.img"
 fi
@@ -280,7 +280,7 @@ part ntfs rest label=Windows
 include $PWD/$SCEN/windows-tree.inc
 file Windows/System32/config/SYSTEM replace data=file:\${HIVES}/hive.bin modified=2024-07-19T04:09:02Z
 EOF
-if "$MK" -D HIVES="$T" "$T/custom.txt" "$T/custom.img" 2>"$T/custom.err"; then
+if "$MK" -D OUT="$(realpath "$OUT")" -D HIVES="$T" "$T/custom.txt" "$T/custom.img" 2>"$T/custom.err"; then
 	part "$T/custom.img" 1 "$T/custom.p1" >/dev/null
 	ntfscat "$T/custom.p1" /Windows/System32/config/SYSTEM >"$T/custom.sys"
 	check "replace: SYSTEM is the host file's bytes" cmp -s "$T/hive.bin" "$T/custom.sys"
@@ -336,7 +336,7 @@ rm -f "$T/bad/keep.img"
 
 # Every shipped scenario parses (-n: check only).
 for s in "$SCEN"/*.txt; do
-	check "$(basename "$s"): parses" "$MK" -n "$s"
+	check "$(basename "$s"): parses" "$MK" -D OUT="$(realpath "$OUT")" -n "$s"
 done
 
 echo "fixture checks failed: $fails"

@@ -15,7 +15,7 @@ part ntfs rest label=Windows
 include $PWD/tests/fixtures/scenarios/windows-tree.inc
 file filler.bin size=$1
 EOF2
-	"$MK" "$T/full.txt" "$T/full.img" >/dev/null 2>&1
+	"$MK" -D OUT="$(realpath "$OUT")" "$T/full.txt" "$T/full.img" >/dev/null 2>&1
 }
 lo=0 hi=$((48 * 1024))   # KiB
 while [ $((hi - lo)) -gt 4 ]; do

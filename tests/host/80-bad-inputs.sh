@@ -105,7 +105,7 @@ part ntfs rest label=Windows
 include $PWD/tests/fixtures/scenarios/windows-tree.inc
 file "\$LastGood/quarantine/fixed-run/$BAD" data=text:"someone else's file"
 EOF2
-if $OUT/tests/fixtures/mkfixture "$T/qexists.txt" "$T/qexists.img" 2>"$T/mk.err"; then
+if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$T/qexists.img" 2>"$T/mk.err"; then
 	n_cases=$((n_cases + 1))
 	h=$(sha "$T/qexists.img")
 	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id fixed-run "$T/qexists.img" >"$T/out" 2>"$T/err" || rc=$?
