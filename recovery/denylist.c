@@ -636,8 +636,12 @@ static bool valid_id(const char *s)
 /* ---------------------------------------------------------------- rules */
 
 static const char *const rule_fields[] = { "id", "description", "path", "size", "sha256", "header",
-					   "modified", "action", "restore", NULL };
-#define RULE_FIELDS_TEXT "id, description, path, size, sha256, header, modified, action, restore"
+					   "modified", "action", "restore", "registry",
+					   "allow_boot_critical", "authentihash_sha256", "authentihash_sha1",
+					   "original_filename", "file_version", "company", NULL };
+#define RULE_FIELDS_TEXT "id, description, path, size, sha256, header, modified, action, restore, " \
+			 "registry, allow_boot_critical, authentihash_sha256, authentihash_sha1, " \
+			 "original_filename, file_version, company"
 
 #define HEADER_MAX 4096
 
@@ -653,6 +657,12 @@ static void rule_clear(struct lg_rule *r)
 		free(r->restore->entry);
 		free(r->restore);
 	}
+	free(r->reg_disable_service);
+	free(r->reg_remove_filter);
+	free(r->authentihash_sha256);
+	free(r->authentihash_sha1);
+	free(r->original_filename);
+	free(r->company);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -793,6 +803,216 @@ static int parse_restore(struct vctx *v, json_t *j, struct lg_rule *r)
 	return 0;
 }
 
+/* A service name as the registry stores it: a key name, so no backslash;
+ * the service control manager refuses '/' too. */
+static int get_service_name(struct vctx *v, json_t *j, char **out)
+{
+	const char *s = json_string_value(j);
+	int q = check_text(v, s, 255, true);
+	if (q < 0)
+		return q;
+	if (strpbrk(s, "\\/"))
+		return fail(v, false, "a service name has no '\\' or '/'");
+	return dup_str(s, out);
+}
+
+static int parse_registry(struct vctx *v, json_t *j, struct lg_rule *r)
+{
+	static const char *const f[] = { "disable_service", "remove_filter", NULL };
+	json_t *d, *rf;
+	int q;
+	if (!json_is_object(j))
+		return fail(v, false, "expected {\"disable_service\": \"Name\", \"remove_filter\": \"Name\"}, got %s",
+			    type_name(j));
+	if ((q = check_fields(v, j, f, "disable_service, remove_filter")) < 0)
+		return q;
+	if ((q = member(v, j, "disable_service", JSON_STRING, false, "a service name", &d)) < 0 ||
+	    (d && (q = get_service_name(v, d, &r->reg_disable_service)) < 0))
+		return q;
+	pop(v);
+	if ((q = member(v, j, "remove_filter", JSON_STRING, false, "a service name", &rf)) < 0 ||
+	    (rf && (q = get_service_name(v, rf, &r->reg_remove_filter)) < 0))
+		return q;
+	pop(v);
+	if (!d && !rf)
+		return fail(v, false, "give \"disable_service\", \"remove_filter\" or both");
+	return 0;
+}
+
+/* ------------------------------------------------------- PE conditions */
+
+int lg_file_version_parse(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part && *s++ != '.')
+			return -EINVAL;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned long n = 0;
+		for (int digits = 0; *s >= '0' && *s <= '9'; s++) {
+			if (++digits > 5)
+				return -EINVAL;
+			n = n * 10 + (unsigned long)(*s - '0');
+		}
+		if (n > 65535)
+			return -EINVAL;
+		v = v << 16 | n;
+	}
+	if (*s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+void lg_file_version_format(uint64_t v, char out[LG_FILE_VERSION_LEN])
+{
+	snprintf(out, LG_FILE_VERSION_LEN, "%u.%u.%u.%u", (unsigned)(v >> 48) & 0xffff,
+		 (unsigned)(v >> 32) & 0xffff, (unsigned)(v >> 16) & 0xffff, (unsigned)v & 0xffff);
+}
+
+/* A list of hex digests of width bytes: [\"...\", ...], not empty. */
+static int get_digest_list(struct vctx *v, json_t *f, size_t width, const char *what, void **out,
+			   size_t *n_out)
+{
+	size_t n = json_array_size(f);
+	*out = NULL;
+	if (n == 0)
+		return fail(v, false, "the list is empty: leave the field out instead");
+	unsigned char *d = calloc(n, width);
+	if (!d)
+		return -ENOMEM;
+	*out = d;
+	*n_out = n;
+	for (size_t i = 0; i < n; i++) {
+		json_t *h = json_array_get(f, i);
+		push_idx(v, i);
+		if (!json_is_string(h))
+			return fail(v, false, "expected %s hex string, got %s", what, type_name(h));
+		const char *s = json_string_value(h);
+		if (strlen(s) != 2 * width || lg_unhex(s, d + i * width, width) < 0) {
+			char shown[72];
+			printable(s, shown, sizeof(shown));
+			return fail(v, false, "\"%s\" is not %s (%zu hex digits)", shown, what, 2 * width);
+		}
+		pop(v);
+	}
+	return 0;
+}
+
+/* A VERSIONINFO string to compare with: shown on a console, and compared
+ * whole, so no control characters and no white space at either end
+ * (the file's value is trimmed before the comparison). */
+static int get_pe_string(struct vctx *v, json_t *j, size_t max_units, char **out)
+{
+	const char *s = json_string_value(j);
+	int q = check_text(v, s, 4 * max_units, true);
+	if (q < 0)
+		return q;
+	size_t n = strlen(s);
+	if (utf16_units(s, n) > max_units)
+		return fail(v, false, "longer than %zu characters", max_units);
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return fail(v, false, "leading or trailing spaces: remove them (the file's value is compared "
+			    "without them)");
+	return dup_str(s, out);
+}
+
+static int get_version(struct vctx *v, json_t *j, uint64_t *out)
+{
+	if (lg_file_version_parse(json_string_value(j), out) < 0) {
+		char shown[48];
+		printable(json_string_value(j), shown, sizeof(shown));
+		return fail(v, false, "\"%s\" is not a file version: four numbers 0-65535 like \"10.0.19041.3636\"",
+			    shown);
+	}
+	return 0;
+}
+
+static int parse_file_version(struct vctx *v, json_t *j, struct lg_rule *r)
+{
+	int q;
+	if (json_is_string(j)) {
+		if ((q = get_version(v, j, &r->file_version_min)) < 0)
+			return q;
+		r->file_version_max = r->file_version_min;
+		r->has_file_version = true;
+		return 0;
+	}
+	if (!json_is_object(j))
+		return fail(v, false, "expected \"a.b.c.d\" (exact) or {\"min\": \"a.b.c.d\", \"max\": \"a.b.c.d\"}, got %s",
+			    type_name(j));
+	static const char *const f[] = { "min", "max", NULL };
+	if ((q = check_fields(v, j, f, "min, max")) < 0)
+		return q;
+	json_t *mn, *mx;
+	r->file_version_min = 0;
+	r->file_version_max = LG_FILE_VERSION(65535, 65535, 65535, 65535);
+	if ((q = member(v, j, "min", JSON_STRING, false, "a version \"a.b.c.d\"", &mn)) < 0 ||
+	    (mn && (q = get_version(v, mn, &r->file_version_min)) < 0))
+		return q;
+	pop(v);
+	if ((q = member(v, j, "max", JSON_STRING, false, "a version \"a.b.c.d\"", &mx)) < 0 ||
+	    (mx && (q = get_version(v, mx, &r->file_version_max)) < 0))
+		return q;
+	pop(v);
+	if (!mn && !mx)
+		return fail(v, false, "give \"min\", \"max\" or both");
+	if (r->file_version_min > r->file_version_max)
+		return fail(v, false, "min is larger than max");
+	r->has_file_version = true;
+	return 0;
+}
+
+/* authentihash_sha256, authentihash_sha1, original_filename, file_version,
+ * company: what `lastgood pe` prints for a sample (docs/pe.md). */
+static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
+{
+	json_t *f;
+	int q;
+	void *d = NULL;
+
+	if ((q = member(v, j, "authentihash_sha256", JSON_ARRAY, false,
+			"a list of Authenticode SHA-256 hex strings, [\"...\"]", &f)) < 0)
+		return q;
+	if (f) {
+		q = get_digest_list(v, f, 32, "an Authenticode SHA-256", &d, &r->n_authentihash_sha256);
+		r->authentihash_sha256 = d;
+		if (q < 0)
+			return q;
+	}
+	pop(v);
+
+	if ((q = member(v, j, "authentihash_sha1", JSON_ARRAY, false,
+			"a list of Authenticode SHA-1 hex strings, [\"...\"]", &f)) < 0)
+		return q;
+	if (f) {
+		q = get_digest_list(v, f, 20, "an Authenticode SHA-1", &d, &r->n_authentihash_sha1);
+		r->authentihash_sha1 = d;
+		if (q < 0)
+			return q;
+	}
+	pop(v);
+
+	if ((q = member(v, j, "original_filename", JSON_STRING, false, "a file name such as \"acmeflt.sys\"",
+			&f)) < 0 ||
+	    (f && (q = get_pe_string(v, f, 255, &r->original_filename)) < 0))
+		return q;
+	pop(v);
+
+	f = json_object_get(j, "file_version");
+	push_key(v, "file_version");
+	if (f && (q = parse_file_version(v, f, r)) < 0)
+		return q;
+	pop(v);
+
+	if ((q = member(v, j, "company", JSON_STRING, false, "a CompanyName such as \"Contoso Ltd.\"", &f)) < 0 ||
+	    (f && (q = get_pe_string(v, f, 255, &r->company)) < 0))
+		return q;
+	pop(v);
+	return 0;
+}
+
 static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 {
 	json_t *f;
@@ -890,13 +1110,37 @@ static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 	}
 	pop(v);
 
+	f = json_object_get(j, "registry");
+	push_key(v, "registry");
+	if (f) {
+		if (r->action == LG_ACTION_REPORT)
+			return fail(v, true, "a \"report\" rule changes nothing, so it cannot change the registry");
+		if ((q = parse_registry(v, f, r)) < 0)
+			return q;
+	}
+	pop(v);
+
+	f = json_object_get(j, "allow_boot_critical");
+	push_key(v, "allow_boot_critical");
+	if (f) {
+		if (!json_is_boolean(f))
+			return fail(v, false, "expected true or false, got %s", type_name(f));
+		r->allow_boot_critical = json_is_true(f);
+	}
+	pop(v);
+
+	if ((q = parse_pe_conditions(v, j, r)) < 0)
+		return q;
+
 	/* A wildcard with nothing else to check is one typo away from
 	 * quarantining every driver of a volume: demand a second condition. */
 	if (r->action == LG_ACTION_QUARANTINE && strpbrk(r->path, "*?") && !r->has_size && !r->sha256 &&
-	    !r->header && !r->has_modified_after && !r->has_modified_before) {
+	    !r->header && !r->has_modified_after && !r->has_modified_before && !r->authentihash_sha256 &&
+	    !r->authentihash_sha1 && !r->original_filename) {
 		push_key(v, "path");
-		return fail(v, false, "a path with '*' or '?' needs another condition (sha256, header, size "
-			    "or modified), or \"action\": \"report\"");
+		return fail(v, false, "a path with '*' or '?' needs another condition (sha256, header, size, "
+			    "modified, authentihash_sha256, authentihash_sha1 or original_filename), or "
+			    "\"action\": \"report\"");
 	}
 	return 0;
 }

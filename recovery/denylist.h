@@ -52,7 +52,45 @@ struct lg_rule {
 
 	enum lg_action action;
 	struct lg_restore *restore; /* NULL when the rule restores nothing */
+
+	/* "registry": {"disable_service", "remove_filter"} (docs/denylist.md,
+	 * docs/registry.md): registry work besides the services whose
+	 * ImagePath names a quarantined file; NULL when absent. */
+	char *reg_disable_service;
+	char *reg_remove_filter;
+	bool allow_boot_critical;  /* may disable or unfilter a boot-critical driver */
+
+	/* PE conditions (issue 6, docs/denylist.md "PE conditions"). A file
+	 * that is not a PE image, or has no version resource where a
+	 * version field is asked for, fails them. */
+	unsigned char (*authentihash_sha256)[32]; /* any of these; NULL when absent */
+	size_t n_authentihash_sha256;
+	unsigned char (*authentihash_sha1)[20];
+	size_t n_authentihash_sha1;
+	char *original_filename;   /* VERSIONINFO OriginalFilename, UTF-8, compared ignoring case; NULL when absent */
+	char *company;             /* VERSIONINFO CompanyName, same comparison; NULL when absent */
+	/* VS_FIXEDFILEINFO file version range, inclusive; a.b.c.d packed as
+	 * LG_FILE_VERSION(a, b, c, d) so that integer order is version order. */
+	bool has_file_version;
+	uint64_t file_version_min, file_version_max;
 };
+
+#define LG_FILE_VERSION(a, b, c, d) \
+	(((uint64_t)(a) << 48) | ((uint64_t)(b) << 32) | ((uint64_t)(c) << 16) | (uint64_t)(d))
+
+/* Does the rule have a condition that needs the PE parser? */
+static inline bool lg_rule_has_pe(const struct lg_rule *r)
+{
+	return r->n_authentihash_sha256 || r->n_authentihash_sha1 || r->original_filename ||
+	       r->company || r->has_file_version;
+}
+
+/* "a.b.c.d" (four decimal numbers 0..65535, nothing else) to the packed
+ * form; -EINVAL otherwise. */
+int lg_file_version_parse(const char *s, uint64_t *out);
+/* The packed form as "a.b.c.d"; out holds LG_FILE_VERSION_LEN bytes. */
+#define LG_FILE_VERSION_LEN 24
+void lg_file_version_format(uint64_t v, char out[LG_FILE_VERSION_LEN]);
 
 struct lg_denylist {
 	int schema;

@@ -23,6 +23,7 @@
 #include "glob.h"
 #include "hash.h"
 #include "journal.h"
+#include "pe.h"
 
 #include <time.h>
 
@@ -46,7 +47,12 @@
 struct crule {
 	const struct lg_rule *rule;
 	struct lg_glob *glob;
-	bool content;           /* size, sha256 or header: never true of a directory */
+	bool content;           /* size, sha256, header or PE: never true of a directory */
+	bool pe;                /* has PE conditions (lg_rule_has_pe) */
+	/* original_filename and company in UTF-16, for comparing with NTFS's
+	 * upcase table like names; NULL when the rule has none. */
+	ntfschar *ofn, *company;
+	int ofn_len, company_len;
 };
 
 struct lg_matcher {
@@ -151,10 +157,36 @@ void lg_matcher_free(struct lg_matcher *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		lg_glob_free(m->rules[i].glob);
+		free(m->rules[i].ofn);
+		free(m->rules[i].company);
+	}
 	free(m->rules);
 	free(m);
+}
+
+/* Longest VERSIONINFO string compared, in UTF-16 code units. */
+#define PE_STR_UNITS LG_PE_STR_MAX
+
+/* A rule's original_filename or company in UTF-16 (NULL stays NULL). */
+static int compile_pe_string(const char *s, ntfschar **out, int *len)
+{
+	*out = NULL;
+	*len = 0;
+	if (!s)
+		return 0;
+	ntfschar *u = malloc(PE_STR_UNITS * sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	int n = lg_utf8_to_utf16(s, strlen(s), u, PE_STR_UNITS);
+	if (n <= 0) {
+		free(u);
+		return n < 0 ? n : -EINVAL;
+	}
+	*out = u;
+	*len = n;
+	return 0;
 }
 
 int lg_matcher_new(const struct lg_denylist *dl, struct lg_matcher **out, struct lg_err *err)
@@ -186,7 +218,19 @@ int lg_matcher_new(const struct lg_denylist *dl, struct lg_matcher **out, struct
 			lg_matcher_free(m);
 			return e;
 		}
-		c->content = r->has_size || r->n_sha256 || r->header;
+		c->pe = lg_rule_has_pe(r);
+		c->content = r->has_size || r->n_sha256 || r->header || c->pe;
+		e = compile_pe_string(r->original_filename, &c->ofn, &c->ofn_len);
+		if (e == 0)
+			e = compile_pe_string(r->company, &c->company, &c->company_len);
+		if (e < 0) {
+			if (e != -ENOMEM)
+				lg_err_set(err, "rule \"%s\" (line %u): original_filename or company is not a valid "
+					   "name", r->id ? r->id : "?", r->line);
+			m->n = i + 1;
+			lg_matcher_free(m);
+			return e;
+		}
 	}
 	m->n = dl->n_rules;
 	*out = m;
@@ -905,12 +949,26 @@ struct content {
 	bool prefix_done;
 	bool has_sha;
 	unsigned char sha[32];
-	/* Issue 6 (PE conditions) extension point: a condition that needs the
-	 * whole file sets want_buf before the hash is computed; the single
-	 * read that feeds SHA-256 then also fills buf (size bytes), and the
-	 * PE parser works on buf. Nothing sets it yet. */
+	/* A condition that needs the whole file in memory (PE) gets it in
+	 * buf (size bytes) from the one read of the file; SHA-256 is then
+	 * computed from buf, never by reading again. want_buf asks a
+	 * streaming SHA-256 read to keep the bytes as it goes. */
 	bool want_buf;
 	unsigned char *buf;
+	struct pe_cache *pe;    /* NULL until a PE condition looks at the file */
+};
+
+/* What the PE parser found in one file, filled as rules ask for it. */
+struct pe_cache {
+	int state;              /* 0 not parsed, 1 a PE image, < 0 not one (or too large) */
+	struct lg_pe_info info;
+	int ver_state;          /* 0 not read, 1 read, < 0 no (readable) version resource */
+	struct lg_pe_version ver;
+	/* OriginalFilename and CompanyName trimmed, in UTF-16; len < 0: absent */
+	ntfschar ofn[PE_STR_UNITS], company[PE_STR_UNITS];
+	int ofn_len, company_len;
+	unsigned ah_have;       /* LG_HASH_* Authenticode digests computed */
+	unsigned char ah256[32], ah256u[32], ah1[20], ah1u[20];
 };
 
 static int read_full(ntfs_attr *na, s64 at, size_t n, unsigned char *dst)
@@ -966,21 +1024,20 @@ static int content_header(struct walk *w, struct content *c, const struct lg_rul
 	return 0;
 }
 
-/* Hash the file (once), reusing the prefix already read. */
-static int content_sha256(struct walk *w, struct content *c)
+/* Read the whole file once, reusing the prefix already read: hashing it
+ * with SHA-256 on the way when hash, keeping it in c->buf when keep. */
+static int content_read(struct walk *w, struct content *c, bool hash, bool keep)
 {
-	if (c->has_sha)
-		return 0;
-	if (c->want_buf && c->size > LG_MATCH_BUFFER_MAX)
+	if (keep && c->size > LG_MATCH_BUFFER_MAX)
 		return -EFBIG;
 	_cleanup_(lg_hash_free) struct lg_hash h = { 0 };
-	int r = lg_hash_init(&h, LG_HASH_SHA256);
+	int r = hash ? lg_hash_init(&h, LG_HASH_SHA256) : 0;
 	if (r < 0)
 		return r;
-	_cleanup_free_ unsigned char *chunk = NULL;
-	if (c->want_buf) {
-		c->buf = malloc(c->size ? (size_t)c->size : 1);
-		if (!c->buf)
+	_cleanup_free_ unsigned char *chunk = NULL, *buf = NULL;
+	if (keep) {
+		buf = malloc(c->size ? (size_t)c->size : 1);
+		if (!buf)
 			return -ENOMEM;
 	} else {
 		chunk = malloc(READ_CHUNK);
@@ -989,32 +1046,219 @@ static int content_sha256(struct walk *w, struct content *c)
 	}
 	uint64_t at = 0;
 	if (c->prefix_done) {
-		r = lg_hash_update(&h, c->prefix, c->prefix_len);
-		if (r < 0)
+		if (hash && (r = lg_hash_update(&h, c->prefix, c->prefix_len)) < 0)
 			return r;
-		if (c->buf)
-			memcpy(c->buf, c->prefix, c->prefix_len);
+		if (buf)
+			memcpy(buf, c->prefix, c->prefix_len);
 		at = c->prefix_len;
 	}
 	while (at < c->size) {
 		size_t n = c->size - at < READ_CHUNK ? (size_t)(c->size - at) : READ_CHUNK;
-		unsigned char *dst = c->buf ? c->buf + at : chunk;
+		unsigned char *dst = buf ? buf + at : chunk;
 		r = read_full(c->na, (s64)at, n, dst);
 		if (r < 0)
 			return r;
 		w->res->stats.bytes_read += n;
-		r = lg_hash_update(&h, dst, n);
-		if (r < 0)
+		if (hash && (r = lg_hash_update(&h, dst, n)) < 0)
 			return r;
 		at += n;
 	}
-	r = lg_hash_final(&h, c->sha, NULL);
+	if (hash) {
+		r = lg_hash_final(&h, c->sha, NULL);
+		if (r < 0)
+			return r;
+		w->res->stats.files_hashed++;
+		w->res->stats.bytes_hashed += c->size;
+		c->has_sha = true;
+	}
+	if (buf)
+		c->buf = TAKE_PTR(buf);
+	return 0;
+}
+
+/* The file's SHA-256, computed once: from buf when the file is already in
+ * memory, else by reading it (keeping it when want_buf says so). */
+static int content_sha256(struct walk *w, struct content *c)
+{
+	if (c->has_sha)
+		return 0;
+	if (!c->buf)
+		return content_read(w, c, true, c->want_buf);
+	int r = lg_hash_buf(c->buf, (size_t)c->size, c->sha, NULL);
 	if (r < 0)
 		return r;
 	w->res->stats.files_hashed++;
 	w->res->stats.bytes_hashed += c->size;
 	c->has_sha = true;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- PE conditions */
+
+/* From the first bytes alone: can the file be a PE image? false only when
+ * lg_pe_parse() would refuse it too ("MZ", then "PE\0\0" at e_lfanew),
+ * so that a channel file or a text file is never read in full for a PE
+ * condition. */
+static bool pe_prefix_ok(const struct content *c)
+{
+	if (c->size < 64 || c->prefix_len < 64 || c->prefix[0] != 'M' || c->prefix[1] != 'Z')
+		return false;
+	uint32_t off = (uint32_t)c->prefix[0x3c] | (uint32_t)c->prefix[0x3d] << 8 |
+		       (uint32_t)c->prefix[0x3e] << 16 | (uint32_t)c->prefix[0x3f] << 24;
+	if ((uint64_t)off + 4 > c->size)
+		return false;
+	if ((uint64_t)off + 4 <= c->prefix_len)
+		return !memcmp(c->prefix + off, "PE\0\0", 4);
+	return true; /* the signature is beyond the prefix: the parser decides */
+}
+
+/* Parse the file as a PE image, once. Returns 0 with c->pe->state set (1:
+ * a PE image, < 0: not one, PE conditions fail), or an error that leaves
+ * the file undecided (a read error, -ENOMEM). */
+static int pe_parse(struct walk *w, const struct cand *cd, struct content *c)
+{
+	if (!c->pe) {
+		c->pe = calloc(1, sizeof(*c->pe));
+		if (!c->pe)
+			return -ENOMEM;
+	}
+	struct pe_cache *pc = c->pe;
+	if (pc->state)
+		return 0;
+	int r = content_prefix(w, c);
+	if (r < 0)
+		return r;
+	if (!pe_prefix_ok(c)) {
+		pc->state = -ENOEXEC;
+		w->res->stats.pe_rejected++;
+		return 0;
+	}
+	if (!c->buf) {
+		r = content_read(w, c, false, true);
+		if (r == -EFBIG) {
+			/* Drivers are far smaller; say why the rule could not hold. */
+			pc->state = r;
+			problem(w, cd->path, r, "larger than 256 MiB: PE conditions not checked, taken as false");
+			return w->fatal;
+		}
+		if (r < 0)
+			return r;
+	}
+	w->res->stats.pe_parsed++;
+	r = lg_pe_parse(c->buf, (size_t)c->size, &pc->info, NULL);
+	if (r == -ENOMEM)
+		return r;
+	pc->state = r < 0 ? r : 1;
+	if (r < 0)
+		w->res->stats.pe_rejected++;
+	return 0;
+}
+
+/* A VERSIONINFO string, white space trimmed at both ends, in UTF-16;
+ * -1 when absent, empty or cut short (it cannot equal a rule's value). */
+static int pe_str16(const struct lg_pe_version *v, enum lg_pe_str k, ntfschar *out)
+{
+	if (!v->has_str[k] || v->truncated[k])
+		return -1;
+	const char *s = v->str[k];
+	size_t n = strlen(s);
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	int u = n ? lg_utf8_to_utf16(s, n, out, PE_STR_UNITS) : -1;
+	return u > 0 ? u : -1;
+}
+
+/* Read the version resource of a parsed image, once. */
+static void pe_version(struct content *c)
+{
+	struct pe_cache *pc = c->pe;
+	if (pc->ver_state)
+		return;
+	int r = lg_pe_version(c->buf, (size_t)c->size, &pc->info, &pc->ver, NULL);
+	pc->ver_state = r < 0 ? r : 1;
+	pc->ofn_len = r < 0 ? -1 : pe_str16(&pc->ver, LG_PE_STR_ORIGINAL_FILENAME, pc->ofn);
+	pc->company_len = r < 0 ? -1 : pe_str16(&pc->ver, LG_PE_STR_COMPANY_NAME, pc->company);
+}
+
+/* The conditions on the version resource (no hashing): original_filename
+ * and company compared like NTFS names (the volume's upcase table), the
+ * file version as four numbers from VS_FIXEDFILEINFO. */
+static bool pe_version_ok(struct walk *w, const struct crule *cr, struct content *c)
+{
+	const struct lg_rule *rl = cr->rule;
+	if (!cr->ofn && !cr->company && !rl->has_file_version)
+		return true;
+	pe_version(c);
+	struct pe_cache *pc = c->pe;
+	if (pc->ver_state < 0)
+		return false;
+	if (cr->ofn && (pc->ofn_len < 0 || !lg_name_equal(cr->ofn, (size_t)cr->ofn_len, pc->ofn,
+							  (size_t)pc->ofn_len, w->uc, w->uc_len)))
+		return false;
+	if (cr->company &&
+	    (pc->company_len < 0 || !lg_name_equal(cr->company, (size_t)cr->company_len, pc->company,
+						   (size_t)pc->company_len, w->uc, w->uc_len)))
+		return false;
+	if (rl->has_file_version) {
+		if (!pc->ver.has_fixed)
+			return false;
+		const uint16_t *fv = pc->ver.file_version;
+		uint64_t v = LG_FILE_VERSION(fv[0], fv[1], fv[2], fv[3]);
+		if (v < rl->file_version_min || v > rl->file_version_max)
+			return false;
+	}
+	return true;
+}
+
+/* The Authenticode digests in algs (LG_HASH_*), each computed once per
+ * file; with Windows' padding of an unsigned file to a multiple of 8, and
+ * also without it when the two differ (docs/pe.md: block lists carry
+ * either). */
+static int pe_authentihash(struct walk *w, struct content *c, unsigned algs)
+{
+	struct pe_cache *pc = c->pe;
+	unsigned missing = algs & ~pc->ah_have;
+	if (!missing)
+		return 0;
+	unsigned char *s256 = missing & LG_HASH_SHA256 ? pc->ah256 : NULL;
+	unsigned char *s1 = missing & LG_HASH_SHA1 ? pc->ah1 : NULL;
+	int r = lg_pe_authentihash(c->buf, (size_t)c->size, &pc->info, s256, s1);
+	if (r == 0 && pc->info.pad_bytes)
+		r = lg_pe_authentihash_unpadded(c->buf, (size_t)c->size, &pc->info,
+						s256 ? pc->ah256u : NULL, s1 ? pc->ah1u : NULL);
+	if (r < 0)
+		return r;
+	if (!pc->ah_have)
+		w->res->stats.files_authentihashed++;
+	pc->ah_have |= missing;
+	return 0;
+}
+
+static bool digest_in(const unsigned char *d, const unsigned char *list, size_t n, size_t width)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(list + i * width, d, width))
+			return true;
+	return false;
+}
+
+/* A rule's authentihash lists against the digests computed. */
+static bool pe_hash_ok(const struct lg_rule *rl, const struct pe_cache *pc)
+{
+	bool pad = pc->info.pad_bytes != 0;
+	if (rl->n_authentihash_sha256 &&
+	    !digest_in(pc->ah256, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32) &&
+	    !(pad && digest_in(pc->ah256u, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32)))
+		return false;
+	if (rl->n_authentihash_sha1 &&
+	    !digest_in(pc->ah1, rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20) &&
+	    !(pad && digest_in(pc->ah1u, rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20)))
+		return false;
+	return true;
 }
 
 static bool time_ok(const struct lg_rule *r, int64_t t)
@@ -1074,31 +1318,57 @@ static int add_match(struct walk *w, const struct cand *c, const struct facts *f
 	return 0;
 }
 
-/* The conditions of one name's rules on a regular file: the cheap ones for
- * every rule first, then headers, then the hash. ok[k] says rule k holds. */
+/* The conditions of one name's rules on a regular file, each tier for
+ * every rule before the next, so that no file is read or hashed for a
+ * rule that a cheaper condition already excluded: size; header bytes (the
+ * 4 KiB prefix); "is it a PE image at all" (the prefix again); the version
+ * resource (one read of the file, kept in memory for the PE parser);
+ * SHA-256; Authenticode hashes. ok[k] says rule k holds. */
 static int eval_file(struct walk *w, const struct cand *c, struct content *ct, bool *ok)
 {
 	int r = 0;
+#define CR(k) (&w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH])
 	for (size_t k = 0; k < c->n_rules; k++) {
-		const struct lg_rule *rl = w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH].rule;
+		const struct lg_rule *rl = CR(k)->rule;
 		if (ok[k] && rl->has_size)
 			ok[k] = ct->size >= rl->size_min && ct->size <= rl->size_max;
 	}
 	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
-		const struct lg_rule *rl = w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH].rule;
+		const struct lg_rule *rl = CR(k)->rule;
 		if (ok[k] && rl->header)
 			r = content_header(w, ct, rl, &ok[k]);
 	}
 	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
-		const struct lg_rule *rl = w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH].rule;
+		if (!ok[k] || !CR(k)->pe)
+			continue;
+		r = pe_parse(w, c, ct);
+		if (r == 0 && ct->pe->state < 0)
+			ok[k] = false; /* not a PE image: every PE condition fails */
+		else if (r == 0)
+			ok[k] = pe_version_ok(w, CR(k), ct);
+	}
+	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
+		const struct lg_rule *rl = CR(k)->rule;
 		if (!ok[k] || !rl->n_sha256)
 			continue;
 		r = content_sha256(w, ct);
-		bool any = false;
-		for (size_t j = 0; r == 0 && j < rl->n_sha256 && !any; j++)
-			any = !memcmp(rl->sha256[j], ct->sha, 32);
-		ok[k] = any;
+		ok[k] = r == 0 && digest_in(ct->sha, rl->sha256[0], rl->n_sha256, 32);
 	}
+	/* The Authenticode digests the remaining rules need, in one pass. */
+	unsigned algs = 0;
+	for (size_t k = 0; k < c->n_rules; k++) {
+		const struct lg_rule *rl = CR(k)->rule;
+		if (ok[k] && rl->n_authentihash_sha256)
+			algs |= LG_HASH_SHA256;
+		if (ok[k] && rl->n_authentihash_sha1)
+			algs |= LG_HASH_SHA1;
+	}
+	if (algs && r == 0)
+		r = pe_authentihash(w, ct, algs);
+	for (size_t k = 0; k < c->n_rules && algs && r == 0; k++)
+		if (ok[k] && (CR(k)->rule->n_authentihash_sha256 || CR(k)->rule->n_authentihash_sha1))
+			ok[k] = pe_hash_ok(CR(k)->rule, ct->pe);
+#undef CR
 	return r;
 }
 
@@ -1195,6 +1465,7 @@ static int eval_record(struct walk *w, struct cand *cs, size_t n, unsigned run_f
 	}
 out:
 	free(ct.buf);
+	free(ct.pe);
 	if (ct.na)
 		ntfs_attr_close(ct.na);
 	ntfs_inode_close(ni);

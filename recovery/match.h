@@ -70,7 +70,8 @@
  * check; every header inside it is checked without another read. */
 #define LG_MATCH_PREFIX 4096
 /* Largest file whose whole content is kept in memory for conditions that
- * need it (PE, issue 6). SHA-256 alone streams and has no limit. */
+ * need it (PE, issue 6): a larger file fails PE conditions, with a
+ * problem recorded. SHA-256 alone streams and has no limit. */
 #define LG_MATCH_BUFFER_MAX (256u << 20)
 /* Paths longer than this many UTF-16 code units (Windows' own limit) are
  * not followed; they are recorded as problems. */
@@ -137,6 +138,13 @@ struct lg_match_stats {
 	uint64_t reparse_skipped;      /* reparse-point directories not descended into */
 	uint64_t problems;             /* all problems, also those beyond LG_MATCH_PROBLEMS_MAX */
 	uint64_t walk_ns, eval_ns;     /* time spent finding candidates / checking conditions */
+	/* PE conditions (issue 6): files given to the PE parser (each read in
+	 * full once), files that failed as PE images (most from the first 4 KiB
+	 * alone, never read in full), files whose Authenticode hash was
+	 * computed (only those that passed every cheaper condition). */
+	uint64_t pe_parsed;
+	uint64_t pe_rejected;
+	uint64_t files_authentihashed;
 };
 
 struct lg_match_result {

@@ -848,6 +848,142 @@ static void test_trust_dir(void)
 	lg_trust_keys_free(NULL, 0);
 }
 
+/* ---------------------------------------------------------------- PE conditions */
+
+#define H40A "0123456789abcdef0123456789abcdef01234567"
+
+static void test_pe_conditions(void)
+{
+	/* Every PE field, the exact-version shorthand, any case of hex. */
+	char *d = rule_doc("{\"id\": \"pe\", \"path\": \"Windows/System32/drivers/**\", "
+			   "\"authentihash_sha256\": [\"" H64A "\", \"" H64B "\"], "
+			   "\"authentihash_sha1\": [\"" H40A "\"], "
+			   "\"original_filename\": \"AcmeIO.sys\", \"company\": \"Acme \xc3\x89lectronique\", "
+			   "\"file_version\": {\"min\": \"1.2.3.4\", \"max\": \"65535.65535.65535.65535\"}}");
+	struct lg_denylist *dl = NULL;
+	struct lg_err e;
+	CHECK_INT(parse(d, &dl, &e), 0);
+	free(d);
+	if (!dl) {
+		fprintf(stderr, "%s\n", e.msg);
+		t_failures++;
+		return;
+	}
+	const struct lg_rule *r = &dl->rules[0];
+	CHECK(lg_rule_has_pe(r));
+	CHECK_INT(r->n_authentihash_sha256, 2);
+	CHECK_INT(r->authentihash_sha256[0][0], 0x01);
+	CHECK_INT(r->authentihash_sha256[1][0], 0xfe);
+	CHECK_INT(r->n_authentihash_sha1, 1);
+	CHECK_INT(r->authentihash_sha1[0][19], 0x67);
+	CHECK_STR(r->original_filename, "AcmeIO.sys");
+	CHECK_STR(r->company, "Acme \xc3\x89lectronique");
+	CHECK(r->has_file_version);
+	CHECK(r->file_version_min == LG_FILE_VERSION(1, 2, 3, 4));
+	CHECK(r->file_version_max == LG_FILE_VERSION(65535, 65535, 65535, 65535));
+	CHECK_INT(r->action, LG_ACTION_QUARANTINE);
+	lg_denylist_free(dl);
+
+	d = rule_doc("{\"id\": \"v\", \"path\": \"a.sys\", \"file_version\": \"10.0.19041.3636\"}");
+	CHECK_INT(parse(d, &dl, &e), 0);
+	free(d);
+	if (dl) {
+		CHECK(dl->rules[0].file_version_min == LG_FILE_VERSION(10, 0, 19041, 3636));
+		CHECK(dl->rules[0].file_version_max == dl->rules[0].file_version_min);
+		CHECK(!dl->rules[0].original_filename && lg_rule_has_pe(&dl->rules[0]));
+		lg_denylist_free(dl);
+	}
+	d = rule_doc("{\"id\": \"v\", \"path\": \"a.sys\", \"file_version\": {\"max\": \"2.0.0.0\"}}");
+	CHECK_INT(parse(d, &dl, &e), 0);
+	free(d);
+	if (dl) {
+		CHECK(dl->rules[0].file_version_min == 0);
+		CHECK(dl->rules[0].file_version_max == LG_FILE_VERSION(2, 0, 0, 0));
+		lg_denylist_free(dl);
+	}
+
+	/* Version text: four numbers, nothing else. */
+	uint64_t v;
+	CHECK_INT(lg_file_version_parse("0.0.0.0", &v), 0);
+	CHECK(v == 0);
+	CHECK_INT(lg_file_version_parse("65535.1.2.3", &v), 0);
+	CHECK(v == LG_FILE_VERSION(65535, 1, 2, 3));
+	CHECK_INT(lg_file_version_parse("00001.2.3.4", &v), 0);
+	static const char *const bad_versions[] = { "", "1.2.3", "1.2.3.4.5", "1.2.3.65536", "1.2.3.-4",
+						    "1,2,3,4", " 1.2.3.4", "1.2.3.4 ", "1..3.4", "1.2.3.4a",
+						    "000001.2.3.4", "1.2.3.4 (WinBuild)", "v1.2.3.4" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_versions); i++) {
+		int q = lg_file_version_parse(bad_versions[i], &v);
+		if (q != -EINVAL)
+			T_FAIL_AT("version \"%s\" accepted", bad_versions[i]);
+		t_checks++;
+	}
+	char vs[LG_FILE_VERSION_LEN];
+	lg_file_version_format(LG_FILE_VERSION(10, 0, 65535, 7), vs);
+	CHECK_STR(vs, "10.0.65535.7");
+
+	/* Refused values, located. */
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash_sha256\": []}", "rules[0].authentihash_sha256: ",
+		 "the list is empty");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash_sha256\": \"" H64A "\"}",
+		 "rules[0].authentihash_sha256: ", "got a string");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash_sha256\": [\"" H40A "\"]}",
+		 "rules[0].authentihash_sha256[0]: ", "is not an Authenticode SHA-256 (64 hex digits)");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash_sha1\": [\"" H40A "\", \"" H64A "\"]}",
+		 "rules[0].authentihash_sha1[1]: ", "is not an Authenticode SHA-1 (40 hex digits)");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash_sha1\": [7]}", "rules[0].authentihash_sha1[0]: ",
+		 "got an integer");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"\"}", "rules[0].original_filename: ",
+		 "must not be empty");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"a.sys \"}", "rules[0].original_filename: ",
+		 "trailing spaces");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"a\\u001b[2J.sys\"}",
+		 "rules[0].original_filename: ", "control character 0x1b");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"company\": 5}", "rules[0].company: ", "got an integer");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": \"1.2.3\"}", "rules[0].file_version: ",
+		 "\"1.2.3\" is not a file version");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": {\"min\": \"2.0.0.0\", \"max\": \"1.0.0.0\"}}",
+		 "rules[0].file_version: ", "min is larger than max");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": {}}", "rules[0].file_version: ",
+		 "give \"min\", \"max\" or both");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": {\"min\": \"1.0.0.0\", \"exact\": \"1.0.0.0\"}}",
+		 "rules[0].file_version.exact: ", "unknown field (allowed here: min, max)");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": {\"max\": \"1.0.0.0 beta\"}}",
+		 "rules[0].file_version.max: ", "is not a file version");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": 10}", "rules[0].file_version: ",
+		 "expected \"a.b.c.d\" (exact)");
+	/* 256 characters: longer than a file name. */
+	char longname[300] = "{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"";
+	memset(longname + strlen(longname), 'x', 256);
+	strcat(longname, "\"}");
+	RULE_ERR(longname, "rules[0].original_filename: ", "longer than 255 characters");
+
+	/* The wildcard safety rule: an Authenticode hash or an original file
+	 * name is a second condition; company or version alone is not. */
+	static const char *const wild_ok[] = {
+		"{\"id\": \"a\", \"path\": \"Windows/System32/drivers/**\", \"authentihash_sha256\": [\"" H64A "\"]}",
+		"{\"id\": \"a\", \"path\": \"Windows/System32/DriverStore/**\", \"authentihash_sha1\": [\"" H40A "\"]}",
+		"{\"id\": \"a\", \"path\": \"**/*.sys\", \"original_filename\": \"acmeio.sys\", \"file_version\": \"1.0.0.0\"}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(wild_ok); i++) {
+		d = rule_doc(wild_ok[i]);
+		int q = parse(d, &dl, &e);
+		if (q != 0)
+			T_FAIL_AT("rule %zu refused: %s", i, e.msg);
+		t_checks++;
+		lg_denylist_free(dl);
+		free(d);
+	}
+	RULE_ERR("{\"id\": \"a\", \"path\": \"Windows/System32/drivers/*.sys\", \"company\": \"Acme\"}", "rules[0].path: ",
+		 "needs another condition");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"**\", \"file_version\": {\"max\": \"9.0.0.0\"}}", "rules[0].path: ",
+		 "needs another condition");
+	/* Unknown fields name the PE ones among the allowed. */
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"authentihash\": [\"" H64A "\"]}", "rules[0].authentihash: ",
+		 "authentihash_sha256, authentihash_sha1, original_filename, file_version, company");
+}
+
+
 int main(void)
 {
 	if (system("command -v minisign >/dev/null 2>&1") != 0)
@@ -863,6 +999,7 @@ int main(void)
 	RUN(test_globs);
 	RUN(test_caps);
 	RUN(test_serial_and_state);
+	RUN(test_pe_conditions);
 
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");

@@ -14,6 +14,8 @@
 #include "hash.h"
 #include "match.h"
 #include "volume.h"
+#include "pe.h"
+#include "../fixtures/mkpe.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -1230,6 +1232,233 @@ static void test_bad_rules(void)
 	tv_done(&t);
 }
 
+
+/* ---------------------------------------------------------------- PE conditions */
+
+struct pe_file {
+	const char *path;
+	unsigned char *data;
+	size_t len;
+	bool pe;
+	unsigned char ah256[32], ah1[20], ah256u[32], sha[32];
+};
+
+/* A driver built by mkpe: name and company strings, file version, and
+ * trailing bytes (an odd count makes an unsigned file Windows pads). */
+static void pe_make(struct pe_file *f, const char *path, const char *ofn, const char *company, uint16_t a,
+		    uint16_t b, uint16_t c, uint16_t d, uint32_t trailing, bool version, uint32_t cert)
+{
+	struct mkpe_opts o = { .pe32plus = true, .n_sections = 2, .version = version,
+			       .file_version = { a, b, c, d }, .product_version = { a, b, 0, 0 },
+			       .trailing = trailing, .cert_size = cert };
+	o.strings[0] = (struct mkpe_string){ "CompanyName", company };
+	o.strings[1] = (struct mkpe_string){ "OriginalFilename", ofn };
+	o.strings[2] = (struct mkpe_string){ "FileVersion", "free text, not the numbers" };
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->pe = true;
+	if (mkpe_build(&o, &f->data, &f->len, NULL) != 0) {
+		fprintf(stderr, "mkpe_build failed\n");
+		exit(1);
+	}
+	struct lg_pe_info info;
+	CHECK_INT(lg_pe_parse(f->data, f->len, &info, NULL), 0);
+	CHECK_INT(lg_pe_authentihash(f->data, f->len, &info, f->ah256, f->ah1), 0);
+	CHECK_INT(lg_pe_authentihash_unpadded(f->data, f->len, &info, f->ah256u, NULL), 0);
+	lg_hash_buf(f->data, f->len, f->sha, NULL);
+}
+
+static void raw_make(struct pe_file *f, const char *path, const void *data, size_t len)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->data = malloc(len);
+	memcpy(f->data, data, len);
+	f->len = len;
+	lg_hash_buf(f->data, f->len, f->sha, NULL);
+}
+
+static void test_pe_conditions(void)
+{
+	struct tv t;
+	tv_make(&t, 64 << 20);
+	enum { A, B, C, D, S, BIGNOTPE, CHANNEL, TEXT, MZONLY, N };
+	struct pe_file f[N];
+	pe_make(&f[A], "drv/acmeio.sys", "AcmeIO.sys", "Acme Corp", 3, 1, 0, 36, 0, true, 0);
+	pe_make(&f[B], "drv/acmeio-new.sys", "AcmeIO.sys", "Acme Corp", 3, 2, 0, 0, 0, true, 0);
+	pe_make(&f[C], "drv/nover.sys", "x", "x", 1, 0, 0, 0, 0, false, 0);
+	pe_make(&f[D], "drv/odd.sys", " odd.sys\t", "Acme Corp ", 1, 0, 0, 0, 13, true, 0);
+	pe_make(&f[S], "drv/signed.sys", "signed.sys", "\xc3\x89lan SA", 2, 0, 0, 0, 0, true, 64);
+	/* Not PE: big enough that a full read would show in bytes_read. */
+	size_t big = 200000;
+	unsigned char *junk = malloc(big);
+	fill(junk, big, 3);
+	junk[0] = 'Z';
+	raw_make(&f[BIGNOTPE], "drv/data.sys", junk, big);
+	unsigned char chan[40960] = { 0 };
+	memcpy(chan, CS_HDR, 8);
+	raw_make(&f[CHANNEL], "drv/C-00000291-00000000-00000032.sys", chan, sizeof(chan));
+	raw_make(&f[TEXT], "drv/readme.txt", "OriginalFilename AcmeIO.sys", 27);
+	/* "MZ" with e_lfanew pointing at garbage: refused from the prefix. */
+	fill(junk, big, 4);
+	junk[0] = 'M';
+	junk[1] = 'Z';
+	memcpy(junk + 0x3c, "\x80\0\0\0", 4);
+	raw_make(&f[MZONLY], "drv/mz.sys", junk, big);
+	free(junk);
+	for (int i = 0; i < N; i++)
+		t_file(&t, f[i].path, f[i].data, f[i].len, T_0409);
+	CHECK(memcmp(f[D].ah256, f[D].ah256u, 32) != 0); /* odd size: two values */
+	CHECK(memcmp(f[A].ah256, f[A].ah256u, 32) == 0);
+	/* A renamed copy of A elsewhere: Authenticode hashes do not care. */
+	t_file(&t, "other/renamed.bin", f[A].data, f[A].len, T_0409);
+	tv_ro(&t);
+
+	uint64_t pe_bytes = 0;
+	for (int i = 0; i < N; i++)
+		if (f[i].pe)
+			pe_bytes += f[i].len;
+
+	/* Each condition alone, across every file. */
+	struct lg_match_result res = { 0 };
+	struct lg_rule r = rule("ah", "**");
+	r.authentihash_sha256 = (unsigned char (*)[32])f[A].ah256;
+	r.n_authentihash_sha256 = 1;
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio.sys|other/renamed.bin");
+	/* Every PE parsed (one read each); the four others refused from
+	 * their first 4 KiB; no SHA-256 computed. */
+	CHECK_INT(res.stats.pe_parsed, 6);
+	CHECK_INT(res.stats.pe_rejected, 4);
+	CHECK_INT(res.stats.files_authentihashed, 6);
+	CHECK_INT(res.stats.files_hashed, 0);
+	CHECK_INT(res.stats.bytes_read, pe_bytes + f[A].len + 3 * 4096 + f[TEXT].len);
+	lg_match_result_clear(&res);
+
+	r = rule("ah1", "drv/*");
+	r.authentihash_sha1 = (unsigned char (*)[20])f[B].ah1;
+	r.n_authentihash_sha1 = 1;
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio-new.sys");
+	lg_match_result_clear(&res);
+
+	/* An unsigned file of odd size: the padded value (Windows, lastgood pe)
+	 * and the unpadded one (pesign -h, VirusTotal) both name it. */
+	unsigned char (*pair[2])[32] = { (unsigned char (*)[32])f[D].ah256, (unsigned char (*)[32])f[D].ah256u };
+	for (int k = 0; k < 2; k++) {
+		r = rule("odd", "drv/*.sys");
+		r.authentihash_sha256 = pair[k];
+		r.n_authentihash_sha256 = 1;
+		CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+		CHECK_STR(paths(&res), "drv/odd.sys");
+		lg_match_result_clear(&res);
+	}
+	/* A signed file: its certificate table is not hashed. */
+	r = rule("signed", "drv/*.sys");
+	r.authentihash_sha256 = (unsigned char (*)[32])f[S].ah256;
+	r.n_authentihash_sha256 = 1;
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/signed.sys");
+	lg_match_result_clear(&res);
+
+	/* original_filename: any case, spaces around trimmed; with a version
+	 * range from VS_FIXEDFILEINFO (not the FileVersion text). */
+	r = rule("name", "**");
+	r.original_filename = "acmeio.SYS";
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio-new.sys|drv/acmeio.sys|other/renamed.bin");
+	CHECK_INT(res.stats.files_authentihashed, 0);
+	lg_match_result_clear(&res);
+	r.has_file_version = true;
+	r.file_version_min = LG_FILE_VERSION(3, 0, 0, 0);
+	r.file_version_max = LG_FILE_VERSION(3, 1, 65535, 65535);
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio.sys|other/renamed.bin");
+	lg_match_result_clear(&res);
+	r.file_version_min = r.file_version_max = LG_FILE_VERSION(3, 2, 0, 0);
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio-new.sys");
+	lg_match_result_clear(&res);
+	r = rule("trimmed", "drv/*");
+	r.original_filename = "ODD.sys";
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/odd.sys");
+	lg_match_result_clear(&res);
+
+	/* company, non-ASCII folded by NTFS's upcase table. */
+	r = rule("co", "drv/*");
+	r.company = "acme corp";
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio-new.sys|drv/acmeio.sys|drv/odd.sys");
+	lg_match_result_clear(&res);
+	r.company = "\xc3\xa9LAN sa";
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/signed.sys");
+	lg_match_result_clear(&res);
+
+	/* A version condition needs a version resource. */
+	r = rule("ver", "drv/*");
+	r.has_file_version = true;
+	r.file_version_min = 0;
+	r.file_version_max = LG_FILE_VERSION(65535, 65535, 65535, 65535);
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio-new.sys|drv/acmeio.sys|drv/odd.sys|drv/signed.sys");
+	lg_match_result_clear(&res);
+
+	/* Cheaper conditions first: a name that no file has means no
+	 * Authenticode hash is computed; a size that excludes everything
+	 * means not even the PE parser runs. */
+	r = rule("cheap", "**");
+	r.original_filename = "nothere.sys";
+	r.authentihash_sha256 = (unsigned char (*)[32])f[A].ah256;
+	r.n_authentihash_sha256 = 1;
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_INT(res.n_matches, 0);
+	CHECK_INT(res.stats.pe_parsed, 6);
+	CHECK_INT(res.stats.files_authentihashed, 0);
+	lg_match_result_clear(&res);
+	r.has_size = true;
+	r.size_min = r.size_max = 1;
+	CHECK_INT(run(&t, &r, 1, 0, &res), 0);
+	CHECK_INT(res.stats.pe_parsed, 0);
+	CHECK_INT(res.stats.bytes_read, 0);
+	lg_match_result_clear(&res);
+
+	/* One read per file for SHA-256 and PE conditions together, and for
+	 * several rules; the hash of the report comes from the same bytes. */
+	struct lg_rule two[3] = { rule("sha", "drv/acmeio.sys"), rule("pe", "DRV/ACMEIO.SYS"),
+				  rule("name", "drv/*.sys") };
+	two[0].sha256 = (unsigned char (*)[32])f[A].sha;
+	two[0].n_sha256 = 1;
+	two[1].authentihash_sha256 = (unsigned char (*)[32])f[A].ah256;
+	two[1].n_authentihash_sha256 = 1;
+	two[1].authentihash_sha1 = (unsigned char (*)[20])f[A].ah1;
+	two[1].n_authentihash_sha1 = 1;
+	two[2].original_filename = "AcmeIO.sys";
+	two[2].sha256 = (unsigned char (*)[32])f[A].sha;
+	two[2].n_sha256 = 1;
+	CHECK_INT(run(&t, two, 3, LG_MATCH_HASH_MATCHES, &res), 0);
+	CHECK_STR(paths(&res), "drv/acmeio.sys");
+	if (res.n_matches == 1) {
+		CHECK_INT(res.matches[0].rule_index, 0);
+		CHECK_INT(res.matches[0].n_other_rules, 2);
+		CHECK(res.matches[0].has_sha256);
+		CHECK_MEM(res.matches[0].sha256, f[A].sha, 32);
+	}
+	/* Each PE driver once in full (for the name), acmeio.sys too although
+	 * three rules look at it; the non-PE ones only their first 4 KiB.
+	 * SHA-256 only where the name matched (acmeio-new.sys, and acmeio.sys
+	 * once for two rules); one Authenticode hash. */
+	CHECK_INT(res.stats.bytes_read, pe_bytes + 3 * 4096);
+	CHECK_INT(res.stats.files_hashed, 2);
+	CHECK_INT(res.stats.files_authentihashed, 1);
+	lg_match_result_clear(&res);
+
+	for (int i = 0; i < N; i++)
+		free(f[i].data);
+	tv_done(&t);
+}
+
 /* ---------------------------------------------------------------- measurement */
 
 static double ms(const struct timespec *a, const struct timespec *b)
@@ -1355,5 +1584,6 @@ int main(int argc, char **argv)
 	RUN(test_hidden_and_dos_names);
 	RUN(test_own_folder);
 	RUN(test_bad_rules);
+	RUN(test_pe_conditions);
 	return t_done();
 }
