@@ -15,7 +15,13 @@
 FUZZ_HARNESSES += denylist:recovery/denylist.c,recovery/minisign.c,recovery/glob.c,recovery/util.c
 FUZZ_HARNESSES += minisign:recovery/minisign.c,recovery/util.c
 FUZZ_HARNESSES += pe:recovery/pe.c,recovery/hash.c,recovery/util.c
+FUZZ_HARNESSES += importer:recovery/importer.c,recovery/denylist.c,recovery/minisign.c,recovery/glob.c,recovery/util.c
+FUZZ_HARNESSES += fve:recovery/bitlocker.c,recovery/keys.c,recovery/util.c
+FUZZ_HARNESSES += csv:recovery/keys.c,recovery/bitlocker.c,recovery/util.c
 FUZZ_HARNESSES += glob:recovery/glob.c
+FUZZ_HARNESSES += imagepath:recovery/regpath.c
+FUZZ_HARNESSES += journal:recovery/journal.c,recovery/fsops.c,recovery/volume.c,recovery/redo.c,recovery/util.c
+FUZZ_HARNESSES += redo:recovery/redo.c,recovery/volume.c,recovery/util.c
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60

@@ -84,7 +84,7 @@ static int locate(struct lg_redo *r)
 		return -EINVAL;
 	uint32_t bps = get16(bs + 0x0b);
 	uint8_t spc_raw = bs[0x0d];
-	uint32_t spc = spc_raw <= 0x80 ? spc_raw : 1u << (256 - spc_raw);
+	uint32_t spc = spc_raw <= 0x80 ? spc_raw : (256 - spc_raw <= 12 ? 1u << (256 - spc_raw) : 0);
 	if (bps < 256 || bps > 4096 || (bps & (bps - 1)) || !spc || spc > 4096)
 		return -EINVAL;
 	uint64_t cs = (uint64_t)bps * spc;
@@ -130,14 +130,15 @@ static int locate(struct lg_redo *r)
 				int64_t delta = 0;
 				for (unsigned i = 0; i < os; i++)
 					delta |= (int64_t)((uint64_t)m[pos + mp + 1 + ls + i] << 8 * i);
-				if (os && (m[pos + mp + ls + os] & 0x80))
-					delta |= (int64_t)(~0ull << 8 * os);
+				if (os && os < 8 && (m[pos + mp + ls + os] & 0x80))
+					delta |= (int64_t)(~0ull << 8 * os); /* sign-extend a short offset */
 				mp += 1 + ls + os;
 				if (!os) { /* sparse: no area there */
 					vcn += len;
 					continue;
 				}
-				lcn += delta;
+				if (__builtin_add_overflow(lcn, delta, &lcn))
+					goto out;
 				if (lcn < 0 || len > r->part_size / cs)
 					goto out;
 				/* The usable part of this run starts at LOG_HEAD_KEEP. */
