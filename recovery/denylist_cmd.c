@@ -5,6 +5,7 @@
  */
 #include "commands.h"
 #include "denylist.h"
+#include "importer.h"
 #include "minisign.h"
 
 #include <getopt.h>
@@ -27,11 +28,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: lastgood denylist verify [--trust KEY.pub]... [--sig FILE] [--now TIME] FILE\n"
 		"       lastgood denylist show   [--trust KEY.pub]... [--sig FILE] [--now TIME] FILE\n"
+		"       lastgood denylist import --from loldrivers|sipolicy [--action report|quarantine]\n"
+		"                                [--path GLOB]... [-o FILE] [...] INPUT\n"
 		"\n"
 		"verify  check the signature (default FILE.minisig), the schema and the expiry;\n"
 		"        exit 0 when the list would be used, 5 with the reason when not\n"
 		"show    print the list (serial, dates, publisher, one line per rule) and\n"
 		"        whether verify would accept it (exit 0) or not (exit 5)\n"
+		"import  write an unsigned list from LOLDrivers' drivers.json or a WDAC SiPolicy\n"
+		"        XML (lastgood denylist import --help)\n"
 		"\n"
 		"  --trust KEY.pub  a trusted minisign public key (repeatable); without it, the\n"
 		"                   *.pub files of $LASTGOOD_TRUST_DIR, else of " LG_TRUST_DIR_DEFAULT "\n"
@@ -218,6 +223,35 @@ static void print_rule(const struct lg_rule *r)
 		if (r->n_sha256 > 1)
 			printf("(+%zu)", r->n_sha256 - 1);
 	}
+	if (r->n_authentihash_sha256) {
+		lg_hex(r->authentihash_sha256[0], 4, hex);
+		printf("  authentihash_sha256=%s...", hex);
+		if (r->n_authentihash_sha256 > 1)
+			printf("(+%zu)", r->n_authentihash_sha256 - 1);
+	}
+	if (r->n_authentihash_sha1) {
+		lg_hex(r->authentihash_sha1[0], 4, hex);
+		printf("  authentihash_sha1=%s...", hex);
+		if (r->n_authentihash_sha1 > 1)
+			printf("(+%zu)", r->n_authentihash_sha1 - 1);
+	}
+	if (r->original_filename) {
+		printf("  original_filename=");
+		put_safe(stdout, r->original_filename);
+	}
+	if (r->has_file_version) {
+		char vmin[LG_FILE_VERSION_LEN], vmax[LG_FILE_VERSION_LEN];
+		lg_file_version_format(r->file_version_min, vmin);
+		lg_file_version_format(r->file_version_max, vmax);
+		if (r->file_version_min == r->file_version_max)
+			printf("  file_version=%s", vmin);
+		else
+			printf("  file_version=[%s, %s]", vmin, vmax);
+	}
+	if (r->company) {
+		printf("  company=");
+		put_safe(stdout, r->company);
+	}
 	if (r->restore) {
 		printf("  restore=");
 		put_safe(stdout, r->restore->bundle);
@@ -322,15 +356,239 @@ static int do_show(struct opts *o)
 	return vr == 0 ? LG_EXIT_OK : vr == -ENOMEM ? LG_EXIT_ERROR : LG_EXIT_DENYLIST;
 }
 
+/* ---------------------------------------------------------------- import */
+
+static void import_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lastgood denylist import --from loldrivers|sipolicy [options] INPUT\n"
+		"\n"
+		"Write an UNSIGNED deny-list from a published vulnerable-driver list:\n"
+		"  --from loldrivers  INPUT is LOLDrivers' drivers.json\n"
+		"  --from sipolicy    INPUT is a WDAC SiPolicy XML (Microsoft's driver block rules)\n"
+		"\n"
+		"  --action report|quarantine  what the rules do (default report: scan and report\n"
+		"                   only; a vulnerable driver is not necessarily a crashing one)\n"
+		"  --path GLOB      match every entry under GLOB (repeatable; default\n"
+		"                   Windows/System32/drivers/** and Windows/System32/DriverStore/**)\n"
+		"  -o, --output FILE  write the list there (default: standard output)\n"
+		"  --serial N       the list's serial (default: the issue time in Unix seconds)\n"
+		"  --now TIME       the issue time (default: the clock); RFC 3339 or @UNIX\n"
+		"  --expires TIME   the expiry (default: %d days after the issue time)\n"
+		"  --publisher TEXT the publisher (default: names the source)\n"
+		"  --verbose        list every entry skipped, not only the first 20\n"
+		"\n"
+		"The summary (what was imported, what was skipped and why) goes to standard\n"
+		"error. Sign the list before use: minisign -S -s KEY -m FILE.\n"
+		"Exit codes: 0 written, 1 unreadable or malformed input, 2 usage.\n",
+		LG_IMPORT_DEFAULT_DAYS);
+}
+
+#define IMPORT_NOTES_SHOWN 20
+
+static void print_import_summary(const char *input, const struct lg_import_opts *o,
+				 const struct lg_import_report *rep, bool verbose)
+{
+	FILE *f = stderr;
+	bool lol = o->from == LG_IMPORT_LOLDRIVERS;
+	size_t np = o->n_paths ? o->n_paths : 2;
+	fprintf(f, "lastgood denylist import: ");
+	put_safe(f, input);
+	fprintf(f, " (%s): %zu %s, %zu %s\n", lol ? "LOLDrivers" : "SiPolicy", rep->entries,
+		lol ? "drivers" : "file rules and signers", rep->samples,
+		lol ? "samples" : "deny rules and denied signers");
+	fprintf(f, "  imported %zu as %zu rule%s (%zu path%s each, action %s): %zu by Authenticode hash, "
+		"%zu by file SHA-256, %zu by original file name\n",
+		rep->imported, rep->rules, rep->rules == 1 ? "" : "s", np, np == 1 ? "" : "s",
+		o->action == LG_ACTION_QUARANTINE ? "quarantine" : "report", rep->by_authentihash, rep->by_sha256,
+		rep->by_name);
+	size_t skipped = 0;
+	for (int i = 0; i < LG_IMPORT_SKIP_COUNT; i++)
+		skipped += rep->skipped[i];
+	fprintf(f, "  skipped %zu", skipped);
+	const char *sep = ": ";
+	for (int i = 0; i < LG_IMPORT_SKIP_COUNT; i++)
+		if (rep->skipped[i]) {
+			fprintf(f, "%s%zu %s", sep, rep->skipped[i], lg_import_skip_name((enum lg_import_skip)i));
+			sep = ", ";
+		}
+	fputc('\n', f);
+	if (rep->ignored_allow)
+		fprintf(f, "  ignored %zu Allow rule%s\n", rep->ignored_allow, rep->ignored_allow == 1 ? "" : "s");
+	if (rep->fallbacks)
+		fprintf(f, "  %zu imported by a weaker field after a malformed hash\n", rep->fallbacks);
+	if (rep->skipped[LG_IMPORT_SKIP_SIGNER])
+		fprintf(f, "  %zu rule%s depend on a signer certificate, which lastgood does not check: "
+			"not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
+			rep->skipped[LG_IMPORT_SKIP_SIGNER] == 1 ? "" : "s");
+	size_t shown = verbose ? rep->n_notes : (rep->n_notes < IMPORT_NOTES_SHOWN ? rep->n_notes : IMPORT_NOTES_SHOWN);
+	for (size_t i = 0; i < shown; i++) {
+		fprintf(f, "  - ");
+		put_safe(f, rep->notes[i]);
+		fputc('\n', f);
+	}
+	if (shown < rep->n_notes + rep->notes_dropped)
+		fprintf(f, "  ... and %zu more (--verbose lists them)\n", rep->n_notes + rep->notes_dropped - shown);
+}
+
+static int do_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "publisher", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct lg_import_opts o = { .action = LG_ACTION_REPORT, .serial = -1 };
+	const char *paths[LG_IMPORT_MAX_PATHS];
+	const char *output = NULL;
+	bool have_from = false, have_now = false, verbose = false;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "loldrivers"))
+				o.from = LG_IMPORT_LOLDRIVERS;
+			else if (!strcmp(optarg, "sipolicy"))
+				o.from = LG_IMPORT_SIPOLICY;
+			else {
+				fprintf(stderr, "lastgood denylist import: --from loldrivers or --from sipolicy, not '%s'\n",
+					optarg);
+				return LG_EXIT_USAGE;
+			}
+			have_from = true;
+			break;
+		case 'a':
+			if (!strcmp(optarg, "report"))
+				o.action = LG_ACTION_REPORT;
+			else if (!strcmp(optarg, "quarantine"))
+				o.action = LG_ACTION_QUARANTINE;
+			else {
+				fprintf(stderr, "lastgood denylist import: --action report or --action quarantine, not '%s'\n",
+					optarg);
+				return LG_EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			if (o.n_paths == LG_IMPORT_MAX_PATHS) {
+				fprintf(stderr, "lastgood denylist import: at most %d --path\n", LG_IMPORT_MAX_PATHS);
+				return LG_EXIT_USAGE;
+			}
+			paths[o.n_paths++] = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 's': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0) {
+				fprintf(stderr, "lastgood denylist import: --serial wants a number >= 0, not '%s'\n", optarg);
+				return LG_EXIT_USAGE;
+			}
+			o.serial = v;
+			break;
+		}
+		case 'n':
+		case 'e': {
+			int64_t t;
+			if (parse_now(optarg, &t) < 0) {
+				fprintf(stderr, "lastgood denylist import: --%s wants 2024-07-19T06:00:00Z or @UNIXSECONDS, "
+					"not '%s'\n", c == 'n' ? "now" : "expires", optarg);
+				return LG_EXIT_USAGE;
+			}
+			if (c == 'n') {
+				o.issued = t;
+				have_now = true;
+			} else {
+				o.expires = t;
+			}
+			break;
+		}
+		case 'P':
+			o.publisher = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			import_usage(stdout);
+			return LG_EXIT_OK;
+		default:
+			import_usage(stderr);
+			return LG_EXIT_USAGE;
+		}
+	}
+	if (!have_from || argc - optind != 1) {
+		fprintf(stderr, "lastgood denylist import: %s\n",
+			!have_from ? "--from loldrivers or --from sipolicy is required" : "expected exactly one INPUT");
+		import_usage(stderr);
+		return LG_EXIT_USAGE;
+	}
+	const char *input = argv[optind];
+	if (!have_now)
+		o.issued = (int64_t)time(NULL);
+	o.paths = paths;
+	const char *slash = strrchr(input, '/');
+	o.source = slash ? slash + 1 : input;
+
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = lg_read_file(input, LG_IMPORT_MAX_INPUT, &buf, &len);
+	if (r < 0) {
+		fprintf(stderr, "lastgood denylist import: %s: %s\n", input,
+			r == -EFBIG ? "larger than the 256 MiB import limit" : strerror(-r));
+		return LG_EXIT_ERROR;
+	}
+	struct lg_err err = { "" };
+	struct lg_import_report rep;
+	_cleanup_free_ char *out = NULL;
+	size_t out_len = 0;
+	r = lg_import(buf, len, &o, &out, &out_len, &rep, &err);
+	if (r < 0) {
+		fprintf(stderr, "lastgood denylist import: %s: %s\n", input, r == -ENOMEM ? "out of memory" : err.msg);
+		lg_import_report_clear(&rep);
+		return LG_EXIT_ERROR;
+	}
+	print_import_summary(input, &o, &rep, verbose);
+	if (!rep.imported)
+		fprintf(stderr, "  warning: nothing was imported: the list has no rules\n");
+	lg_import_report_clear(&rep);
+	if (output) {
+		r = lg_write_file_atomic(output, out, out_len);
+		if (r < 0) {
+			fprintf(stderr, "lastgood denylist import: cannot write %s: %s\n", output, strerror(-r));
+			return LG_EXIT_ERROR;
+		}
+		fprintf(stderr, "  wrote %s, UNSIGNED: sign it with minisign -S -s KEY -m %s\n", output, output);
+	} else if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout)) {
+		fprintf(stderr, "lastgood denylist import: cannot write to standard output: %s\n", strerror(errno));
+		return LG_EXIT_ERROR;
+	}
+	return LG_EXIT_OK;
+}
+
 int cmd_denylist(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? LG_EXIT_USAGE : LG_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "import"))
+		return do_import(argc - 1, argv + 1);
 	bool verify = !strcmp(argv[1], "verify");
 	if (!verify && strcmp(argv[1], "show")) {
-		fprintf(stderr, "lastgood denylist: unknown action '%s' (verify or show)\n", argv[1]);
+		fprintf(stderr, "lastgood denylist: unknown action '%s' (verify, show or import)\n", argv[1]);
 		usage(stderr);
 		return LG_EXIT_USAGE;
 	}

@@ -368,9 +368,11 @@ struct init_state {
 	char medium_disk[LG_DISK_NAME_MAX];
 	bool medium_mounted;
 	char medium_fs[16];
+	bool medium_detached;		/* unmounted while the engine ran on its disk */
 
 	struct lg_disk disks[MAX_DISKS];
 	size_t n_disks;
+	bool has_windows[MAX_DISKS];	/* the disk has an NTFS or BitLocker volume */
 	size_t n_windows;		/* NTFS + BitLocker volumes seen */
 
 	char denylist[300];
@@ -837,8 +839,14 @@ static int run_engine(struct init_state *s, const struct trust *t)
 	char names[MAX_DISKS][LG_DISK_NAME_MAX + 8];
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_disks; i++) {
-		if (!strcmp(s->disks[i].name, s->medium_disk))
+		if (!s->has_windows[i])
 			continue;
+		if (s->medium_mounted && !strcmp(s->disks[i].name, s->medium_disk)) {
+			lg_con_printf("    the boot medium is on this disk: unmounted while lastgood works on it");
+			umount(MEDIUM_DIR);
+			s->medium_mounted = false;
+			s->medium_detached = true;
+		}
 		snprintf(names[n], sizeof(names[n]), "/dev/%s", s->disks[i].name);
 		targets[n] = names[n];
 		n++;
@@ -907,11 +915,19 @@ static int copy_file(const char *from, const char *to)
  * for that moment. Returns how many reports were saved, or -errno. */
 static int save_reports(struct init_state *s, char *where, size_t wcap)
 {
-	if (!s->medium_mounted || strcmp(s->medium_fs, "vfat")) {
-		snprintf(where, wcap, "not saved on the boot medium (%s)", s->medium_mounted ? "read-only" : "none found");
+	bool known = s->medium_mounted || s->medium_detached;
+	if (!known || strcmp(s->medium_fs, "vfat")) {
+		snprintf(where, wcap, "not saved on the boot medium (%s)", known ? "read-only" : "none found");
 		return -EROFS;
 	}
-	if (mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+	if (s->medium_detached) {
+		if (mount(s->medium_dev, MEDIUM_DIR, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, "shortname=mixed,utf8") < 0) {
+			snprintf(where, wcap, "cannot mount the boot medium again: %s", strerror(errno));
+			return -errno;
+		}
+		s->medium_mounted = true;
+		s->medium_detached = false;
+	} else if (mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		snprintf(where, wcap, "cannot write to the boot medium: %s", strerror(errno));
 		return -errno;
 	}
@@ -1119,10 +1135,16 @@ int cmd_init(int argc, char **argv)
 	load_drivers(s);
 	wait_for_disks(s);
 
+	/* Only disks with an NTFS or BitLocker volume go to the engine. The
+	 * boot medium's disk is one of them only when lastgood was started
+	 * from the Windows disk's own ESP: then the medium is unmounted while
+	 * the engine works on that disk. */
 	struct vol_count vc = { 0 };
-	for (size_t i = 0; i < s->n_disks; i++)
-		if (strcmp(s->disks[i].name, s->medium_disk))
-			for_each_part(s->disks[i].name, count_windows, &vc);
+	for (size_t i = 0; i < s->n_disks; i++) {
+		size_t before = vc.windows;
+		for_each_part(s->disks[i].name, count_windows, &vc);
+		s->has_windows[i] = vc.windows > before;
+	}
 	s->n_windows = vc.windows;
 	lg_con_printf("    NTFS and BitLocker volumes: %s", vc.windows ? vc.line + 1 : "none");
 

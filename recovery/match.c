@@ -471,7 +471,14 @@ static size_t uniq_rules(uint32_t *r, size_t n)
 {
 	if (n < 2)
 		return n;
-	qsort(r, n, sizeof(*r), cmp_rule);
+	/* Usually sorted already (positions are kept in rule order), and an
+	 * imported list puts thousands of rules on every file: skip the sort
+	 * then. */
+	bool sorted = true;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = cmp_rule(&r[i - 1], &r[i]) <= 0;
+	if (!sorted)
+		qsort(r, n, sizeof(*r), cmp_rule);
 	size_t o = 1;
 	for (size_t i = 1; i < n; i++) {
 		if ((r[i] & ~VIA_ANY_DEPTH) == (r[o - 1] & ~VIA_ANY_DEPTH))

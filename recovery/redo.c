@@ -139,7 +139,7 @@ static int locate(struct lg_redo *r)
 				}
 				if (__builtin_add_overflow(lcn, delta, &lcn))
 					goto out;
-				if (lcn < 0 || len > r->part_size / cs)
+				if (lcn < 0 || (uint64_t)lcn > r->part_size / cs || len > r->part_size / cs)
 					goto out;
 				/* The usable part of this run starts at LOG_HEAD_KEEP. */
 				uint64_t skip_v = LOG_HEAD_KEEP / cs;

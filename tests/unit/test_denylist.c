@@ -953,7 +953,7 @@ static void test_pe_conditions(void)
 	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"file_version\": 10}", "rules[0].file_version: ",
 		 "expected \"a.b.c.d\" (exact)");
 	/* 256 characters: longer than a file name. */
-	char longname[300] = "{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"";
+	char longname[400] = "{\"id\": \"a\", \"path\": \"a.sys\", \"original_filename\": \"";
 	memset(longname + strlen(longname), 'x', 256);
 	strcat(longname, "\"}");
 	RULE_ERR(longname, "rules[0].original_filename: ", "longer than 255 characters");
