@@ -77,15 +77,10 @@ static int do_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
 
 static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 {
-	char cur[4096];
-	size_t len = strlen(path);
-	if (len >= sizeof(cur))
-		return -ENAMETOOLONG;
 	ntfs_inode *dir = ntfs_inode_open(v->vol, FILE_root);
 	if (!dir)
 		return neg_errno(EIO);
 	const char *p = path;
-	size_t used = 0;
 	while (*p) {
 		while (*p == '/')
 			p++;
@@ -93,44 +88,37 @@ static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 			break;
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (used)
-			cur[used++] = '/';
-		memcpy(cur + used, p, n);
-		used += n;
-		cur[used] = 0;
-		char comp[1024];
-		if (n >= sizeof(comp)) {
-			ntfs_inode_close(dir);
-			return -ENAMETOOLONG;
-		}
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		ntfschar *u = NULL;
-		int ul = to_ucs(comp, &u);
-		if (ul < 0) {
-			ntfs_inode_close(dir);
-			return ul;
-		}
-		u64 mref = lg_volume_lookup_in(dir, u, ul);
+		u64 mref = lg_volume_lookup_name(dir, p, n);
 		ntfs_inode *next;
 		if (mref != (u64)-1) {
 			next = ntfs_inode_open(v->vol, MREF(mref));
 			if (next && !(next->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
 				ntfs_inode_close(next);
 				ntfs_inode_close(dir);
-				free(u);
 				return -ENOTDIR;
 			}
 		} else {
+			char comp[1024];
+			ntfschar *u = NULL;
+			int ul = -ENAMETOOLONG;
+			if (n < sizeof(comp)) {
+				memcpy(comp, p, n);
+				comp[n] = 0;
+				ul = to_ucs(comp, &u);
+			}
+			if (ul < 0) {
+				ntfs_inode_close(dir);
+				return ul;
+			}
 			errno = 0;
 			next = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)ul, S_IFDIR);
+			free(u);
 			if (next && attrs) {
 				next->flags |= cpu_to_le32(attrs);
 				NInoSetDirty(next);
 				NInoFileNameSetDirty(next);
 			}
 		}
-		free(u);
 		if (!next) {
 			int r = neg_errno(EIO);
 			ntfs_inode_close(dir);

@@ -431,6 +431,27 @@ u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len)
 	return f.mref;
 }
 
+u64 lg_volume_lookup_name(ntfs_inode *dir, const char *name, size_t n)
+{
+	char comp[256 * 4 + 1];
+	if (!n || n >= sizeof(comp)) {
+		errno = ENAMETOOLONG;
+		return (u64)-1;
+	}
+	memcpy(comp, name, n);
+	comp[n] = 0;
+	ntfschar *uname = NULL;
+	int ulen = ntfs_mbstoucs(comp, &uname);
+	if (ulen <= 0) {
+		free(uname);
+		errno = EILSEQ;
+		return (u64)-1;
+	}
+	u64 mref = lg_volume_lookup_in(dir, uname, ulen);
+	free(uname);
+	return mref;
+}
+
 ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path)
 {
 	ntfs_inode *ni = ntfs_inode_open(v->vol, FILE_root);
@@ -444,25 +465,12 @@ ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path)
 			break;
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char comp[256 * 4 + 1];
-		if (n >= sizeof(comp)) {
-			ntfs_inode_close(ni);
-			errno = ENAMETOOLONG;
-			return NULL;
-		}
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		ntfschar *uname = NULL;
-		int ulen = ntfs_mbstoucs(comp, &uname);
-		if (ulen < 0) {
-			ntfs_inode_close(ni);
-			return NULL;
-		}
-		u64 mref = lg_volume_lookup_in(ni, uname, ulen);
-		free(uname);
+		errno = 0;
+		u64 mref = lg_volume_lookup_name(ni, p, n);
+		int saved = errno;
 		ntfs_inode_close(ni);
 		if (mref == (u64)-1) {
-			errno = ENOENT;
+			errno = saved == ENAMETOOLONG || saved == EILSEQ ? saved : ENOENT;
 			return NULL;
 		}
 		ni = ntfs_inode_open(v->vol, MREF(mref));

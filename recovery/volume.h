@@ -62,6 +62,8 @@ ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path);
  * volume's $UpCase table whatever the name's namespace (POSIX names too,
  * as Windows' own lookups do). Returns the MFT reference or (u64)-1. */
 u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len);
+/* The same for a UTF-8 name of n bytes (one path component). */
+u64 lg_volume_lookup_name(ntfs_inode *dir, const char *name, size_t n);
 
 /* Convert an NTFS little-endian 64-bit time to a signed tick count. */
 static inline int64_t lg_nttime(sle64 t) { return (int64_t)sle64_to_cpu(t); }
