@@ -1,0 +1,194 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Build the recovery initramfs: the lastgood binary as /init, its shared
+# library closure (found with ldd, the way mkinitramfs' copy_exec does),
+# the kernel modules of media/modules.list with their dependencies, a
+# depmod'ed module tree, the trusted keys and the default deny-list.
+# Reproducible: sorted file list, owner root, mtimes from SOURCE_DATE_EPOCH.
+#
+# usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
+#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
+#            [-s SHELL] -o OUTPUT
+#   -D  the key is a demo key made at build time: the image says so on screen
+#   -s  a static shell (busybox) for lastgood.mode=shell; none by default
+# Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
+set -eu
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+# Copy a file to the same path under the root, dereferencing symlinks.
+# /lib, /lib64, /bin and /sbin are symlinks into /usr in the image (merged
+# /usr, as on the build host), so files go to their /usr place.
+# (Shell variables are global: each function keeps to its own names.)
+install_file() {
+	if_src=$1 if_dst=$2 if_mode=$3
+	case $if_dst in
+	/lib/* | /lib64/* | /bin/* | /sbin/*) if_dst=/usr$if_dst ;;
+	esac
+	mkdir -p "$ROOT$(dirname "$if_dst")"
+	cp -L "$if_src" "$ROOT$if_dst"
+	chmod "$if_mode" "$ROOT$if_dst"
+}
+
+# The binary and every library ldd says it needs, including the dynamic
+# loader. A statically linked binary has no closure.
+copy_exec() {
+	ce_bin=$1 ce_dst=$2
+	install_file "$ce_bin" "$ce_dst" 0755
+	ldd "$ce_bin" 2>/dev/null | while read -r a b c _; do
+		case "$a $b $c" in
+		*"not found"*) die "$ce_bin needs $a, which ldd cannot find" ;;
+		"/"*) lib=$a ;;
+		*" => /"*) lib=$c ;;
+		*) continue ;;
+		esac
+		[ -e "$lib" ] || die "missing library $lib"
+		install_file "$lib" "$lib" 0755
+	done
+}
+
+skeleton() {
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"
+	for d in dev proc sys tmp run mnt/medium etc/lastgood/trusted usr/bin usr/sbin usr/lib usr/lib64 \
+		lastgood; do
+		mkdir -p "$ROOT/$d"
+	done
+	ln -s usr/lib "$ROOT/lib"
+	ln -s usr/lib64 "$ROOT/lib64"
+	ln -s usr/bin "$ROOT/bin"
+	ln -s usr/sbin "$ROOT/sbin"
+	chmod 1777 "$ROOT/tmp"
+	# init writes these first lines itself; os-release names the image.
+	printf 'NAME=lastgood\nID=lastgood\nPRETTY_NAME="lastgood recovery"\n' >"$ROOT/etc/os-release"
+}
+
+# The full module tree in the cache has no modules.dep (Debian makes it at
+# install time): make one once, so modprobe can resolve dependencies.
+prepare_kernel_tree() {
+	kroot=${KMODDIR%/lib/modules/*}
+	if [ ! -f "$KMODDIR/modules.dep.bin" ]; then
+		depmod -b "$kroot" "$KVER"
+	fi
+}
+
+copy_modules() {
+	kroot=${KMODDIR%/lib/modules/*}
+	moddst=/usr/lib/modules/$KVER
+	mkdir -p "$ROOT$moddst"
+	: >"$ROOT/etc/lastgood/modules.load"
+	sed -e 's/#.*//' "$MODLIST" | while read -r name flag; do
+		[ -n "$name" ] || continue
+		deps=$(modprobe -d "$kroot" -S "$KVER" --show-depends "$name" 2>&1) ||
+			die "module $name is not in kernel $KVER: $deps"
+		echo "$deps" | while read -r kind path _; do
+			case $kind in
+			insmod)
+				rel=${path#"$KMODDIR"/}
+				install_file "$path" "$moddst/$rel" 0644 ;;
+			builtin) ;;
+			*) die "unexpected modprobe output for $name: $kind $path" ;;
+			esac
+		done
+		case ${flag:-} in
+		load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
+		"") ;;
+		*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
+		esac
+	done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		install_file "$KMODDIR/$f" "$moddst/$f" 0644
+	done
+	depmod -b "$ROOT" "$KVER"
+}
+
+copy_trust() {
+	n=0
+	for k in $TRUST; do
+		[ -f "$k" ] || die "trusted key $k does not exist"
+		head -c 64 "$k" | grep -q 'minisign public key' || die "$k is not a minisign public key"
+		install_file "$k" "/etc/lastgood/trusted/$(basename "$k")" 0644
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || die "no trusted key given (-t)"
+	install_file "$DENYLIST" /etc/lastgood/denylist.json 0644
+	[ -f "$DENYLIST.minisig" ] || die "$DENYLIST.minisig does not exist"
+	install_file "$DENYLIST.minisig" /etc/lastgood/denylist.json.minisig 0644
+	if [ "$DEMO" = 1 ]; then
+		echo "This image trusts a DEMO KEY made at build time. Do not use it on real machines." \
+			>"$ROOT/etc/lastgood/DEMO-KEY"
+	fi
+}
+
+# C.UTF-8 so that libraries converting file names see UTF-8.
+copy_locale() {
+	if [ -d /usr/lib/locale/C.utf8 ]; then
+		mkdir -p "$ROOT/usr/lib/locale"
+		cp -R /usr/lib/locale/C.utf8 "$ROOT/usr/lib/locale/"
+	fi
+}
+
+normalize() {
+	find "$ROOT" -type d -exec chmod 0755 {} +
+	chmod 1777 "$ROOT/tmp"
+	find "$ROOT" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+pack() {
+	(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0 --reproducible) >"$OUTPUT.cpio.tmp"
+	case $COMPRESS in
+	gzip) gzip -n -9 -c "$OUTPUT.cpio.tmp" >"$OUTPUT.tmp" ;;
+	zstd) zstd -q -19 -T1 --no-progress -c "$OUTPUT.cpio.tmp" >"$OUTPUT.tmp" ;;
+	none) cp "$OUTPUT.cpio.tmp" "$OUTPUT.tmp" ;;
+	*) die "unknown compression $COMPRESS" ;;
+	esac
+	rm -f "$OUTPUT.cpio.tmp"
+	(cd "$ROOT" && find . -mindepth 1 -type f | LC_ALL=C sort | xargs sha256sum) >"$OUTPUT.files"
+	mv "$OUTPUT.tmp" "$OUTPUT"
+}
+
+main() {
+	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN=""
+	while getopts b:k:m:t:d:Dz:s:o: opt; do
+		case $opt in
+		b) BINARY=$OPTARG ;;
+		k) KENV=$OPTARG ;;
+		m) MODLIST=$OPTARG ;;
+		t) TRUST="$TRUST $OPTARG" ;;
+		d) DENYLIST=$OPTARG ;;
+		D) DEMO=1 ;;
+		z) COMPRESS=$OPTARG ;;
+		s) SHELLBIN=$OPTARG ;;
+		o) OUTPUT=$OPTARG ;;
+		*) die "bad option (see the header of $0)" ;;
+		esac
+	done
+	[ -n "$BINARY" ] && [ -n "$KENV" ] && [ -n "$MODLIST" ] && [ -n "$DENYLIST" ] && [ -n "$OUTPUT" ] ||
+		die "missing option (see the header of $0)"
+	[ -x "$BINARY" ] || die "$BINARY is not an executable"
+	# shellcheck disable=SC1090
+	. "$KENV"
+	KMODDIR=$(cd "$KMODDIR" && pwd -P)
+	: "${SOURCE_DATE_EPOCH:=0}"
+	ROOT="$OUTPUT.root"
+	skeleton
+	copy_exec "$BINARY" /init
+	# No debug info: it names the build directory (the same sources built
+	# elsewhere must give the same image), and the build-id hashes it.
+	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
+	ln -s ../../init "$ROOT/usr/bin/lastgood"
+	if [ -n "$SHELLBIN" ]; then
+		copy_exec "$SHELLBIN" /usr/bin/busybox
+		ln -s busybox "$ROOT/usr/bin/sh"
+	fi
+	prepare_kernel_tree
+	copy_modules
+	copy_trust
+	copy_locale
+	normalize
+	pack
+	echo "mkinitramfs: $OUTPUT ($(wc -c <"$OUTPUT") bytes, $COMPRESS, $(wc -l <"$OUTPUT.files") files)" >&2
+}
+
+main "$@"
