@@ -63,6 +63,7 @@ install: $(OUT)/lastgood
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/lastgood/
 
 clean:
-	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs
+	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
+	       $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe $(OUT)/manifest.json
 
 .PHONY: all install clean FORCE

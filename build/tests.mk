@@ -18,7 +18,8 @@ TEST_PREREQS := $(OUT)/lastgood $(UNIT_BINS)
 
 export OUT
 CHECK_FAST_TESTS = $(UNIT_BINS) $(HOST_TESTS)
-CHECK_TESTS = $(CHECK_FAST_TESTS) $(FUZZ_SMOKE_TESTS) $(E2E_TESTS)
+# Fragments append their own to CHECK_TESTS (whatever their include order).
+CHECK_ALL_TESTS = $(CHECK_FAST_TESTS) $(FUZZ_SMOKE_TESTS) $(E2E_TESTS) $(CHECK_TESTS)
 
 # Unit and host tests: the inner loop.
 check-fast: $(TEST_PREREQS)
@@ -26,6 +27,6 @@ check-fast: $(TEST_PREREQS)
 
 # Every test, with the QEMU boots and short fuzz runs.
 check: $(TEST_PREREQS) $(CHECK_EXTRA_PREREQS)
-	@tests/run $(CHECK_TESTS)
+	@tests/run $(CHECK_ALL_TESTS)
 
 .PHONY: check check-fast
