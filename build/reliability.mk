@@ -7,3 +7,4 @@ check-fast check: $(POWERCUT)
 CHECK_TESTS += tests/reliability/test_powercut.sh
 CHECK_EXTRA_PREREQS += $(POWERCUT) fixtures
 CHECK_TESTS += tests/reliability/test_sigkill.sh
+CHECK_TESTS += tests/reliability/test_valgrind.sh
