@@ -260,10 +260,12 @@ static void utf16_to_utf8(const unsigned char *p, size_t bytes, char *out, size_
 			u[3] = (char)(0x80 | (c & 0x3f));
 			n = 4;
 		}
-		/* Control characters would let a volume's label move the
-		 * cursor on the technician's screen. */
-		if (n == 1 && (c < 0x20 || c == 0x7f))
+		/* Control characters (C0 and C1) would let a volume's label
+		 * move the cursor on the technician's screen. */
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
 			u[0] = '?';
+			n = 1;
+		}
 		if (o + n >= cap)
 			break;
 		memcpy(out + o, u, n);
@@ -304,8 +306,9 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 		return -EBADMSG;
 	}
 	size_t block_size = (size_t)le16(blk + 8) * 16;
-	if (block_size < FVE_HDRS) {
-		lg_err_set(err, "FVE metadata block: size %zu is smaller than its headers", block_size);
+	if (block_size < FVE_HDRS || block_size > LG_FVE_BLOCK_MAX) {
+		lg_err_set(err, "FVE metadata block: size %zu is %s", block_size,
+			   block_size < FVE_HDRS ? "smaller than its headers" : "larger than the 64 KiB metadata area");
 		return -EBADMSG;
 	}
 	uint32_t meta_size = le32(blk + 64), meta_version = le32(blk + 68), meta_hdr = le32(blk + 72);
