@@ -9,11 +9,13 @@
 
 #include "denylist.h"
 #include "dirty.h"
+#include "bitlocker.h"
 #include "evidence.h"
 #include "fsops.h"
 #include "hash.h"
 #include "inspect.h"
 #include "journal.h"
+#include "keys.h"
 #include "match.h"
 #include "quarantine.h"
 #include "registry.h"
@@ -80,6 +82,7 @@ static int worse(int a, int b)
 
 struct run {
 	const struct lg_run_opts *o;
+	struct lg_keyring *keys;     /* BitLocker keys from --keys; NULL when none */
 	struct lg_denylist *dl;
 	char run_id[32];
 	json_t *report;
@@ -562,23 +565,76 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 	return refused;
 }
 
+static void run_ntfs(struct vol_run *vrp);
+
+/* A BitLocker volume: unlocked with a key file key (matched by protector
+ * GUID) or, when a person is there, a typed recovery password; then the
+ * NTFS volume inside is handled like any other, through the mapping. */
+static void run_bitlocker(struct vol_run *vr)
+{
+	const struct lg_run_opts *o = vr->run->o;
+	const struct lg_volinfo *vi = vr->vi;
+	struct lg_err err = { "" };
+	struct lg_bl_unlock_opts uo = { .keys = vr->run->keys, .interactive = o->interactive,
+					.read_only = !o->fix, .prompt_idle_s = 600 };
+	struct lg_bl_result ur;
+	memset(&ur, 0, sizeof(ur));
+	char *mapped = NULL;
+	struct lg_bitlocker_session *bs = NULL;
+	int r = lg_bitlocker_unlock_ex(vi->disk->path, vi->part->offset, vi->part->size, &uo, &mapped, &bs, &ur, &err);
+	json_object_set_new(vr->vr, "unlock", lg_bl_result_json(&ur));
+	if (r < 0) {
+		bool policy = r == -ENOKEY || r == -EKEYREJECTED || r == -ECANCELED || r == -ENOTSUP || r == -ENODEV;
+		vol_status(vr, "locked", policy ? LG_EXIT_POLICY : LG_EXIT_ERROR, "%s", err.msg);
+		return;
+	}
+	struct lg_inventory *inner = NULL;
+	r = lg_inventory_build(&mapped, 1, &inner, &err);
+	if (r < 0 || !inner->n_vols) {
+		vol_status(vr, "error", LG_EXIT_ERROR, "unlocked, but %s", r < 0 ? err.msg : "no NTFS volume inside");
+	} else {
+		/* The facts of the volume inside join the BitLocker facts. */
+		json_t *facts = lg_volinfo_json(&inner->vols[0]);
+		json_object_del(facts, "target");
+		json_object_del(facts, "partition");
+		json_object_del(facts, "offset");
+		json_object_del(facts, "filesystem");
+		json_object_update(vr->vr, facts);
+		json_decref(facts);
+		json_object_set_new(vr->vr, "filesystem", json_string("bitlocker"));
+		json_object_set_new(vr->vr, "mapped_device", json_string(mapped));
+		vr->vi = &inner->vols[0];
+		run_ntfs(vr);
+		vr->vi = vi;
+	}
+	lg_inventory_free(inner);
+	if (lg_bitlocker_close(bs) < 0)
+		json_object_set_new(vr->vr, "warning", json_string("the BitLocker mapping could not be closed"));
+	free(mapped);
+}
+
 static void run_volume(struct run *run, const struct lg_volinfo *vi)
 {
-	const struct lg_run_opts *o = run->o;
 	struct vol_run vr = { .run = run, .vi = vi, .t0 = now_s(), .timings = json_object() };
 	vr.vr = lg_volinfo_json(vi);
 	json_object_set_new(vr.vr, "timings", vr.timings);
 	json_array_append_new(run->volumes, vr.vr);
 	run->totals.volumes++;
+	if (vi->bitlocker)
+		run_bitlocker(&vr);
+	else
+		run_ntfs(&vr);
+}
+
+static void run_ntfs(struct vol_run *vrp)
+{
+	struct vol_run vr = *vrp;
+	struct run *run = vr.run;
+	const struct lg_volinfo *vi = vr.vi;
+	const struct lg_run_opts *o = run->o;
 	struct lg_err err = { "" };
 	int r;
 
-	if (vi->bitlocker) {
-		vol_status(&vr, "locked", LG_EXIT_POLICY,
-			   "BitLocker volume %s is locked; this build cannot unlock it. Unlock it with its recovery key "
-			   "first, or use the recovery image", vi->bl.volume_guid);
-		return;
-	}
 	if (vi->error) {
 		vol_status(&vr, "error", LG_EXIT_ERROR, "%s", vi->error);
 		return;
@@ -860,11 +916,29 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 		fprintf(stderr, "%s: deny-list refused: %s\n", prog, err.msg);
 		return r == -ENOMEM ? LG_EXIT_ERROR : LG_EXIT_DENYLIST;
 	}
+	if (o->n_keys) {
+		run.keys = lg_keyring_new();
+		if (!run.keys) {
+			lg_denylist_free(run.dl);
+			return LG_EXIT_ERROR;
+		}
+		for (size_t i = 0; i < o->n_keys; i++) {
+			if (lg_keyring_load(run.keys, o->keys[i], &err) < 0) {
+				/* A key file that does not read is fixed before anything
+				 * is touched: the keys it holds may be the ones needed. */
+				fprintf(stderr, "%s: key file refused: %s\n", prog, err.msg);
+				lg_keyring_free(run.keys);
+				lg_denylist_free(run.dl);
+				return LG_EXIT_ERROR;
+			}
+		}
+	}
 	double t_verify = now_s();
 	struct lg_inventory *inv = NULL;
 	r = lg_inventory_build(o->targets, o->n_targets, &inv, &err);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		lg_keyring_free(run.keys);
 		lg_denylist_free(run.dl);
 		return LG_EXIT_ERROR;
 	}
@@ -921,6 +995,7 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 	json_decref(run.volumes);
 	json_decref(run.report);
 	lg_inventory_free(inv);
+	lg_keyring_free(run.keys);
 	lg_denylist_free(run.dl);
 	return run.exit;
 }

@@ -30,6 +30,9 @@ struct lg_run_opts {
 	const char *evidence_dir;
 	const char *report_dir;      /* also write the report here */
 	const char *run_id;          /* fixed run id (tests); NULL: generated */
+	const char **keys;           /* BitLocker key files or folders (CSV, .BEK) */
+	size_t n_keys;
+	bool interactive;            /* a person is there: ask for a recovery password */
 	bool quiet;                  /* no human summary on stderr */
 };
 

@@ -11,7 +11,7 @@
 enum {
 	OPT_DENYLIST = 256, OPT_SIG, OPT_TRUST, OPT_NOW, OPT_JSON, OPT_DISCARD_HIBER,
 	OPT_REFUSE_DIRTY, OPT_FORCE, OPT_BUNDLE_DIR, OPT_EVIDENCE, OPT_REPORT_DIR, OPT_RUN_ID,
-	OPT_RUN, OPT_HELP, OPT_QUIET,
+	OPT_RUN, OPT_HELP, OPT_QUIET, OPT_KEYS, OPT_PROMPT,
 };
 
 static const char scan_fix_help[] =
@@ -26,6 +26,10 @@ static const char scan_fix_help[] =
 	"                         the clock: for machines with a wrong clock; see docs\n"
 	"  --json                 print the report (JSON) on stdout\n"
 	"  --report-dir DIR       also write the report to DIR/<run-id>.json\n"
+	"  --keys PATH            BitLocker keys: a CSV export (AD, Entra ID, Intune), a\n"
+	"                         .BEK startup key, or a folder of them; repeatable\n"
+	"  --prompt               ask for a BitLocker recovery password at the terminal\n"
+	"                         when no key file has the volume's key\n"
 	"%s"
 	"Exit codes: 0 done or nothing to do, 1 error, 2 usage, 3 scan found matches,\n"
 	"4 refused by a safety policy, 5 deny-list rejected.\n";
@@ -69,10 +73,13 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 		{ "report-dir", required_argument, NULL, OPT_REPORT_DIR },
 		{ "run-id", required_argument, NULL, OPT_RUN_ID },
+		{ "keys", required_argument, NULL, OPT_KEYS },
+		{ "prompt", no_argument, NULL, OPT_PROMPT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
 	const char *name = fix ? "fix" : "scan";
+	const char *keyfiles[16];
 	struct lg_run_opts o = { .fix = fix };
 	const char *trust[64], *bundles[16];
 	int c;
@@ -111,6 +118,14 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		case OPT_EVIDENCE: o.evidence_dir = optarg; break;
 		case OPT_REPORT_DIR: o.report_dir = optarg; break;
 		case OPT_RUN_ID: o.run_id = optarg; break;
+		case OPT_KEYS:
+			if (o.n_keys == ARRAY_SIZE(keyfiles)) {
+				fprintf(stderr, "lastgood %s: too many --keys\n", name);
+				return LG_EXIT_USAGE;
+			}
+			keyfiles[o.n_keys++] = optarg;
+			break;
+		case OPT_PROMPT: o.interactive = true; break;
 		case OPT_HELP:
 			printf(scan_fix_help, name, fix ? fix_only_help : "");
 			return LG_EXIT_OK;
@@ -140,6 +155,7 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	}
 	o.targets = argv + optind;
 	o.n_targets = (size_t)(argc - optind);
+	o.keys = keyfiles;
 	char **keys = NULL;
 	size_t n_keys = 0;
 	if (!o.n_trust) {

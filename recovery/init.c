@@ -156,9 +156,10 @@ int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err 
 }
 
 int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *const *trust, size_t n_trust,
-			const char *report_dir, char *const *targets, size_t n_targets, int *argc, char ***argv)
+			const char *report_dir, const char *keys_dir, bool prompt, char *const *targets,
+			size_t n_targets, int *argc, char ***argv)
 {
-	size_t cap = 1 + 2 + 2 * n_trust + 1 + 2 + n_targets + 1, n = 0;
+	size_t cap = 1 + 2 + 2 * n_trust + 1 + 2 + 2 + 1 + n_targets + 1, n = 0;
 	char **v = calloc(cap, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -174,6 +175,12 @@ int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *cons
 		v[n++] = "--report-dir";
 		v[n++] = (char *)report_dir;
 	}
+	if (keys_dir) {
+		v[n++] = "--keys";
+		v[n++] = (char *)keys_dir;
+	}
+	if (prompt)
+		v[n++] = "--prompt";
 	for (size_t i = 0; i < n_targets; i++)
 		v[n++] = targets[i];
 	v[n] = NULL;
@@ -831,6 +838,54 @@ static int follow_child(struct init_state *s, pid_t pid, int fd, const char *wha
 	return ws;
 }
 
+#define KEYS_DIR RUN_DIR "/keys"
+
+/* BitLocker key files (keys.csv, *.BEK) from the boot medium's \lastgood\
+ * and from what the stub handed over, copied into RAM: the medium may be
+ * unmounted while the engine works on its own disk, and keys are never
+ * written anywhere else (not to the Windows volume, not to reports).
+ * Returns how many files were staged. */
+static int stage_keys(struct init_state *s)
+{
+	static const char *const dirs[] = { MEDIUM_DIR "/lastgood", "/lastgood/override" };
+	int count = 0;
+	mkdir(RUN_DIR, 0755);
+	if (mkdir(KEYS_DIR, 0700) < 0 && errno != EEXIST)
+		return 0;
+	for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+		if (d == 0 && !s->medium_mounted)
+			continue;
+		DIR *dir = opendir(dirs[d]);
+		if (!dir)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(dir))) {
+			size_t len = strlen(e->d_name);
+			bool csv = !strcasecmp(e->d_name, "keys.csv");
+			bool bek = len > 4 && !strcasecmp(e->d_name + len - 4, ".bek");
+			if (!csv && !bek)
+				continue;
+			char from[512], to[512], *buf = NULL;
+			size_t n = 0;
+			snprintf(from, sizeof(from), "%s/%s", dirs[d], e->d_name);
+			snprintf(to, sizeof(to), KEYS_DIR "/%zu-%s", d, e->d_name);
+			if (lg_read_file(from, 64u << 20, &buf, &n) < 0)
+				continue;
+			int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd >= 0) {
+				if (write(fd, buf, n) == (ssize_t)n)
+					count++;
+				close(fd);
+			}
+			lg_wipe(buf, n);
+			free(buf);
+		}
+		closedir(dir);
+	}
+	return count;
+}
+
+
 static int run_engine(struct init_state *s, const struct trust *t)
 {
 	phase_begin(s, PH_ENGINE, s->opts.mode == LG_MODE_SCAN ? "Scanning Windows (changing nothing)"
@@ -853,7 +908,11 @@ static int run_engine(struct init_state *s, const struct trust *t)
 	}
 	int argc;
 	_cleanup_free_ char **argv = NULL;
-	if (lg_init_engine_argv(s->opts.mode, s->denylist, t->paths, t->n, REPORT_DIR, targets, n, &argc, &argv) < 0)
+	int nkeys = stage_keys(s);
+	if (nkeys > 0)
+		lg_con_printf("    %d BitLocker key file%s from the boot medium (kept in memory only)", nkeys, nkeys == 1 ? "" : "s");
+	if (lg_init_engine_argv(s->opts.mode, s->denylist, t->paths, t->n, REPORT_DIR, nkeys > 0 ? KEYS_DIR : NULL,
+				!s->opts.unattended, targets, n, &argc, &argv) < 0)
 		return W_EXITCODE(LG_EXIT_ERROR, 0);
 	char cmd[1024];
 	size_t o = 0;

@@ -48,8 +48,11 @@ int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err 
  * are borrowed, the array is malloc'd and NULL-terminated; *argc is set.
  * Returns 0 or -ENOMEM.
  */
+/* keys_dir: BitLocker key files staged in RAM (NULL: none); prompt: a
+ * person may be asked for a recovery password (not when unattended). */
 int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *const *trust, size_t n_trust,
-			const char *report_dir, char *const *targets, size_t n_targets, int *argc, char ***argv);
+			const char *report_dir, const char *keys_dir, bool prompt, char *const *targets,
+			size_t n_targets, int *argc, char ***argv);
 
 /* What happened, for the final screen. */
 enum lg_outcome {

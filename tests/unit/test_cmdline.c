@@ -121,17 +121,18 @@ static void test_engine_argv(void)
 	int argc = 0;
 	char **argv = NULL;
 	CHECK_INT(lg_init_engine_argv(LG_MODE_FIX, "/etc/lastgood/denylist.json", trust, 2, "/run/lastgood/reports",
-				      targets, 2, &argc, &argv), 0);
+				      "/run/lastgood/keys", true, targets, 2, &argc, &argv), 0);
 	const char *want[] = { "fix", "--denylist", "/etc/lastgood/denylist.json", "--trust",
 			       "/etc/lastgood/trusted/a.pub", "--trust", "/etc/lastgood/trusted/b.pub", "--json",
-			       "--report-dir", "/run/lastgood/reports", "/dev/nvme0n1", "/dev/sdb" };
-	CHECK_INT(argc, 12);
-	for (int i = 0; i < argc && i < 12; i++)
+			       "--report-dir", "/run/lastgood/reports", "--keys", "/run/lastgood/keys", "--prompt",
+			       "/dev/nvme0n1", "/dev/sdb" };
+	CHECK_INT(argc, 15);
+	for (int i = 0; i < argc && i < 15; i++)
 		CHECK_STR(argv[i], want[i]);
 	CHECK(argv[argc] == NULL);
 	free(argv);
 
-	CHECK_INT(lg_init_engine_argv(LG_MODE_SCAN, "/x.json", NULL, 0, NULL, NULL, 0, &argc, &argv), 0);
+	CHECK_INT(lg_init_engine_argv(LG_MODE_SCAN, "/x.json", NULL, 0, NULL, NULL, false, NULL, 0, &argc, &argv), 0);
 	CHECK_INT(argc, 4);
 	CHECK_STR(argv[0], "scan");
 	CHECK_STR(argv[3], "--json");
