@@ -6,6 +6,8 @@
  */
 #include "minisign.h"
 
+#include <sys/random.h>
+
 #include <sodium.h>
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
@@ -250,6 +252,59 @@ int lg_ms_sig_load(const char *path, struct lg_ms_sig *sig, struct lg_err *err)
 	return load_small(path, "signature file", sig, parse_sig_cb, err);
 }
 
+/* Checking a signature needs no randomness, but sodium_init() seeds
+ * libsodium's generator with a getrandom() that blocks until the kernel's
+ * pool is ready: at early boot in the recovery image that is about a
+ * second of nothing. A source that never blocks (/dev/urandom semantics)
+ * is installed first; nothing here draws from it for a secret. */
+static void nb_buf(void *const buf, const size_t size)
+{
+	size_t done = 0;
+	while (done < size) {
+		ssize_t r = getrandom((char *)buf + done, size - done, GRND_NONBLOCK | GRND_INSECURE);
+		if (r < 0 && errno == EINVAL)
+			r = getrandom((char *)buf + done, size - done, GRND_NONBLOCK);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No entropy yet and no insecure source: not needed for
+			 * verification; fill deterministically rather than block. */
+			memset((char *)buf + done, 0x5a, size - done);
+			return;
+		}
+		done += (size_t)r;
+	}
+}
+
+static uint32_t nb_random(void)
+{
+	uint32_t v;
+	nb_buf(&v, sizeof(v));
+	return v;
+}
+
+static const char *nb_name(void)
+{
+	return "lastgood-nonblocking";
+}
+
+static randombytes_implementation nb_impl = {
+	.implementation_name = nb_name,
+	.random = nb_random,
+	.buf = nb_buf,
+};
+
+static int init_sodium(void)
+{
+	static bool set;
+	if (!set) {
+		randombytes_set_implementation(&nb_impl);
+		set = true;
+	}
+	return sodium_init();
+}
+
+
 int lg_ms_verify(const struct lg_ms_pubkey *pk, const struct lg_ms_sig *sig,
 		 const void *msg, size_t len, struct lg_err *err)
 {
@@ -263,7 +318,7 @@ int lg_ms_verify(const struct lg_ms_pubkey *pk, const struct lg_ms_sig *sig,
 		lg_err_set(err, "unknown key: signed with key ID %s, but the trusted key is %s", got, want);
 		return -ENOKEY;
 	}
-	if (sodium_init() < 0) {
+	if (init_sodium() < 0) {
 		lg_err_set(err, "libsodium failed to initialise");
 		return -EIO;
 	}
