@@ -128,6 +128,26 @@ copy_locale() {
 	fi
 }
 
+# The iconv converters libhivex uses for registry key and value names
+# (Latin-1 and UTF-16): glibc loads them from gconv/ at run time, and
+# without them no key of the SYSTEM hive can be found.
+copy_gconv() {
+	cg_dir=
+	for cg_d in /usr/lib/x86_64-linux-gnu/gconv /usr/lib64/gconv /usr/lib/gconv; do
+		[ -f "$cg_d/gconv-modules.cache" ] && { cg_dir=$cg_d; break; }
+	done
+	[ -n "$cg_dir" ] || die "glibc's gconv modules not found (package libc6)"
+	for cg_f in gconv-modules.cache ISO8859-1.so UTF-16.so UTF-32.so; do
+		[ -e "$cg_dir/$cg_f" ] || die "missing $cg_dir/$cg_f"
+		install_file "$cg_dir/$cg_f" "$cg_dir/$cg_f" 0644
+	done
+	if [ -d "$cg_dir/gconv-modules.d" ]; then
+		for cg_f in "$cg_dir"/gconv-modules "$cg_dir"/gconv-modules.d/*; do
+			[ -f "$cg_f" ] && install_file "$cg_f" "$cg_f" 0644
+		done
+	fi
+}
+
 normalize() {
 	find "$ROOT" -type d -exec chmod 0755 {} +
 	chmod 1777 "$ROOT/tmp"
@@ -186,6 +206,7 @@ main() {
 	copy_modules
 	copy_trust
 	copy_locale
+	copy_gconv
 	normalize
 	pack
 	echo "mkinitramfs: $OUTPUT ($(wc -c <"$OUTPUT") bytes, $COMPRESS, $(wc -l <"$OUTPUT.files") files)" >&2

@@ -514,11 +514,18 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 		char buf[1024];
 		struct lg_reg_verdict vd = { 0 };
 		if (!vr->reg) {
-			/* Without the hive, a rule that names registry work cannot
-			 * be done; a plain file rule goes ahead (channel files are
-			 * not services), and the report says the hive was unread. */
-			if (named) {
-				snprintf(buf, sizeof(buf), "the rule needs registry changes but the SYSTEM hive cannot be read: %s", err.msg);
+			/* Without the hive, nothing that may be a service can move:
+			 * a boot-start driver whose file is gone stops Windows. Data
+			 * files (channel files are not PE images) still go. */
+			bool driver = false;
+			for (size_t k = 0; k < nf && !driver; k++) {
+				char mz[2];
+				driver = lg_fs_pread(vr->v, files[k], 0, mz, 2) == 2 && mz[0] == 'M' && mz[1] == 'Z';
+			}
+			if (named || driver) {
+				snprintf(buf, sizeof(buf), "%s, but the SYSTEM hive cannot be read (%s): nothing that may be a "
+					 "registered driver is moved without keeping the registry consistent",
+					 named ? "the rule needs registry changes" : "the file is a driver (PE image)", err.msg);
 				why = buf;
 			}
 		} else if (lg_registry_check(vr->reg, &(struct lg_reg_request){
@@ -767,7 +774,12 @@ static void run_ntfs(struct vol_run *vrp)
 			run->exit = worse(run->exit, LG_EXIT_MATCHES);
 	} else if (!actionable) {
 		bool already = vr.stored_serial >= 0 && vr.stored_serial == run->dl->serial;
-		json_object_set_new(vr.vr, "status", json_string(already ? "already-fixed" : "clean"));
+		bool refused = false;
+		size_t k;
+		json_t *mj;
+		json_array_foreach(matches, k, mj)
+			refused = refused || json_object_get(mj, "refused");
+		json_object_set_new(vr.vr, "status", json_string(refused ? "refused" : already ? "already-fixed" : "clean"));
 		if (already)
 			json_object_set_new(vr.vr, "reason", json_string("this volume was already fixed for this deny-list serial; nothing left to do"));
 	} else {

@@ -51,6 +51,25 @@ ls_has "$p" Windows/System32/drivers ACMEflt.sys && ok "refused: ACMEflt.sys lef
 # The CrowdStrike rule of the same list still ran.
 ls_has "$p" Windows/System32/drivers/CrowdStrike C-00000291-00000000-00000032.sys && bad "crowdstrike rule did not run" || ok "the other rule still ran"
 
+# A SYSTEM hive that cannot be read: no driver (PE file) moves, since its
+# service could not be disabled; the channel file (not a driver) still does.
+cat > "$T/nohive.txt" <<EOF2
+time 2023-03-14T09:00:00Z
+disk 256M table=gpt
+part ntfs rest label=Windows
+include $PWD/tests/fixtures/scenarios/windows-tree.inc
+file Windows/System32/config/SYSTEM replace data=text:"not a hive"
+file Windows/System32/drivers/ACMEflt.sys size=24K data=random:7001 head=text:MZ
+EOF2
+$OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/nohive.txt" "$T/nohive.img" >/dev/null 2>&1 || bad "cannot build the no-hive disk"
+mklist nohive ', "allow_boot_critical": true'
+expect_rc 4 "unreadable hive: the driver is refused" $LG fix --denylist "$T/nohive.json" --trust $TRUST --json "$T/nohive.img"
+jq -e '.volumes[0].matches[] | select(.rule=="acme-filter") | .refused | test("hive cannot be read")' "$T/out" >/dev/null \
+	&& ok "refusal says the hive cannot be read" || bad "no refusal for the driver: $(jq -c '.volumes[0].matches' "$T/out")"
+p=$(part "$T/nohive.img" 1)
+ls_has "$p" Windows/System32/drivers ACMEflt.sys && ok "the driver stays in place" || bad "the driver moved without the registry"
+ls_has "$p" Windows/System32/drivers/CrowdStrike C-00000291-00000000-00000032.sys && bad "the channel file did not move" || ok "the channel file (not a driver) still moved"
+
 # With allow_boot_critical: file, services and filters together.
 IMG=$(fixture filter-driver)
 ntfscat -f "$(part "$IMG" 3)" /Windows/System32/config/SYSTEM > "$T/orig.hive"
