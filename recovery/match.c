@@ -13,10 +13,12 @@
  * namespace and flags of every entry.
  *
  * The walk is an NFA over glob positions: each directory to read carries
- * the set of (rule, component) positions that reached it. Positions of
- * all rules travel together, so a directory is read once; when every
- * position in a directory is a literal name, the names are looked up in
- * the B+tree instead of listing the directory.
+ * the set of (group, component) positions that reached it, where a group
+ * is the rules sharing one compiled glob (an imported hash list puts
+ * thousands of rules on two or three globs: the walk's work is per glob,
+ * not per rule). Positions of all groups travel together, so a directory
+ * is read once; when every position in a directory is a literal name, the
+ * names are looked up in the B+tree instead of listing the directory.
  */
 #include "match.h"
 
@@ -55,13 +57,36 @@ struct crule {
 	int ofn_len, company_len;
 };
 
+/* One SHA-256 of a plain rule, for lookup by digest. */
+struct dig {
+	unsigned char d[32];
+	uint32_t rule;
+};
+
+/* The rules that share one compiled glob. Plain rules have SHA-256 as
+ * their only condition (no size, header, PE or time window): for them a
+ * file's hash is looked up once in digs (sorted by digest, then rule)
+ * instead of being compared with each rule's list. The other rules are
+ * checked one by one, tier by tier (eval_file). */
+struct group {
+	const struct lg_glob *glob;     /* owned by the first rule's crule */
+	uint32_t *other;                /* rule indices, ascending */
+	size_t n_other, cap_other;
+	uint32_t *plain;                /* rule indices, ascending */
+	size_t n_plain, cap_plain;
+	struct dig *digs;
+	size_t n_digs, cap_digs;
+};
+
 struct lg_matcher {
 	const struct lg_denylist *dl;
 	struct crule *rules;
 	size_t n;
+	struct group *groups;
+	size_t n_groups;
 };
 
-/* A position: rule index and component index in its glob. */
+/* A position: group index (field rule) and component index in its glob. */
 struct pos {
 	uint32_t rule, comp;
 };
@@ -80,7 +105,7 @@ struct cand {
 	ntfschar *name;
 	uint16_t name_len;
 	bool lossy;
-	uint32_t *rules;        /* rule indices, ascending, VIA_ANY_DEPTH or-ed in */
+	uint32_t *rules;        /* group indices, ascending, VIA_ANY_DEPTH or-ed in */
 	size_t n_rules;
 };
 
@@ -122,6 +147,14 @@ struct walk {
 	size_t n_nx, cap_nx;
 	uint32_t *tg;
 	size_t n_tg, cap_tg;
+	/* Per candidate scratch: its groups' other rules, their verdicts,
+	 * the rules that hold. */
+	uint32_t *ex;
+	size_t cap_ex;
+	bool *ok;
+	size_t cap_ok;
+	uint32_t *hit;
+	size_t cap_hit;
 };
 
 static uint64_t now_ns(void)
@@ -163,6 +196,12 @@ void lg_matcher_free(struct lg_matcher *m)
 		free(m->rules[i].company);
 	}
 	free(m->rules);
+	for (size_t i = 0; i < m->n_groups; i++) {
+		free(m->groups[i].other);
+		free(m->groups[i].plain);
+		free(m->groups[i].digs);
+	}
+	free(m->groups);
 	free(m);
 }
 
@@ -186,6 +225,104 @@ static int compile_pe_string(const char *s, ntfschar **out, int *len)
 	}
 	*out = u;
 	*len = n;
+	return 0;
+}
+
+static uint32_t glob_hash(const struct lg_glob *g)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct lg_glob_comp *c = &g->comps[i];
+		h = (h ^ (uint32_t)c->kind) * 16777619u;
+		h = (h ^ c->len) * 16777619u;
+		const unsigned char *b = (const unsigned char *)c->text;
+		for (size_t k = 0; k < c->len * sizeof(ntfschar); k++)
+			h = (h ^ b[k]) * 16777619u;
+	}
+	return h;
+}
+
+/* Same compiled glob, component by component (case as written: rules
+ * whose globs differ only in case stay apart, which is merely slower). */
+static bool glob_same(const struct lg_glob *a, const struct lg_glob *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct lg_glob_comp *x = &a->comps[i], *y = &b->comps[i];
+		if (x->kind != y->kind || x->len != y->len ||
+		    memcmp(x->text, y->text, x->len * sizeof(ntfschar)))
+			return false;
+	}
+	return true;
+}
+
+static int cmp_dig(const void *a, const void *b)
+{
+	const struct dig *x = a, *y = b;
+	int c = memcmp(x->d, y->d, 32);
+	if (c)
+		return c;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static bool rule_plain(const struct lg_rule *r)
+{
+	return r->n_sha256 && !r->has_size && !r->header && !lg_rule_has_pe(r) &&
+	       !r->has_modified_after && !r->has_modified_before;
+}
+
+/* Put the rules into groups by compiled glob, in order of first rule. */
+static int build_groups(struct lg_matcher *m)
+{
+	size_t cap = 16;
+	while (cap < 2 * m->n)
+		cap *= 2;
+	_cleanup_free_ uint32_t *slot = malloc(cap * sizeof(*slot)); /* group + 1, 0 = empty */
+	_cleanup_free_ uint32_t *hash = malloc((m->n ? m->n : 1) * sizeof(*hash));
+	m->groups = calloc(m->n ? m->n : 1, sizeof(*m->groups));
+	if (!slot || !hash || !m->groups)
+		return -ENOMEM;
+	memset(slot, 0, cap * sizeof(*slot));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct crule *c = &m->rules[i];
+		uint32_t h = glob_hash(c->glob);
+		size_t j = h & (cap - 1);
+		struct group *g = NULL;
+		while (slot[j]) {
+			uint32_t gi = slot[j] - 1;
+			if (hash[gi] == h && glob_same(m->groups[gi].glob, c->glob)) {
+				g = &m->groups[gi];
+				break;
+			}
+			j = (j + 1) & (cap - 1);
+		}
+		if (!g) {
+			hash[m->n_groups] = h;
+			slot[j] = (uint32_t)m->n_groups + 1;
+			g = &m->groups[m->n_groups++];
+			g->glob = c->glob;
+		}
+		const struct lg_rule *r = c->rule;
+		if (!rule_plain(r)) {
+			if (GROW(g->other, g->cap_other, g->n_other + 1))
+				return -ENOMEM;
+			g->other[g->n_other++] = (uint32_t)i;
+			continue;
+		}
+		if (GROW(g->plain, g->cap_plain, g->n_plain + 1) ||
+		    GROW(g->digs, g->cap_digs, g->n_digs + r->n_sha256))
+			return -ENOMEM;
+		g->plain[g->n_plain++] = (uint32_t)i;
+		for (size_t k = 0; k < r->n_sha256; k++) {
+			struct dig *d = &g->digs[g->n_digs++];
+			memcpy(d->d, r->sha256[k], 32);
+			d->rule = (uint32_t)i;
+		}
+	}
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (m->groups[i].n_digs > 1)
+			qsort(m->groups[i].digs, m->groups[i].n_digs, sizeof(struct dig), cmp_dig);
 	return 0;
 }
 
@@ -233,6 +370,11 @@ int lg_matcher_new(const struct lg_denylist *dl, struct lg_matcher **out, struct
 		}
 	}
 	m->n = dl->n_rules;
+	int e = build_groups(m);
+	if (e < 0) {
+		lg_matcher_free(m);
+		return e;
+	}
 	*out = m;
 	return 0;
 }
@@ -527,12 +669,12 @@ static bool visited_add(struct walk *w, uint64_t rec)
 
 static const struct lg_glob_comp *comp_of(const struct walk *w, struct pos p)
 {
-	return &w->m->rules[p.rule].glob->comps[p.comp];
+	return &w->m->groups[p.rule].glob->comps[p.comp];
 }
 
 static bool is_last(const struct walk *w, struct pos p)
 {
-	return p.comp + 1 == w->m->rules[p.rule].glob->n;
+	return p.comp + 1 == w->m->groups[p.rule].glob->n;
 }
 
 /* The child's path: parent + '/' + name. */
@@ -924,12 +1066,12 @@ static int walk(struct walk *w)
 	struct lg_matcher *m = w->m;
 	if (!m->n)
 		return 0;
-	struct work root = { FILE_root, strdup(""), 0, calloc(m->n, sizeof(struct pos)), m->n };
+	struct work root = { FILE_root, strdup(""), 0, calloc(m->n_groups, sizeof(struct pos)), m->n_groups };
 	if (!root.path || !root.pos || GROW(w->stack, w->cap_stack, 1)) {
 		work_free(&root);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n_groups; i++)
 		root.pos[i] = (struct pos){ (uint32_t)i, 0 };
 	w->stack[w->n_stack++] = root;
 	while (w->n_stack && !w->fatal) {
@@ -1330,22 +1472,23 @@ static int add_match(struct walk *w, const struct cand *c, const struct facts *f
  * rule that a cheaper condition already excluded: size; header bytes (the
  * 4 KiB prefix); "is it a PE image at all" (the prefix again); the version
  * resource (one read of the file, kept in memory for the PE parser);
- * SHA-256; Authenticode hashes. ok[k] says rule k holds. */
-static int eval_file(struct walk *w, const struct cand *c, struct content *ct, bool *ok)
+ * SHA-256; Authenticode hashes. ok[k] says rules[k] holds. */
+static int eval_file(struct walk *w, const struct cand *c, const uint32_t *rules, size_t n,
+		     struct content *ct, bool *ok)
 {
 	int r = 0;
-#define CR(k) (&w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH])
-	for (size_t k = 0; k < c->n_rules; k++) {
+#define CR(k) (&w->m->rules[rules[k] & ~VIA_ANY_DEPTH])
+	for (size_t k = 0; k < n; k++) {
 		const struct lg_rule *rl = CR(k)->rule;
 		if (ok[k] && rl->has_size)
 			ok[k] = ct->size >= rl->size_min && ct->size <= rl->size_max;
 	}
-	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
+	for (size_t k = 0; k < n && r == 0; k++) {
 		const struct lg_rule *rl = CR(k)->rule;
 		if (ok[k] && rl->header)
 			r = content_header(w, ct, rl, &ok[k]);
 	}
-	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
+	for (size_t k = 0; k < n && r == 0; k++) {
 		if (!ok[k] || !CR(k)->pe)
 			continue;
 		r = pe_parse(w, c, ct);
@@ -1354,7 +1497,7 @@ static int eval_file(struct walk *w, const struct cand *c, struct content *ct, b
 		else if (r == 0)
 			ok[k] = pe_version_ok(w, CR(k), ct);
 	}
-	for (size_t k = 0; k < c->n_rules && r == 0; k++) {
+	for (size_t k = 0; k < n && r == 0; k++) {
 		const struct lg_rule *rl = CR(k)->rule;
 		if (!ok[k] || !rl->n_sha256)
 			continue;
@@ -1363,7 +1506,7 @@ static int eval_file(struct walk *w, const struct cand *c, struct content *ct, b
 	}
 	/* The Authenticode digests the remaining rules need, in one pass. */
 	unsigned algs = 0;
-	for (size_t k = 0; k < c->n_rules; k++) {
+	for (size_t k = 0; k < n; k++) {
 		const struct lg_rule *rl = CR(k)->rule;
 		if (ok[k] && rl->n_authentihash_sha256)
 			algs |= LG_HASH_SHA256;
@@ -1372,11 +1515,89 @@ static int eval_file(struct walk *w, const struct cand *c, struct content *ct, b
 	}
 	if (algs && r == 0)
 		r = pe_authentihash(w, ct, algs);
-	for (size_t k = 0; k < c->n_rules && algs && r == 0; k++)
+	for (size_t k = 0; k < n && algs && r == 0; k++)
 		if (ok[k] && (CR(k)->rule->n_authentihash_sha256 || CR(k)->rule->n_authentihash_sha1))
 			ok[k] = pe_hash_ok(CR(k)->rule, ct->pe);
 #undef CR
 	return r;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The other rules of a candidate's groups, ascending, each with its
+ * group's VIA_ANY_DEPTH; their number. */
+static int expand_other(struct walk *w, const struct cand *c, size_t *n)
+{
+	size_t total = 0, groups = 0;
+	for (size_t i = 0; i < c->n_rules; i++) {
+		size_t k = w->m->groups[c->rules[i] & ~VIA_ANY_DEPTH].n_other;
+		total += k;
+		groups += k != 0;
+	}
+	if (GROW(w->ex, w->cap_ex, total ? total : 1) || GROW(w->ok, w->cap_ok, total ? total : 1))
+		return -ENOMEM;
+	size_t o = 0;
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct group *g = &w->m->groups[c->rules[i] & ~VIA_ANY_DEPTH];
+		uint32_t via = c->rules[i] & VIA_ANY_DEPTH;
+		for (size_t k = 0; k < g->n_other; k++)
+			w->ex[o++] = g->other[k] | via;
+	}
+	/* A rule is in one group only: no repeats to merge. */
+	if (groups > 1)
+		qsort(w->ex, o, sizeof(*w->ex), cmp_rule);
+	*n = o;
+	return 0;
+}
+
+static int push_hit(struct walk *w, size_t *nhit, uint32_t rule)
+{
+	if (GROW(w->hit, w->cap_hit, *nhit + 1))
+		return -ENOMEM;
+	w->hit[(*nhit)++] = rule;
+	return 0;
+}
+
+/* The plain (SHA-256 only) rules of a candidate's groups that hold, added
+ * to w->hit: for a regular file, the hash is computed once and looked up
+ * once per group; a reparse point is not read, and all of them are taken
+ * as unverified (as each would be one by one); a directory has no content. */
+static int plain_hits(struct walk *w, const struct cand *c, const struct facts *f, struct content *ct,
+		      size_t *nhit, unsigned *flags)
+{
+	if (f->dir)
+		return 0;
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct group *g = &w->m->groups[c->rules[i] & ~VIA_ANY_DEPTH];
+		if (!g->n_plain)
+			continue;
+		if (f->reparse) {
+			*flags |= LG_MATCH_UNVERIFIED;
+			for (size_t k = 0; k < g->n_plain; k++)
+				if (push_hit(w, nhit, g->plain[k]) < 0)
+					return -ENOMEM;
+			continue;
+		}
+		int r = content_sha256(w, ct);
+		if (r < 0)
+			return r;
+		size_t lo = 0, hi = g->n_digs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(g->digs[mid].d, ct->sha, 32) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < g->n_digs && !memcmp(g->digs[k].d, ct->sha, 32); k++)
+			if (push_hit(w, nhit, g->digs[k].rule) < 0)
+				return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
@@ -1420,29 +1641,29 @@ static int eval_record(struct walk *w, struct cand *cs, size_t n, unsigned run_f
 
 	for (size_t i = 0; i < n && r == 0 && !w->fatal; i++) {
 		struct cand *c = &cs[i];
-		_cleanup_free_ bool *ok = calloc(c->n_rules, sizeof(bool));
-		_cleanup_free_ uint32_t *hit = calloc(c->n_rules, sizeof(uint32_t));
-		if (!ok || !hit) {
-			r = -ENOMEM;
+		size_t nx = 0;
+		r = expand_other(w, c, &nx);
+		if (r < 0)
 			break;
-		}
+		const uint32_t *ex = w->ex;
+		bool *ok = w->ok;
 		unsigned flags = (f.dir ? LG_MATCH_DIRECTORY : 0) | (f.reparse ? LG_MATCH_REPARSE : 0);
-		for (size_t k = 0; k < c->n_rules; k++) {
-			const struct crule *cr = &w->m->rules[c->rules[k] & ~VIA_ANY_DEPTH];
+		for (size_t k = 0; k < nx; k++) {
+			const struct crule *cr = &w->m->rules[ex[k] & ~VIA_ANY_DEPTH];
 			ok[k] = time_ok(cr->rule, f.mtime);
 			if (!ok[k])
 				continue;
 			if (f.dir) {
 				/* A trailing "**" selects files; content
 				 * conditions never hold for a directory. */
-				ok[k] = !(c->rules[k] & VIA_ANY_DEPTH) && !cr->content;
+				ok[k] = !(ex[k] & VIA_ANY_DEPTH) && !cr->content;
 			} else if (f.reparse && cr->content) {
 				/* Not read: its data may be somewhere else. */
 				flags |= LG_MATCH_UNVERIFIED;
 			}
 		}
 		if (!f.dir && !f.reparse) {
-			int e = eval_file(w, c, &ct, ok);
+			int e = eval_file(w, c, ex, nx, &ct, ok);
 			if (e == -ENOMEM) {
 				r = e;
 				break;
@@ -1454,13 +1675,35 @@ static int eval_record(struct walk *w, struct cand *cs, size_t n, unsigned run_f
 			}
 		}
 		size_t nhit = 0;
-		for (size_t k = 0; k < c->n_rules; k++)
+		for (size_t k = 0; k < nx && r == 0; k++)
 			if (ok[k])
-				hit[nhit++] = c->rules[k] & ~VIA_ANY_DEPTH;
+				r = push_hit(w, &nhit, ex[k] & ~VIA_ANY_DEPTH);
+		if (r < 0)
+			break;
+		/* Plain rules last: their SHA-256 is the same tier as the
+		 * others' (after PE, which may have the file in memory). */
+		int e = plain_hits(w, c, &f, &ct, &nhit, &flags);
+		if (e == -ENOMEM) {
+			r = e;
+			break;
+		}
+		if (e < 0) {
+			problem(w, c->path, e, "cannot read the file's content");
+			continue;
+		}
 		if (!nhit)
 			continue;
+		uint32_t *hit = w->hit;
+		if (nhit > 1) {
+			qsort(hit, nhit, sizeof(*hit), cmp_u32);
+			size_t o = 1;
+			for (size_t k = 1; k < nhit; k++)
+				if (hit[k] != hit[o - 1])
+					hit[o++] = hit[k];
+			nhit = o;
+		}
 		if ((run_flags & LG_MATCH_HASH_MATCHES) && !f.dir && !f.reparse) {
-			int e = content_sha256(w, &ct);
+			e = content_sha256(w, &ct);
 			if (e == -ENOMEM) {
 				r = e;
 				break;
@@ -1509,6 +1752,9 @@ static void walk_free(struct walk *w)
 	free(w->others);
 	free(w->nx);
 	free(w->tg);
+	free(w->ex);
+	free(w->ok);
+	free(w->hit);
 }
 
 int lg_matcher_run(struct lg_matcher *m, ntfs_volume *vol, unsigned flags,

@@ -10,7 +10,10 @@
  *    rule under Windows/System32/drivers looks up "Windows", "System32"
  *    and "drivers" and lists only the directory where its first wildcard
  *    is. All rules advance together: a directory is read once, whatever
- *    number of rules reach it.
+ *    number of rules reach it. Rules whose compiled globs are identical
+ *    (an imported hash list: thousands of rules on two or three globs)
+ *    share one walk: its cost follows the number of distinct globs, not
+ *    of rules.
  *  - It never descends into a reparse point (junction, symlink, mount
  *    point): stats.reparse_skipped counts those it declined.
  *  - For each file whose name matches, it checks the conditions in order
@@ -18,9 +21,11 @@
  *    last-write time and $DATA size (from the MFT record; the copies in
  *    the directory index are stale on real Windows volumes and are not
  *    used), then header bytes (one read of the first 4 KiB serves every
- *    rule), then SHA-256. A file's content is read and hashed at most once
- *    however many rules or names (hard links) lead to it: the hash reuses
- *    the bytes already read for headers.
+ *    rule), then SHA-256 (for the rules of one glob whose only condition
+ *    is SHA-256, the file's digest is looked up once in a sorted table
+ *    rather than compared with each rule's list). A file's content is read
+ *    and hashed at most once however many rules or names (hard links)
+ *    lead to it: the hash reuses the bytes already read for headers.
  *  - A path that matches several rules is reported once, under the first
  *    matching rule in list order; the others are listed.
  *

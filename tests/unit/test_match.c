@@ -1154,6 +1154,171 @@ static void test_reparse(void)
 	tv_done(&t);
 }
 
+/*
+ * Many rules sharing two globs (an imported hash list), with rules of
+ * other kinds on the same globs and one glob that differs only in case:
+ * the result of the run with all of them equals the union of the rules
+ * run one at a time (first rule, others ascending, flags), and each
+ * file is still read and hashed once.
+ */
+static void test_grouped_rules(void)
+{
+	struct tv t;
+	tv_make(&t, 64 << 20);
+	enum { NF = 40, NH = 10, N = 600 };
+	static unsigned char buf[3000];
+	unsigned char hf[NF][32], hh[NH][32], hg[32];
+	uint64_t total = 0;
+	char p[128];
+	for (int i = 0; i < NF; i++) {
+		size_t n = 1000 + 37 * (size_t)i;
+		fill(buf, n, (unsigned)i);
+		snprintf(p, sizeof(p), "Windows/System32/drivers/f%03d.sys", i);
+		t_file(&t, p, buf, n, T_0409);
+		lg_hash_buf(buf, n, hf[i], NULL);
+		total += n;
+	}
+	for (int i = 0; i < NH; i++) {
+		size_t n = 500 + (size_t)i;
+		fill(buf, n, 200u + (unsigned)i);
+		snprintf(p, sizeof(p), "Windows/System32/DriverStore/x/h%02d.sys", i);
+		t_file(&t, p, buf, n, T_0409);
+		lg_hash_buf(buf, n, hh[i], NULL);
+		total += n;
+	}
+	fill(buf, 777, 100);
+	t_file(&t, "Windows/System32/drivers/sub/g.sys", buf, 777, T_0409);
+	lg_hash_buf(buf, 777, hg, NULL);
+	total += 777;
+	t_text(&t, "Windows/System32/drivers/note.txt");
+	ntfs_inode_close(t_dir(&t, "Windows/System32/drivers/dir.sys"));
+	t_file(&t, "Windows/System32/drivers/link.sys", "x", 1, T_0409);
+	char rp[1024];
+	size_t rn = symlink_rp("f007.sys", rp);
+	t_reparse(t_lookup(&t, "Windows/System32/drivers/link.sys"), rp, rn);
+	tv_ro(&t);
+
+	struct lg_rule *rules = calloc(N, sizeof(*rules));
+	unsigned char (*sha)[2][32] = calloc(N, sizeof(*sha));
+	char (*ids)[16] = calloc(N, sizeof(*ids));
+	unsigned char hdr[8];
+	fill(buf, 8, 7); /* f007's first bytes */
+	memcpy(hdr, buf, 8);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "h%d", i);
+		rules[i] = rule(ids[i], i % 2 ? "Windows/System32/DriverStore/**/*.sys"
+					       : "Windows/System32/drivers/**/*.sys");
+		/* A digest no file has. */
+		memset(sha[i][0], 0xa5, 32);
+		sha[i][0][0] = (unsigned char)i;
+		sha[i][0][1] = (unsigned char)(i >> 8);
+		rules[i].sha256 = sha[i];
+		rules[i].n_sha256 = 1;
+	}
+	memcpy(sha[14][1], hf[7], 32);            /* second of two */
+	rules[14].n_sha256 = 2;
+	memcpy(sha[300][0], hf[7], 32);           /* the same digest twice */
+	memcpy(sha[300][1], hf[7], 32);
+	rules[300].n_sha256 = 2;
+	memcpy(sha[301][0], hf[7], 32);           /* does not reach drivers */
+	rules[400].sha256 = NULL;                 /* size only */
+	rules[400].n_sha256 = 0;
+	rules[400].has_size = true;
+	rules[400].size_min = rules[400].size_max = 1000 + 37 * 7;
+	memcpy(sha[402][0], hf[7], 32);           /* the time window excludes it */
+	rules[402].has_modified_before = true;
+	rules[402].modified_before = T_0409;
+	memcpy(sha[404][0], hf[7], 32);           /* the time window includes it */
+	rules[404].has_modified_after = true;
+	rules[404].modified_after = T_0409;
+	memcpy(sha[406][0], hf[7], 32);           /* header and hash */
+	rules[406].header = hdr;
+	rules[406].header_len = 8;
+	memcpy(sha[20][0], hf[10], 32);
+	memcpy(sha[599][0], hf[10], 32);          /* same glob but for case: its own group */
+	rules[599].path = "windows/system32/drivers/**/*.SYS";
+	memcpy(sha[21][0], hh[3], 32);
+	memcpy(sha[23][0], hh[3], 32);
+	memcpy(sha[40][0], hg, 32);
+
+	struct lg_match_result res = { 0 };
+	CHECK_INT(run(&t, rules, N, 0, &res), 0);
+	CHECK_STR(paths(&res), "Windows/System32/DriverStore/x/h03.sys|Windows/System32/drivers/f007.sys|"
+			       "Windows/System32/drivers/f010.sys|Windows/System32/drivers/link.sys|"
+			       "Windows/System32/drivers/sub/g.sys");
+	if (res.n_matches == 5) {
+		CHECK_INT(res.matches[0].rule_index, 21);
+		CHECK_INT(res.matches[0].n_other_rules, 1);
+		CHECK_INT(res.matches[0].other_rules[0], 23);
+		CHECK_MEM(res.matches[0].sha256, hh[3], 32);
+		CHECK(res.matches[1].rule == &rules[14]);
+		CHECK_INT(res.matches[1].n_other_rules, 4);
+		if (res.matches[1].n_other_rules == 4) {
+			CHECK_INT(res.matches[1].other_rules[0], 300);
+			CHECK_INT(res.matches[1].other_rules[1], 400);
+			CHECK_INT(res.matches[1].other_rules[2], 404);
+			CHECK_INT(res.matches[1].other_rules[3], 406);
+		}
+		CHECK_INT(res.matches[2].rule_index, 20);
+		CHECK_INT(res.matches[2].n_other_rules, 1);
+		CHECK_INT(res.matches[2].other_rules[0], 599);
+		/* Never read; every rule of the glob with content conditions. */
+		CHECK_INT(res.matches[3].rule_index, 0);
+		CHECK_INT(res.matches[3].flags, LG_MATCH_REPARSE | LG_MATCH_UNVERIFIED);
+		CHECK(!res.matches[3].has_sha256);
+		CHECK_INT(res.matches[4].rule_index, 40);
+		CHECK_INT(res.matches[4].n_other_rules, 0);
+	}
+	/* Every regular *.sys read and hashed once (f007's header prefix
+	 * reused); dir.sys and link.sys evaluated, never read. */
+	CHECK_INT(res.stats.files_hashed, NF + NH + 1);
+	CHECK_INT(res.stats.bytes_hashed, total);
+	CHECK_INT(res.stats.bytes_read, total);
+	CHECK_INT(res.stats.files_evaluated, NF + NH + 1 + 2);
+
+	/* The same as each rule alone. */
+	struct lg_match_result one = { 0 };
+	size_t *n_seen = calloc(res.n_matches + 1, sizeof(*n_seen));
+	bool same = true;
+	for (int i = 0; i < N && same; i++) {
+		if (run(&t, &rules[i], 1, 0, &one) < 0) {
+			same = false;
+			break;
+		}
+		for (size_t k = 0; k < one.n_matches; k++) {
+			const struct lg_match *a = &one.matches[k], *g = NULL;
+			size_t gi = 0;
+			for (; gi < res.n_matches; gi++)
+				if (!strcmp(res.matches[gi].path, a->path)) {
+					g = &res.matches[gi];
+					break;
+				}
+			if (!g) {
+				fprintf(stderr, "rule %d alone matches %s, not found together\n", i, a->path);
+				same = false;
+				break;
+			}
+			/* The n_seen-th rule of g, in order, must be i. */
+			size_t s = n_seen[gi]++;
+			size_t want = s == 0 ? g->rule_index : s - 1 < g->n_other_rules ? g->other_rules[s - 1] : SIZE_MAX;
+			if (want != (size_t)i || (a->flags & ~g->flags)) {
+				fprintf(stderr, "%s: rule %d alone, %zu expected in this place\n", a->path, i, want);
+				same = false;
+			}
+		}
+		lg_match_result_clear(&one);
+	}
+	CHECK(same);
+	for (size_t gi = 0; gi < res.n_matches && same; gi++)
+		CHECK_INT(n_seen[gi], 1 + res.matches[gi].n_other_rules);
+	free(n_seen);
+	lg_match_result_clear(&res);
+	free(rules);
+	free(sha);
+	free(ids);
+	tv_done(&t);
+}
+
 static void test_hidden_and_dos_names(void)
 {
 	struct tv t;
@@ -1581,6 +1746,7 @@ int main(int argc, char **argv)
 	RUN(test_damaged_index);
 	RUN(test_directory_target);
 	RUN(test_reparse);
+	RUN(test_grouped_rules);
 	RUN(test_hidden_and_dos_names);
 	RUN(test_own_folder);
 	RUN(test_bad_rules);
