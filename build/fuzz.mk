@@ -22,6 +22,7 @@ FUZZ_HARNESSES += glob:recovery/glob.c
 FUZZ_HARNESSES += imagepath:recovery/regpath.c
 FUZZ_HARNESSES += journal:recovery/journal.c,recovery/fsops.c,recovery/volume.c,recovery/redo.c,recovery/util.c
 FUZZ_HARNESSES += redo:recovery/redo.c,recovery/volume.c,recovery/util.c
+FUZZ_HARNESSES += report:recovery/inspect.c,recovery/disk.c,recovery/bitlocker.c,recovery/keys.c,recovery/volume.c,recovery/redo.c,recovery/util.c
 FUZZ_HARNESSES += loadoption:recovery/efivar.c,recovery/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
 

@@ -227,12 +227,33 @@ int lg_inventory_build(char *const *targets, size_t n, struct lg_inventory **out
 	return 0;
 }
 
+/* A JSON string for text that came from a disk or a command line: bytes
+ * that are not valid UTF-8 become '?', so the report keeps the field (and
+ * the object it is in) instead of losing it. */
+static json_t *text_json(const char *t)
+{
+	if (!t)
+		return json_string("");
+	json_t *j = json_string(t);
+	if (j)
+		return j;
+	char *c = strdup(t);
+	if (!c)
+		return NULL;
+	for (char *q = c; *q; q++)
+		if ((unsigned char)*q >= 0x80 || (unsigned char)*q < 0x20)
+			*q = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
 json_t *lg_volinfo_json(const struct lg_volinfo *v)
 {
 	char serial[17];
 	snprintf(serial, sizeof(serial), "%016llX", (unsigned long long)v->serial);
-	json_t *o = json_pack("{s:s, s:i, s:I, s:I}",
-			      "target", v->disk->path,
+	json_t *o = json_pack("{s:o, s:i, s:I, s:I}",
+			      "target", text_json(v->disk->path),
 			      "partition", v->part->number,
 			      "offset", (json_int_t)v->part->offset,
 			      "size", (json_int_t)v->part->size);
@@ -243,9 +264,9 @@ json_t *lg_volinfo_json(const struct lg_volinfo *v)
 		json_object_set_new(o, "filesystem", json_string("ntfs"));
 	}
 	if (v->error)
-		json_object_set_new(o, "error", json_string(v->error));
+		json_object_set_new(o, "error", text_json(v->error));
 	if (v->ntfs) {
-		json_object_set_new(o, "label", json_string(v->label ? v->label : ""));
+		json_object_set_new(o, "label", text_json(v->label));
 		json_object_set_new(o, "serial", json_string(serial));
 		char ver[16];
 		snprintf(ver, sizeof(ver), "%d.%d", v->ntfs_major, v->ntfs_minor);
@@ -254,7 +275,7 @@ json_t *lg_volinfo_json(const struct lg_volinfo *v)
 		json_object_set_new(o, "hibernation", json_string(lg_hiber_name(v->hiber)));
 		json_object_set_new(o, "windows", json_boolean(v->windows));
 		if (v->windows)
-			json_object_set_new(o, "windows_dir", json_string(v->windows_dir));
+			json_object_set_new(o, "windows_dir", text_json(v->windows_dir));
 	}
 	return o;
 }
@@ -269,9 +290,9 @@ static json_t *disk_json(const struct lg_disk *d)
 				      "size", (json_int_t)p->size, "type", p->type,
 				      "filesystem", p->fstype ? p->fstype : "");
 		if (p->name)
-			json_object_set_new(o, "name", json_string(p->name));
+			json_object_set_new(o, "name", text_json(p->name));
 		if (p->label)
-			json_object_set_new(o, "label", json_string(p->label));
+			json_object_set_new(o, "label", text_json(p->label));
 		if (p->uuid)
 			json_object_set_new(o, "uuid", json_string(p->uuid));
 		if (p->esp)
