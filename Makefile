@@ -64,6 +64,7 @@ install: $(OUT)/lastgood
 
 clean:
 	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
-	       $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe $(OUT)/manifest.json
+	       $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe $(OUT)/manifest.json \
+	       $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
 
 .PHONY: all install clean FORCE

@@ -8,9 +8,17 @@
 #                                               the CrowdStrike example list
 #   make image TRUST=key.pub DENYLIST=list.json your key(s) and signed list
 #                                               (list.json.minisig beside it)
+#   make image SIGN_KEY=db.key SIGN_CERT=db.pem lastgood.efi signed for Secure
+#                                               Boot with your key (sbsign)
 #
 # Knobs: INITRD_COMPRESS (zstd|gzip), IMAGE_CMDLINE, USB_SIZE_MB, SHELL_BIN
 # (a static busybox for lastgood.mode=shell), SOURCE_DATE_EPOCH.
+#
+# Two boot chains (docs/secure-boot.md): lastgood.efi (one signed file:
+# lastgood-usb.img, lastgood.iso, pxe/lastgood.efi) for PCs that trust your
+# key or run without Secure Boot, and the shim chain (Debian's shim signed
+# by Microsoft, Debian's signed GRUB and kernel, our initrd:
+# lastgood-shim-usb.img, lastgood-shim.iso, pxe/shimx64.efi) for stock PCs.
 
 include efi/efi.mk
 
@@ -20,6 +28,9 @@ KERNEL_ENV     := $(KERNEL_CACHE)/kernel.env
 EXAMPLE_LIST   := docs/examples/crowdstrike-2024-07-19.json
 TRUST          ?=
 DENYLIST       ?=
+SIGN_KEY       ?=
+SIGN_CERT      ?=
+SHIM_ENV       := $(KERNEL_CACHE)/shim.env
 SHELL_BIN      ?=
 INITRD_COMPRESS ?= zstd
 USB_SIZE_MB    ?= 256
@@ -29,7 +40,12 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 
 MEDIA_SCRIPTS := media/fetch-kernel.sh media/mkinitramfs.sh media/mkefi.sh media/stage-trust.sh \
-                 media/mkusb.sh media/mkiso.sh media/mkpxe.sh media/manifest.sh
+                 media/mkusb.sh media/mkiso.sh media/mkpxe.sh media/manifest.sh media/sign.sh \
+                 media/fetch-shim.sh media/mkshimtree.sh media/denylist-cpio.sh
+
+ifneq ($(if $(SIGN_KEY),1)$(if $(SIGN_CERT),1),$(if $(SIGN_KEY)$(SIGN_CERT),11))
+$(error SIGN_KEY and SIGN_CERT go together: the private key and its certificate (PEM))
+endif
 
 # Everything the image depends on that is not a file make can see (the
 # variables), recorded so that changing one rebuilds.
@@ -41,6 +57,14 @@ media_config = printf '%s\n' 'TRUST=$(TRUST)' 'DENYLIST=$(DENYLIST)' 'SHELL_BIN=
 $(MEDIA_CONFIG): FORCE
 	@mkdir -p $(MEDIA)
 	@$(media_config) | cmp -s - $@ || $(media_config) >$@
+
+# The signing settings apart: changing the key re-signs, nothing else.
+SIGN_CONFIG := $(MEDIA)/sign-config
+sign_config = printf '%s\n' 'SIGN_KEY=$(SIGN_KEY)' 'SIGN_CERT=$(SIGN_CERT)' \
+	"cert=$$(cat $(SIGN_CERT) 2>/dev/null | sha256sum)"
+$(SIGN_CONFIG): FORCE
+	@mkdir -p $(MEDIA)
+	@$(sign_config) | cmp -s - $@ || $(sign_config) >$@
 
 $(KERNEL_ENV): media/fetch-kernel.sh | $(DEPS_STAMP)
 	media/fetch-kernel.sh $(KERNEL_CACHE)
@@ -60,11 +84,20 @@ $(MEDIA)/sbat.csv: media/sbat.csv build/flags.mk
 	@mkdir -p $(MEDIA)
 	sed 's/@VERSION@/$(LG_VERSION)/' $< >$@
 
-$(OUT)/lastgood.efi: $(EFI_OUT)/stub.efi $(MEDIA)/initrd.img $(KERNEL_ENV) $(MEDIA)/sbat.csv media/mkefi.sh $(MEDIA_CONFIG)
+# mkefi.sh's output, reproducible; out/lastgood.efi is it signed with
+# SIGN_KEY (the signature carries a signing time), or a copy.
+$(MEDIA)/lastgood-unsigned.efi: $(EFI_OUT)/stub.efi $(MEDIA)/initrd.img $(KERNEL_ENV) $(MEDIA)/sbat.csv media/mkefi.sh $(MEDIA_CONFIG)
 	. $(KERNEL_ENV) && media/mkefi.sh -s $(EFI_OUT)/stub.efi -k "$$VMLINUZ" -i $(MEDIA)/initrd.img \
 		-c '$(IMAGE_CMDLINE)' \
 		-v "lastgood $(LG_VERSION) (kernel $$KVER$$(test -f $(MEDIA)/DEMO && echo ', DEMO KEY'))" \
 		-b $(MEDIA)/sbat.csv -o $@
+
+$(OUT)/lastgood.efi: $(MEDIA)/lastgood-unsigned.efi media/sign.sh $(SIGN_CONFIG)
+ifneq ($(SIGN_KEY),)
+	media/sign.sh -k '$(SIGN_KEY)' -c '$(SIGN_CERT)' -i $< -o $@
+else
+	cp $< $@.tmp && mv $@.tmp $@
+endif
 
 $(OUT)/lastgood-usb.img: $(OUT)/lastgood.efi $(MEDIA)/denylist.json media/mkusb.sh media/README.txt $(MEDIA_CONFIG)
 	media/mkusb.sh -e $(OUT)/lastgood.efi -d $(MEDIA)/denylist.json -r media/README.txt -s $(USB_SIZE_MB) -o $@
@@ -72,15 +105,40 @@ $(OUT)/lastgood-usb.img: $(OUT)/lastgood.efi $(MEDIA)/denylist.json media/mkusb.
 $(OUT)/lastgood.iso: $(OUT)/lastgood.efi $(MEDIA)/denylist.json media/mkiso.sh media/README.txt
 	media/mkiso.sh -e $(OUT)/lastgood.efi -d $(MEDIA)/denylist.json -r media/README.txt -o $@
 
-$(OUT)/pxe/lastgood.efi: $(OUT)/lastgood.efi $(MEDIA)/denylist.json media/mkpxe.sh
-	media/mkpxe.sh -e $(OUT)/lastgood.efi -d $(MEDIA)/denylist.json -o $(OUT)/pxe
+# The shim chain: Debian's signed shim, MokManager and GRUB (fetched, not
+# installed), Debian's signed kernel and our initrd, staged as trees.
+$(SHIM_ENV): media/fetch-shim.sh | $(DEPS_STAMP)
+	media/fetch-shim.sh $(KERNEL_CACHE)
 
-$(OUT)/manifest.json: $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe/lastgood.efi media/manifest.sh
+SHIM_TREE_DEPS := $(SHIM_ENV) $(KERNEL_ENV) $(MEDIA)/initrd.img media/mkshimtree.sh $(MEDIA_CONFIG)
+$(MEDIA)/shim-disk/EFI/BOOT/BOOTX64.EFI: $(SHIM_TREE_DEPS)
+	media/mkshimtree.sh -m disk -e $(SHIM_ENV) -k $(KERNEL_ENV) -i $(MEDIA)/initrd.img -c '$(IMAGE_CMDLINE)' \
+		-o $(MEDIA)/shim-disk
+
+$(MEDIA)/shim-net/shimx64.efi: $(SHIM_TREE_DEPS) $(MEDIA)/denylist.json media/denylist-cpio.sh
+	media/mkshimtree.sh -m net -e $(SHIM_ENV) -k $(KERNEL_ENV) -i $(MEDIA)/initrd.img -c '$(IMAGE_CMDLINE)' \
+		-d $(MEDIA)/denylist.json -o $(MEDIA)/shim-net
+
+$(OUT)/lastgood-shim-usb.img: $(MEDIA)/shim-disk/EFI/BOOT/BOOTX64.EFI $(MEDIA)/denylist.json media/mkusb.sh media/README-shim.txt $(MEDIA_CONFIG)
+	media/mkusb.sh -t $(MEDIA)/shim-disk -d $(MEDIA)/denylist.json -r media/README-shim.txt -s $(USB_SIZE_MB) -o $@
+
+$(OUT)/lastgood-shim.iso: $(MEDIA)/shim-disk/EFI/BOOT/BOOTX64.EFI $(MEDIA)/denylist.json media/mkiso.sh media/README-shim.txt
+	media/mkiso.sh -t $(MEDIA)/shim-disk -d $(MEDIA)/denylist.json -r media/README-shim.txt -o $@
+
+$(OUT)/pxe/lastgood.efi: $(OUT)/lastgood.efi $(MEDIA)/shim-net/shimx64.efi $(MEDIA)/denylist.json media/mkpxe.sh
+	media/mkpxe.sh -e $(OUT)/lastgood.efi -t $(MEDIA)/shim-net -d $(MEDIA)/denylist.json -o $(OUT)/pxe
+
+MEDIA_OUTPUTS := $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso \
+                 $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
+$(OUT)/manifest.json: $(MEDIA_OUTPUTS) $(OUT)/pxe/lastgood.efi media/manifest.sh
 	media/manifest.sh -k $(KERNEL_ENV) -m $(MEDIA) -c '$(IMAGE_CMDLINE)' -z $(INITRD_COMPRESS) \
-		-v $(LG_VERSION) -o $@ $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso
+		-v $(LG_VERSION) -o $@ $(MEDIA_OUTPUTS) $(OUT)/pxe/shimx64.efi $(OUT)/pxe/grubx64.efi
 
 image: $(OUT)/manifest.json
 	@echo "image: $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe/ ($(OUT)/manifest.json)"
+	@echo "image: shim chain (stock Secure Boot PCs): $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso $(OUT)/pxe/shimx64.efi"
+	@if test -n '$(SIGN_KEY)'; then echo "image: lastgood.efi signed with $(SIGN_CERT)"; \
+	else echo "image: lastgood.efi is unsigned (SIGN_KEY=... SIGN_CERT=... signs it; docs/secure-boot.md)"; fi
 	@if test -f $(MEDIA)/DEMO; then echo "image: built with a DEMO KEY (out/media/demo-key): for tests only"; fi
 
 # `make demo`: a synthetic crashed PC disk, the USB image booted against it
@@ -96,5 +154,6 @@ $(OUT)/tests/e2e/ovmfvars: tests/e2e/ovmfvars.c recovery/efivar.c recovery/efiva
 
 CHECK_EXTRA_PREREQS += $(OUT)/fixtures/crowdstrike.img
 CHECK_EXTRA_PREREQS += $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe/lastgood.efi $(EFI_OUT)/stub.so $(E2E_HELPERS)
+CHECK_EXTRA_PREREQS += $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
 
 .PHONY: image demo

@@ -6,17 +6,21 @@
 #                                  same directory, when newer than the
 #                                  built-in list
 #   dnsmasq.conf.example           a starting point for the server
+# and with -t TREE the shim chain for Secure Boot PCs with only Microsoft's
+# keys (staged by media/mkshimtree.sh -m net): shimx64.efi (the boot file
+# then), grubx64.efi, mmx64.efi, grub/grub.cfg, boot/, update-denylist.sh.
 #
-# usage: media/mkpxe.sh -e LASTGOOD.efi -d DENYLIST.json -o OUTDIR
+# usage: media/mkpxe.sh -e LASTGOOD.efi [-t TREE] -d DENYLIST.json -o OUTDIR
 set -eu
 
 die() { echo "mkpxe: $*" >&2; exit 1; }
 
 main() {
-	EFI="" DENYLIST="" OUTDIR=""
-	while getopts e:d:o: opt; do
+	EFI="" TREE="" DENYLIST="" OUTDIR=""
+	while getopts e:t:d:o: opt; do
 		case $opt in
 		e) EFI=$OPTARG ;;
+		t) TREE=$OPTARG ;;
 		d) DENYLIST=$OPTARG ;;
 		o) OUTDIR=$OPTARG ;;
 		*) die "bad option (see the header of $0)" ;;
@@ -24,7 +28,9 @@ main() {
 	done
 	[ -f "$EFI" ] && [ -f "$DENYLIST" ] && [ -f "$DENYLIST.minisig" ] && [ -n "$OUTDIR" ] ||
 		die "missing input (see the header of $0)"
+	[ -z "$TREE" ] || [ -f "$TREE/shimx64.efi" ] || die "$TREE has no shimx64.efi (media/mkshimtree.sh -m net)"
 	mkdir -p "$OUTDIR"
+	[ -z "$TREE" ] || cp -R "$TREE/." "$OUTDIR/"
 	cp "$DENYLIST" "$OUTDIR/denylist.json"
 	cp "$DENYLIST.minisig" "$OUTDIR/denylist.json.minisig"
 	cat >"$OUTDIR/dnsmasq.conf.example" <<'CONF'
@@ -39,6 +45,9 @@ tftp-root=/srv/lastgood
 dhcp-match=set:efi-x64,option:client-arch,7
 dhcp-match=set:efi-x64,option:client-arch,9
 dhcp-boot=tag:efi-x64,lastgood.efi
+# Secure Boot PCs with only Microsoft's keys: the shim chain instead
+# (docs/secure-boot.md); grub/grub.cfg must then sit at the TFTP root.
+#dhcp-boot=tag:efi-x64,shimx64.efi
 # UEFI HTTP boot (architecture 16): the URL, and the vendor class it expects.
 dhcp-match=set:efi-http,option:client-arch,16
 dhcp-option-force=tag:efi-http,60,HTTPClient
