@@ -135,6 +135,41 @@ static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 	return ntfs_inode_close(dir) ? neg_errno(EIO) : 0;
 }
 
+/* Drop one name of the file at path. Only ever called when the file has
+ * another name (the rename's new one, or the duplicate a cut left):
+ * checked again here, since the same call on a file's last name would
+ * delete it. */
+static int unlink_name(struct lg_volume *v, const char *path)
+{
+	char parent[4096];
+	const char *name;
+	int r = split_path(path, parent, sizeof(parent), &name);
+	if (r < 0)
+		return r;
+	ntfschar *u = NULL;
+	int ul = to_ucs(name, &u);
+	if (ul < 0)
+		return ul;
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	ntfs_inode *dir = ni ? lg_volume_lookup(v, parent) : NULL;
+	if (!ni || !dir) {
+		r = neg_errno(ENOENT);
+	} else if (le16_to_cpu(ni->mrec->link_count) < 2) {
+		r = -EMLINK; /* its last name: never */
+	} else {
+		/* ntfs_delete closes both inodes, whatever the outcome. */
+		r = ntfs_delete(v->vol, NULL, ni, dir, u, (u8)ul) ? neg_errno(EIO) : 0;
+		ni = dir = NULL;
+	}
+	if (dir)
+		ntfs_inode_close(dir);
+	if (ni)
+		ntfs_inode_close(ni);
+	free(u);
+	return r;
+}
+
 static int do_rename(struct lg_volume *v, const char *from, const char *to)
 {
 	char tparent[4096];
@@ -152,62 +187,24 @@ static int do_rename(struct lg_volume *v, const char *from, const char *to)
 		return -EISDIR;
 	if (tparent[0] && (r = do_mkdirs(v, tparent, 0)) < 0)
 		return r;
-
-	char fparent[4096];
-	const char *fname;
-	if ((r = split_path(from, fparent, sizeof(fparent), &fname)) < 0)
-		return r;
-	ntfschar *tu = NULL, *fu = NULL;
+	ntfschar *tu = NULL;
 	int tl = to_ucs(tname, &tu);
 	if (tl < 0)
 		return tl;
 	errno = 0;
 	ntfs_inode *ni = lg_volume_lookup(v, from);
 	ntfs_inode *tdir = ni ? lg_volume_lookup(v, tparent) : NULL;
-	if (!ni || !tdir) {
+	if (!ni || !tdir)
 		r = neg_errno(ENOENT);
-		goto out;
-	}
-	/* Step 1: the new name. */
-	if (ntfs_link(ni, tdir, tu, (u8)tl)) {
+	else if (ntfs_link(ni, tdir, tu, (u8)tl)) /* step 1: the new name */
 		r = neg_errno(EIO);
-		goto out;
-	}
-	if (ntfs_inode_close(tdir)) {
-		tdir = NULL;
+	if (tdir && ntfs_inode_close(tdir) && !r)
 		r = neg_errno(EIO);
-		goto out;
-	}
-	tdir = NULL;
-	/* Step 2: drop the old name. The old name as the user sees it may
-	 * differ in case from `from`; ntfs_delete needs the stored name. */
-	ntfs_inode *fdir = lg_volume_lookup(v, fparent);
-	if (!fdir) {
-		r = neg_errno(ENOENT);
-		goto out;
-	}
-	int fl = to_ucs(fname, &fu);
-	if (fl < 0) {
-		ntfs_inode_close(fdir);
-		r = fl;
-		goto out;
-	}
-	/* ntfs_delete closes both inodes, whatever the outcome. */
-	if (ntfs_delete(v->vol, NULL, ni, fdir, fu, (u8)fl)) {
-		ni = NULL;
+	if (ni && ntfs_inode_close(ni) && !r)
 		r = neg_errno(EIO);
-		goto out;
-	}
-	ni = NULL;
-	r = 0;
-out:
-	if (tdir)
-		ntfs_inode_close(tdir);
-	if (ni)
-		ntfs_inode_close(ni);
 	free(tu);
-	free(fu);
-	return r;
+	/* Step 2: the old name goes; the file keeps the new one. */
+	return r < 0 ? r : unlink_name(v, from);
 }
 
 static int do_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
@@ -220,27 +217,7 @@ static int do_unlink_duplicate(struct lg_volume *v, const char *path, const char
 		return r;
 	if (a != b)
 		return -ESTALE;
-	char parent[4096];
-	const char *name;
-	if ((r = split_path(path, parent, sizeof(parent), &name)) < 0)
-		return r;
-	ntfschar *u = NULL;
-	int ul = to_ucs(name, &u);
-	if (ul < 0)
-		return ul;
-	errno = 0;
-	ntfs_inode *ni = lg_volume_lookup(v, path);
-	ntfs_inode *dir = ni ? lg_volume_lookup(v, parent) : NULL;
-	if (!ni || !dir) {
-		r = neg_errno(ENOENT);
-		if (ni)
-			ntfs_inode_close(ni);
-		free(u);
-		return r;
-	}
-	r = ntfs_delete(v->vol, NULL, ni, dir, u, (u8)ul) ? neg_errno(EIO) : 0;
-	free(u);
-	return r;
+	return unlink_name(v, path);
 }
 
 int lg_fs_read(struct lg_volume *v, const char *path, size_t max, char **buf, size_t *len)

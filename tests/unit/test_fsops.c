@@ -63,6 +63,10 @@ static void test_create_rename_read(void)
 	CHECK_INT(lg_fs_rename(v, "nope.sys", "x/nope.sys"), -ENOENT);
 	CHECK_INT(lg_fs_create(v, "taken.sys", "t", 1), 0);
 	CHECK_INT(lg_fs_rename(v, "$LastGood/q/r1/Windows/System32/drivers/bad.sys", "taken.sys"), -EEXIST);
+	/* A file's last name is never dropped, whatever the caller says. */
+	CHECK_INT(lg_fs_unlink_duplicate(v, "taken.sys", "taken.sys"), -EMLINK);
+	CHECK_INT(lg_fs_stat(v, "taken.sys", NULL, NULL, NULL), 0);
+	CHECK_INT(lg_fs_unlink_duplicate(v, "taken.sys", "$LastGood/q/r1/Windows/System32/drivers/bad.sys"), -ESTALE);
 	CHECK_INT(lg_fs_append(v, "$LastGood/journal/r1", "line1\n", 6), 0);
 	CHECK_INT(lg_fs_append(v, "$LastGood/journal/r1", "line2\n", 6), 0);
 	char *buf = NULL;
