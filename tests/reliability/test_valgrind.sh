@@ -5,6 +5,10 @@
 # indirect or possible) in any of them.
 . tests/host/lib.sh
 need valgrind
+if grep -q fsanitize "$OUT/obj/.flags" 2>/dev/null; then
+	echo "SKIP: $LG is built with ASan/UBSan (SANITIZE=1), which valgrind cannot run; the plain build runs this"
+	exit 77
+fi
 VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99"
 run_vg() { # DESCRIPTION WANT_RC COMMAND...
 	local what=$1 want=$2 rc=0
