@@ -15,3 +15,9 @@ $(BITLK_GUEST): tests/e2e/bitlk-guest.c $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STA
 	$(CC) $(LG_CFLAGS) -o $@ $< $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
 
 CHECK_EXTRA_PREREQS += $(BITLK_GUEST)
+
+# The archive sits beside the checkout (../shared) on the development
+# machine; a clone elsewhere finds it at its absolute place.
+LG_BITLK_ARCHIVE ?= $(firstword $(wildcard ../shared/fixtures/bitlocker/bitlk-images.tar.xz \
+                                           /work/shared/fixtures/bitlocker/bitlk-images.tar.xz))
+export LG_BITLK_ARCHIVE

@@ -47,7 +47,7 @@ contains "$T/out" "HIBERNATED" "human output says hibernated"
 # BitLocker: a real Windows-made volume, listed without a key
 B=$OUT/cache/bitlk/bitlk-images/bitlk-aes-xts-128.img
 if [ ! -f "$B" ]; then
-	mkdir -p "$OUT/cache/bitlk" && tar -C "$OUT/cache/bitlk" -xJf ../shared/fixtures/bitlocker/bitlk-images.tar.xz 2>/dev/null || true
+	mkdir -p "$OUT/cache/bitlk" && tar -C "$OUT/cache/bitlk" -xJf "${LG_BITLK_ARCHIVE:-../shared/fixtures/bitlocker/bitlk-images.tar.xz}" 2>/dev/null || true
 fi
 if [ -f "$B" ]; then
 	hb=$(sha "$B")
