@@ -119,5 +119,5 @@ if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$
 else
 	bad "could not build the quarantine-exists scenario: $(cat "$T/mk.err")"
 fi
-echo "$n_cases bad-input cases"
+echo "SUMMARY: $n_cases bad-input cases"
 finish

@@ -350,7 +350,8 @@ int main(int argc, char **argv)
 			held++;
 		}
 	}
-	printf("%u cut points tried, %u held\n", tried, held);
+	printf("SUMMARY: %s: %u cut points tried, %u held\n", undo ? "undo" : bundle_dir ? "fix with a restore" : "fix",
+	       tried, held);
 	if (held == tried)
 		sh("rm -rf %s", tmpdir);
 	else

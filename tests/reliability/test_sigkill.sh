@@ -42,6 +42,6 @@ for i in $(seq 1 "$ROUNDS"); do
 	fi
 	rm -f "$p"
 done
-echo "$ROUNDS kill rounds ($killed killed mid-run), $held held"
+echo "SUMMARY: $ROUNDS SIGKILL rounds ($killed killed mid-run), $held held"
 [ "$held" = "$ROUNDS" ] && ok "every kill round held" || bad "$((ROUNDS - held)) rounds failed"
 finish
