@@ -76,17 +76,6 @@ void lg_guid_format(const unsigned char g[16], char out[37])
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int lg_guid_parse(const char *s, size_t len, unsigned char out[16])
 {
 	if (len >= 2 && s[0] == '{' && s[len - 1] == '}') {
@@ -103,7 +92,7 @@ int lg_guid_parse(const char *s, size_t len, unsigned char out[16])
 				return -EINVAL;
 			continue;
 		}
-		int h = hexdigit(s[i]), l = i + 1 < 36 ? hexdigit(s[i + 1]) : -1;
+		int h = lg_hexval(s[i]), l = i + 1 < 36 ? lg_hexval(s[i + 1]) : -1;
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		b[n++] = (unsigned char)(h << 4 | l);

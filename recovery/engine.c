@@ -561,9 +561,10 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 			if (rule->action == LG_ACTION_QUARANTINE)
 				refused++;
 		}
-		json_array_append_new(json_object_get(rj, "refused_rules") ? json_object_get(rj, "refused_rules")
-			: (json_object_set_new(rj, "refused_rules", json_array()), json_object_get(rj, "refused_rules")),
-			json_pack("{s:s, s:s}", "rule", rule->id, "reason", why));
+		if (!json_object_get(rj, "refused_rules"))
+			json_object_set_new(rj, "refused_rules", json_array());
+		json_array_append_new(json_object_get(rj, "refused_rules"),
+				      json_pack("{s:s, s:s}", "rule", rule->id, "reason", why));
 	}
 	if (vr->reg) {
 		json_object_set_new(rj, "dirty_hive", json_boolean(lg_registry_dirty(vr->reg)));

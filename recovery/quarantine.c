@@ -126,6 +126,19 @@ int lg_restore_content(struct lg_jwriter *w, const char *path, const void *data,
 
 #define HIBER_PAGE 4096
 
+/* Zero the header page of hiberfil.sys, as Windows does after a resume
+ * (only the signature decides a resume). Never past the file's end: the
+ * same call completes an interrupted discard. */
+static int clear_hiber_header(struct lg_volume *v)
+{
+	static char page[HIBER_PAGE];
+	ssize_t n = lg_fs_pread(v, "hiberfil.sys", 0, page, sizeof(page));
+	if (n <= 0)
+		return (int)n;
+	memset(page, 0, (size_t)n);
+	return lg_fs_pwrite(v, "hiberfil.sys", 0, page, (size_t)n);
+}
+
 int lg_discard_hibernation(struct lg_jwriter *w, struct lg_err *err)
 {
 	char head[9] = { 0 };
@@ -141,9 +154,7 @@ int lg_discard_hibernation(struct lg_jwriter *w, struct lg_err *err)
 		set_errmsg(err, r, "cannot write the journal before clearing", "hiberfil.sys");
 		return r;
 	}
-	static const char zero[HIBER_PAGE];
-	/* Only the signature decides a resume; the page is what Windows clears. */
-	if ((r = lg_fs_pwrite(w->v, "hiberfil.sys", 0, zero, n < 8 ? (size_t)n : HIBER_PAGE)) < 0) {
+	if ((r = clear_hiber_header(w->v)) < 0) {
 		set_errmsg(err, r, "cannot clear the hibernation header of", "hiberfil.sys");
 		return r;
 	}
@@ -217,7 +228,7 @@ int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct 
 		else if (!strcmp(s->op, "registry"))
 			r = lg_registry_complete_step(v, j->run_id, s, err);
 		else if (!strcmp(s->op, "hiberfile"))
-			r = lg_fs_pwrite(v, "hiberfil.sys", 0, (char[HIBER_PAGE]){ 0 }, 4);
+			r = clear_hiber_header(v);
 		if (r < 0) {
 			if (!err->msg[0])
 				lg_err_set(err, "cannot complete step %u (%s) of run %s: %s", s->seq,

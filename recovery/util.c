@@ -95,7 +95,7 @@ void lg_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
+int lg_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -111,7 +111,7 @@ int lg_unhex(const char *in, unsigned char *out, size_t n)
 	if (strlen(in) != 2 * n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval(in[2 * i]), l = hexval(in[2 * i + 1]);
+		int h = lg_hexval(in[2 * i]), l = lg_hexval(in[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		out[i] = (unsigned char)(h << 4 | l);

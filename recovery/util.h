@@ -92,6 +92,8 @@ int lg_write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void lg_hex(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit, or -1. */
+int lg_hexval(char c);
 /* Parse exactly 2n hex digits into out. Returns 0 or -EINVAL. */
 int lg_unhex(const char *in, unsigned char *out, size_t n);
 
