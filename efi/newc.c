@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * newc cpio writer (see newc.h). No libc beyond what the UEFI stub has:
+ * newc cpio writer and the bek.txt check (see newc.h). No libc beyond what the UEFI stub has:
  * explicit loops instead of string functions.
  */
 #include "newc.h"
@@ -98,4 +98,91 @@ size_t newc_write(const struct newc_entry *e, size_t n, uint32_t mtime, void *bu
 	}
 	off += put_member(p + off, 0, trailer, sizeof(trailer) - 1, 0, 0, 0, 0);
 	return off;
+}
+
+/* ---- bek.txt ------------------------------------------------------------ */
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+int bek_name_ok(const char *name, size_t n)
+{
+	static const char ext[] = ".bek";
+	if (!name || n < 5 || n > BEK_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < 4; i++)
+		if (lower(name[n - 4 + i]) != ext[i])
+			return 0;
+	int digits = 0;
+	for (size_t i = 0; i < n - 4; i++) {
+		if (is_hex(name[i]))
+			digits = 1;
+		else if (name[i] != '-')
+			return 0;
+	}
+	return digits;
+}
+
+static int same_name(const char *a, const char *b)
+{
+	size_t i = 0;
+	for (; a[i] && b[i]; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return 0;
+	return a[i] == b[i];
+}
+
+enum bek_list_status bek_list_parse(const void *txt, size_t len, struct bek_list *out, size_t *line)
+{
+	const unsigned char *p = txt;
+	size_t off = 0, lineno = 0;
+	out->n = 0;
+	*line = 0;
+	if (len > BEK_TXT_MAX || (len && !p))
+		return BEK_LIST_TOO_BIG;
+	/* Windows Notepad may start the file with a UTF-8 byte order mark. */
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		off = 3;
+	while (off < len) {
+		size_t start = off, end;
+		while (off < len && p[off] != '\n')
+			off++;
+		end = off;
+		if (off < len)
+			off++;	/* the LF */
+		lineno++;
+		if (end > start && p[end - 1] == '\r')
+			end--;
+		while (start < end && (p[start] == ' ' || p[start] == '\t'))
+			start++;
+		while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		if (start == end)
+			continue;
+		enum bek_list_status st = BEK_LIST_OK;
+		if (!bek_name_ok((const char *)p + start, end - start))
+			st = BEK_LIST_BAD_NAME;
+		else if (out->n == BEK_LIST_MAX)
+			st = BEK_LIST_TOO_MANY;
+		if (st == BEK_LIST_OK) {
+			char *d = out->name[out->n];
+			for (size_t i = 0; i < end - start; i++)
+				d[i] = (char)p[start + i];
+			d[end - start] = 0;
+			for (unsigned k = 0; k < out->n; k++)
+				if (same_name(out->name[k], d))
+					st = BEK_LIST_TWICE;
+		}
+		if (st != BEK_LIST_OK) {
+			out->n = 0;
+			*line = lineno;
+			return st;
+		}
+		out->n++;
+	}
+	return BEK_LIST_OK;
 }

@@ -972,7 +972,11 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 			.idle_s = o->prompt_idle_s,
 		};
 		struct lg_err perr = { "" };
+		if (kp.n_fds && o->prompt_state)
+			o->prompt_state(true, o->prompt_ctx);
 		int pr = kp.n_fds ? lg_key_prompt(&kp, typed_try, &u, &perr) : -EIO;
+		if (kp.n_fds && o->prompt_state)
+			o->prompt_state(false, o->prompt_ctx);
 		for (int i = 0; own_fds && i < nfds; i++)
 			close(fds[i]);
 		if (pr == 0) {

@@ -139,6 +139,11 @@ struct lg_bl_unlock_opts {
 	const int *console_fds;  /* interactive: consoles to ask on; NULL: those in /proc/consoles */
 	size_t n_console_fds;
 	int prompt_idle_s;       /* interactive: give up after this many idle seconds; 0: never */
+	/* interactive: called with true before the console prompt, false
+	 * after it (the recovery image's init holds its progress lines back
+	 * meanwhile); may be NULL */
+	void (*prompt_state)(bool asking, void *ctx);
+	void *prompt_ctx;
 };
 
 /* Unlock the BitLocker volume at [offset, offset+size) of dev (a block

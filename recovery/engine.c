@@ -157,12 +157,13 @@ static void vol_status(struct vol_run *vr, const char *status, int code, const c
 {
 	json_object_set_new(vr->vr, "status", json_string(status));
 	if (fmt) {
-		char msg[1024];
+		char *msg = NULL;
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
+		int n = vasprintf(&msg, fmt, ap);
 		va_end(ap);
-		json_object_set_new(vr->vr, "reason", json_string(msg));
+		json_object_set_new(vr->vr, "reason", json_string(n < 0 ? "(out of memory)" : msg));
+		free(msg);
 	}
 	vr->run->exit = worse(vr->run->exit, code);
 }
@@ -511,7 +512,7 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 			continue;
 		}
 		const char *why = NULL;
-		char buf[1024];
+		char buf[sizeof(err.msg) + 256];
 		struct lg_reg_verdict vd = { 0 };
 		if (!vr->reg) {
 			/* Without the hive, nothing that may be a service can move:
@@ -575,6 +576,25 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 
 static void run_ntfs(struct vol_run *vrp);
 
+/* Under the recovery image's init (LASTGOOD_PROMPT_MARKERS=1 in the
+ * environment), the console prompt is framed by two marker lines on
+ * stderr: init copies the engine's stderr to the screen and prints
+ * "still working" lines when it is quiet, which must not cut into the
+ * prompt. init swallows the markers. */
+static void prompt_markers(bool asking, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", asking ? LG_PROMPT_BEGIN : LG_PROMPT_END);
+	fflush(stderr);
+}
+
+static void unlock_prompt_hooks(struct lg_bl_unlock_opts *uo)
+{
+	const char *m = getenv("LASTGOOD_PROMPT_MARKERS");
+	if (m && !strcmp(m, "1"))
+		uo->prompt_state = prompt_markers;
+}
+
 /* A BitLocker volume: unlocked with a key file key (matched by protector
  * GUID) or, when a person is there, a typed recovery password; then the
  * NTFS volume inside is handled like any other, through the mapping. */
@@ -585,6 +605,7 @@ static void run_bitlocker(struct vol_run *vr)
 	struct lg_err err = { "" };
 	struct lg_bl_unlock_opts uo = { .keys = vr->run->keys, .interactive = o->interactive,
 					.read_only = !o->fix, .prompt_idle_s = 600 };
+	unlock_prompt_hooks(&uo);
 	struct lg_bl_result ur;
 	memset(&ur, 0, sizeof(ur));
 	char *mapped = NULL;
@@ -879,6 +900,16 @@ static void print_summary(const struct run *run)
 		fprintf(stderr, "  %s part %lld: %s%s%s\n", json_string_value(json_object_get(v, "target")),
 			(long long)json_integer_value(json_object_get(v, "partition")), status ? status : "?",
 			reason ? ": " : "", reason ? reason : "");
+		json_t *ul = json_object_get(v, "unlock");
+		const char *src = json_string_value(json_object_get(ul, "key_source"));
+		const char *prot = json_string_value(json_object_get(ul, "protector"));
+		const char *with = json_string_value(json_object_get(ul, "unlocked_with"));
+		if (json_object_get(v, "mapped_device") && src)
+			fprintf(stderr, "    BitLocker volume %s unlocked: %s %s%s%s%s%s\n",
+				json_string_value(json_object_get(json_object_get(v, "bitlocker"), "volume_guid")),
+				with && !strcmp(with, "startup-key") ? "startup key" : "recovery password",
+				strstr(src, "typed") ? "" : "from ", src, prot ? " (protector " : "", prot ? prot : "",
+				prot ? ")" : "");
 		size_t k;
 		json_t *m;
 		json_array_foreach(json_object_get(v, "matches"), k, m) {
@@ -912,6 +943,29 @@ static int write_report_dir(const char *dir, const char *run_id, json_t *report)
 	return r;
 }
 
+/* The BitLocker keys of --keys, loaded before any volume is touched: a key
+ * file that does not read is fixed first, the keys it holds may be the
+ * ones needed. NULL in *out when no file was given. */
+static int load_keyring(const char *const *files, size_t n, const char *prog, struct lg_keyring **out)
+{
+	struct lg_err err = { "" };
+	*out = NULL;
+	if (!n)
+		return 0;
+	struct lg_keyring *k = lg_keyring_new();
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (lg_keyring_load(k, files[i], &err) < 0) {
+			fprintf(stderr, "%s: key file refused: %s\n", prog, err.msg);
+			lg_keyring_free(k);
+			return -EINVAL;
+		}
+	}
+	*out = k;
+	return 0;
+}
+
 int lg_run(const struct lg_run_opts *o, json_t **report_out)
 {
 	struct run run = { .o = o };
@@ -929,22 +983,9 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 		fprintf(stderr, "%s: deny-list refused: %s\n", prog, err.msg);
 		return r == -ENOMEM ? LG_EXIT_ERROR : LG_EXIT_DENYLIST;
 	}
-	if (o->n_keys) {
-		run.keys = lg_keyring_new();
-		if (!run.keys) {
-			lg_denylist_free(run.dl);
-			return LG_EXIT_ERROR;
-		}
-		for (size_t i = 0; i < o->n_keys; i++) {
-			if (lg_keyring_load(run.keys, o->keys[i], &err) < 0) {
-				/* A key file that does not read is fixed before anything
-				 * is touched: the keys it holds may be the ones needed. */
-				fprintf(stderr, "%s: key file refused: %s\n", prog, err.msg);
-				lg_keyring_free(run.keys);
-				lg_denylist_free(run.dl);
-				return LG_EXIT_ERROR;
-			}
-		}
+	if (load_keyring(o->keys, o->n_keys, prog, &run.keys) < 0) {
+		lg_denylist_free(run.dl);
+		return LG_EXIT_ERROR;
 	}
 	double t_verify = now_s();
 	struct lg_inventory *inv = NULL;
@@ -1015,93 +1056,165 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 
 /* ---- undo ----------------------------------------------------------- */
 
+struct undo_ctx {
+	const struct lg_undo_opts *o;
+	struct lg_keyring *keys;
+	json_t *vols;
+	char jpath[256];
+	bool found;
+	unsigned locked;             /* BitLocker volumes that could not be searched */
+	char locked_why[sizeof(((struct lg_err *)0)->msg)]; /* the first one's reason */
+	int rc;
+};
+
+/* One NTFS volume (a partition, or the mapping of an unlocked BitLocker
+ * volume): undo the run when its journal is there. bl: the BitLocker
+ * facts to report with it, or NULL. Returns whether the run was there. */
+static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *bl)
+{
+	struct lg_err err = { "" };
+	const struct lg_undo_opts *o = u->o;
+	if (!vi->windows || vi->bitlocker || vi->error)
+		return false;
+	struct lg_volume *v = NULL;
+	/* Look read-only first: only the volume holding the run is opened
+	 * read-write. */
+	if (lg_volume_open(vi->disk->path, vi->part->offset, vi->part->size, 0, &v, &err) < 0)
+		return false;
+	bool has = lg_fs_stat(v, u->jpath, NULL, NULL, NULL) == 0;
+	lg_volume_close(v);
+	v = NULL;
+	if (!has)
+		return false;
+	u->found = true;
+	json_t *vr = bl ? json_incref(bl) : lg_volinfo_json(vi);
+	json_array_append_new(u->vols, vr);
+	char where[512];
+	if (!o->force && mounted_on_host(vi->disk->path, where, sizeof(where))) {
+		json_object_set_new(vr, "status", json_string("refused"));
+		fprintf(stderr, "lastgood undo: %s is mounted on this host at %s; unmount it first (or --force)\n",
+			vi->disk->path, where);
+		u->rc = worse(u->rc, LG_EXIT_POLICY);
+		return true;
+	}
+	if (vi->hiber == LG_HIBER_ACTIVE || vi->hiber == LG_HIBER_WAKE) {
+		json_object_set_new(vr, "status", json_string("refused"));
+		fprintf(stderr, "lastgood undo: Windows on %s is hibernated; boot it and shut down fully first\n",
+			vi->disk->path);
+		u->rc = worse(u->rc, LG_EXIT_POLICY);
+		return true;
+	}
+	if (lg_volume_open(vi->disk->path, vi->part->offset, vi->part->size, LG_VOL_RW, &v, &err) < 0) {
+		json_object_set_new(vr, "status", json_string("error"));
+		fprintf(stderr, "lastgood undo: %s\n", err.msg);
+		u->rc = worse(u->rc, LG_EXIT_ERROR);
+		return true;
+	}
+	struct lg_journal *j = NULL;
+	json_t *results = json_array();
+	json_object_set_new(vr, "steps", results);
+	int r = load_journal(v, o->run_id, &j, &err);
+	if (r == 0 && j->undo_ended) {
+		json_object_set_new(vr, "status", json_string("already-undone"));
+	} else if (r == 0) {
+		r = lg_journal_undo(v, j, results, &err);
+		json_object_set_new(vr, "status", json_string(r < 0 ? "refused" : "undone"));
+	}
+	if (r < 0) {
+		json_object_set_new(vr, "reason", json_string(err.msg));
+		fprintf(stderr, "lastgood undo: %s\n", err.msg);
+		u->rc = worse(u->rc, r == -EEXIST ? LG_EXIT_POLICY : LG_EXIT_ERROR);
+	}
+	lg_journal_free(j);
+	if (lg_volume_close(v) < 0)
+		u->rc = worse(u->rc, LG_EXIT_ERROR);
+	return true;
+}
+
+/* A BitLocker volume: unlocked like fix unlocks it (--keys, --prompt) and
+ * searched for the run through the mapping, which is closed again. */
+static void undo_bitlocker(struct undo_ctx *u, const struct lg_volinfo *vi)
+{
+	struct lg_err err = { "" };
+	char where[512];
+	if (!u->o->force && mounted_on_host(vi->disk->path, where, sizeof(where))) {
+		fprintf(stderr, "lastgood undo: %s is mounted on this host at %s; unmount it first (or --force)\n",
+			vi->disk->path, where);
+		u->rc = worse(u->rc, LG_EXIT_POLICY);
+		return;
+	}
+	struct lg_bl_unlock_opts uo = { .keys = u->keys, .interactive = u->o->interactive, .prompt_idle_s = 600 };
+	unlock_prompt_hooks(&uo);
+	struct lg_bl_result ur;
+	memset(&ur, 0, sizeof(ur));
+	char *mapped = NULL;
+	struct lg_bitlocker_session *bs = NULL;
+	if (lg_bitlocker_unlock_ex(vi->disk->path, vi->part->offset, vi->part->size, &uo, &mapped, &bs, &ur, &err) < 0) {
+		/* Said at the end, and only when the run was found nowhere:
+		 * a locked volume that does not hold it is no failure. */
+		if (!u->locked++)
+			snprintf(u->locked_why, sizeof(u->locked_why), "%s", err.msg);
+		return;
+	}
+	struct lg_inventory *inner = NULL;
+	if (lg_inventory_build(&mapped, 1, &inner, &err) == 0 && inner->n_vols) {
+		json_t *bl = lg_volinfo_json(vi);
+		json_object_set_new(bl, "unlock", lg_bl_result_json(&ur));
+		json_object_set_new(bl, "mapped_device", json_string(mapped));
+		undo_ntfs(u, &inner->vols[0], bl);
+		json_decref(bl);
+	}
+	lg_inventory_free(inner);
+	if (lg_bitlocker_close(bs) < 0) {
+		fprintf(stderr, "lastgood undo: the BitLocker mapping %s could not be closed\n", mapped);
+		u->rc = worse(u->rc, LG_EXIT_ERROR);
+	}
+	free(mapped);
+}
+
 int lg_undo(const struct lg_undo_opts *o)
 {
 	struct lg_err err = { "" };
+	struct undo_ctx u = { .o = o, .rc = LG_EXIT_OK };
+	if (load_keyring(o->keys, o->n_keys, "lastgood undo", &u.keys) < 0)
+		return LG_EXIT_ERROR;
 	struct lg_inventory *inv = NULL;
 	int r = lg_inventory_build(o->targets, o->n_targets, &inv, &err);
 	if (r < 0) {
 		fprintf(stderr, "lastgood undo: %s\n", err.msg);
+		lg_keyring_free(u.keys);
 		return LG_EXIT_ERROR;
 	}
-	int rc = LG_EXIT_OK;
-	bool found = false;
-	json_t *vols = json_array();
-	char jpath[256];
-	snprintf(jpath, sizeof(jpath), LG_DIR "/journal/%s", o->run_id);
+	u.vols = json_array();
+	snprintf(u.jpath, sizeof(u.jpath), LG_DIR "/journal/%s", o->run_id);
 	for (size_t i = 0; i < inv->n_vols; i++) {
-		const struct lg_volinfo *vi = &inv->vols[i];
-		if (!vi->windows || vi->bitlocker || vi->error)
-			continue;
-		struct lg_volume *v = NULL;
-		/* Look read-only first: only the volume holding the run is opened
-		 * read-write. */
-		if (lg_volume_open(vi->disk->path, vi->part->offset, vi->part->size, 0, &v, &err) < 0)
-			continue;
-		bool has = lg_fs_stat(v, jpath, NULL, NULL, NULL) == 0;
-		lg_volume_close(v);
-		v = NULL;
-		if (!has)
-			continue;
-		found = true;
-		json_t *vr = lg_volinfo_json(vi);
-		json_array_append_new(vols, vr);
-		char where[512];
-		if (!o->force && mounted_on_host(vi->disk->path, where, sizeof(where))) {
-			json_object_set_new(vr, "status", json_string("refused"));
-			fprintf(stderr, "lastgood undo: %s is mounted on this host at %s; unmount it first (or --force)\n",
-				vi->disk->path, where);
-			rc = worse(rc, LG_EXIT_POLICY);
-			continue;
-		}
-		unsigned flags = LG_VOL_RW;
-		if (vi->hiber == LG_HIBER_ACTIVE || vi->hiber == LG_HIBER_WAKE) {
-			json_object_set_new(vr, "status", json_string("refused"));
-			fprintf(stderr, "lastgood undo: Windows on %s is hibernated; boot it and shut down fully first\n",
-				vi->disk->path);
-			rc = worse(rc, LG_EXIT_POLICY);
-			continue;
-		}
-		if (lg_volume_open(vi->disk->path, vi->part->offset, vi->part->size, flags, &v, &err) < 0) {
-			json_object_set_new(vr, "status", json_string("error"));
-			fprintf(stderr, "lastgood undo: %s\n", err.msg);
-			rc = worse(rc, LG_EXIT_ERROR);
-			continue;
-		}
-		struct lg_journal *j = NULL;
-		json_t *results = json_array();
-		json_object_set_new(vr, "steps", results);
-		r = load_journal(v, o->run_id, &j, &err);
-		if (r == 0 && j->undo_ended) {
-			json_object_set_new(vr, "status", json_string("already-undone"));
-		} else if (r == 0) {
-			r = lg_journal_undo(v, j, results, &err);
-			json_object_set_new(vr, "status", json_string(r < 0 ? "refused" : "undone"));
-		}
-		if (r < 0) {
-			json_object_set_new(vr, "reason", json_string(err.msg));
-			fprintf(stderr, "lastgood undo: %s\n", err.msg);
-			rc = worse(rc, r == -EEXIST ? LG_EXIT_POLICY : LG_EXIT_ERROR);
-		}
-		lg_journal_free(j);
-		if (lg_volume_close(v) < 0)
-			rc = worse(rc, LG_EXIT_ERROR);
+		if (inv->vols[i].bitlocker)
+			undo_bitlocker(&u, &inv->vols[i]);
+		else
+			undo_ntfs(&u, &inv->vols[i], NULL);
 	}
-	if (!found) {
+	if (!u.found && u.locked) {
+		fprintf(stderr, "lastgood undo: run %s is not on the volumes lastgood could read; %u BitLocker volume%s "
+			"stayed locked: %s\n", o->run_id, u.locked, u.locked == 1 ? "" : "s", u.locked_why);
+		u.rc = LG_EXIT_POLICY;
+	} else if (!u.found) {
 		fprintf(stderr, "lastgood undo: no volume on the targets has a run %s (looked for \\%s)\n",
-			o->run_id, jpath);
-		rc = LG_EXIT_ERROR;
+			o->run_id, u.jpath);
+		u.rc = LG_EXIT_ERROR;
 	}
 	if (o->json) {
-		json_t *rep = json_pack("{s:s, s:s, s:o, s:i}", "mode", "undo", "run_id", o->run_id,
-					"volumes", vols, "exit_code", rc);
+		json_t *rep = json_pack("{s:s, s:s, s:O, s:i}", "mode", "undo", "run_id", o->run_id,
+					"volumes", u.vols, "exit_code", u.rc);
+		if (u.locked)
+			json_object_set_new(rep, "locked", json_pack("{s:i, s:s}", "volumes", u.locked, "first_reason",
+								     u.locked_why));
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 		putchar('\n');
 		json_decref(rep);
 	} else {
 		size_t i;
 		json_t *vr;
-		json_array_foreach(vols, i, vr) {
+		json_array_foreach(u.vols, i, vr) {
 			fprintf(stderr, "lastgood undo: run %s on %s part %lld: %s\n", o->run_id,
 				json_string_value(json_object_get(vr, "target")),
 				(long long)json_integer_value(json_object_get(vr, "partition")),
@@ -1112,8 +1225,9 @@ int lg_undo(const struct lg_undo_opts *o)
 				fprintf(stderr, "    %s: %s\n", json_string_value(json_object_get(s, "path")),
 					json_string_value(json_object_get(s, "result")));
 		}
-		json_decref(vols);
 	}
+	json_decref(u.vols);
 	lg_inventory_free(inv);
-	return rc;
+	lg_keyring_free(u.keys);
+	return u.rc;
 }

@@ -46,8 +46,19 @@ struct lg_undo_opts {
 	size_t n_targets;
 	bool json;
 	bool force;
+	const char **keys;           /* BitLocker key files or folders (CSV, .BEK) */
+	size_t n_keys;
+	bool interactive;            /* a person is there: ask for a recovery password */
 };
+/* Undo run_id on whichever volume of the targets holds it; BitLocker
+ * volumes are unlocked as fix unlocks them. Returns an LG_EXIT_* code. */
 int lg_undo(const struct lg_undo_opts *o);
+
+/* With LASTGOOD_PROMPT_MARKERS=1 in the environment, a BitLocker key
+ * prompt is framed by these lines on stderr (for the recovery image's
+ * init, which holds its own console lines back meanwhile). */
+#define LG_PROMPT_BEGIN "lastgood: @prompt-begin"
+#define LG_PROMPT_END "lastgood: @prompt-end"
 
 /* A new run id: UTC time and random bits, e.g. 20260719T052700Z-3fa2c1. */
 void lg_run_id_new(char out[32]);

@@ -199,10 +199,13 @@ int cmd_undo(int argc, char **argv)
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "keys", required_argument, NULL, OPT_KEYS },
+		{ "prompt", no_argument, NULL, OPT_PROMPT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
 	struct lg_undo_opts o = { 0 };
+	const char *keyfiles[16];
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -210,10 +213,20 @@ int cmd_undo(int argc, char **argv)
 		case OPT_RUN: o.run_id = optarg; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_FORCE: o.force = true; break;
+		case OPT_KEYS:
+			if (o.n_keys == ARRAY_SIZE(keyfiles)) {
+				fprintf(stderr, "lastgood undo: too many --keys\n");
+				return LG_EXIT_USAGE;
+			}
+			keyfiles[o.n_keys++] = optarg;
+			break;
+		case OPT_PROMPT: o.interactive = true; break;
 		case OPT_HELP:
-			printf("usage: lastgood undo --run ID [--json] [--force] TARGET...\n"
+			printf("usage: lastgood undo --run ID [--json] [--force] [--keys PATH]... [--prompt] TARGET...\n"
 			       "Moves every file run ID quarantined back to its place, sets restored copies\n"
-			       "aside, and refuses (exit 4) when an original path has been taken since.\n");
+			       "aside, and refuses (exit 4) when an original path has been taken since.\n"
+			       "BitLocker volumes are unlocked as by fix: --keys (CSV export, .BEK, or a\n"
+			       "folder of them) and --prompt (ask for a recovery password at the terminal).\n");
 			return LG_EXIT_OK;
 		default:
 			return LG_EXIT_USAGE;
@@ -229,5 +242,6 @@ int cmd_undo(int argc, char **argv)
 	}
 	o.targets = argv + optind;
 	o.n_targets = (size_t)(argc - optind);
+	o.keys = keyfiles;
 	return lg_undo(&o);
 }

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "denylist.h"
 #include "efivar.h"
+#include "engine.h"
 
 #include <blkid.h>
 #include <jansson.h>
@@ -156,10 +157,10 @@ int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err 
 }
 
 int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *const *trust, size_t n_trust,
-			const char *report_dir, const char *keys_dir, bool prompt, char *const *targets,
+			const char *report_dir, char *const *keys, size_t n_keys, bool prompt, char *const *targets,
 			size_t n_targets, int *argc, char ***argv)
 {
-	size_t cap = 1 + 2 + 2 * n_trust + 1 + 2 + 2 + 1 + n_targets + 1, n = 0;
+	size_t cap = 1 + 2 + 2 * n_trust + 1 + 2 + 2 * n_keys + 1 + n_targets + 1, n = 0;
 	char **v = calloc(cap, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -175,9 +176,9 @@ int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *cons
 		v[n++] = "--report-dir";
 		v[n++] = (char *)report_dir;
 	}
-	if (keys_dir) {
+	for (size_t i = 0; i < n_keys; i++) {
 		v[n++] = "--keys";
-		v[n++] = (char *)keys_dir;
+		v[n++] = keys[i];
 	}
 	if (prompt)
 		v[n++] = "--prompt";
@@ -217,6 +218,19 @@ void lg_run_facts_parse(const char *text, size_t len, struct lg_run_facts *f)
 		const char *st = json_string_value(json_object_get(vol, "status"));
 		if (st && !strcmp(st, "already-fixed"))
 			f->already_fixed++;
+		if (st && !strcmp(st, "locked")) {
+			f->locked++;
+			/* the IDs the helpdesk finds the recovery key by */
+			size_t k;
+			json_t *p;
+			json_array_foreach(json_object_get(json_object_get(vol, "bitlocker"), "protectors"), k, p) {
+				const char *id = json_string_value(json_object_get(p, "recovery_key_id"));
+				size_t used = strlen(f->locked_ids);
+				if (!id || strlen(id) != 8 || used + 11 > sizeof(f->locked_ids))
+					continue;
+				snprintf(f->locked_ids + used, sizeof(f->locked_ids) - used, "%s%s", used ? ", " : "", id);
+			}
+		}
 	}
 	json_decref(root);
 }
@@ -296,7 +310,20 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 		return;
 	}
 	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : LG_EXIT_ERROR;
-	/* A report that saw no Windows says more than any exit code. */
+	/* A report that saw no Windows says more than any exit code, unless
+	 * the Windows volume may be the one BitLocker keeps locked. */
+	if (f && f->have && f->windows_volumes == 0 && f->locked && code != LG_EXIT_DENYLIST) {
+		if (f->locked_ids[0])
+			TITLE("Windows is locked by BitLocker: recovery key ID %s needed", f->locked_ids);
+		else
+			TITLE("Windows is locked by BitLocker and no key for it was found");
+		v->text = "Nothing was changed. lastgood needs the BitLocker recovery key of this computer: "
+			  "find it by the recovery key ID shown (Active Directory, Entra ID, Intune, or the "
+			  "printout), then either put the key file exported from there as \\lastgood\\keys.csv "
+			  "on this stick, or start lastgood again without lastgood.unattended=1 and type the "
+			  "48 digits when asked.";
+		return;
+	}
 	if (f && f->have && f->windows_volumes == 0 && code != LG_EXIT_DENYLIST) {
 		TITLE("No Windows installation found");
 		v->text = no_windows_text;
@@ -794,15 +821,30 @@ static void keep_summary(struct init_state *s, const char *line, size_t len)
 	s->n_summary++;
 }
 
+/* Whether line (len bytes, newline included) is one of the engine's
+ * prompt markers (LG_PROMPT_BEGIN/END): 1 begin, 0 end, -1 neither. */
+static int prompt_marker(const char *line, size_t len)
+{
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len == strlen(LG_PROMPT_BEGIN) && !memcmp(line, LG_PROMPT_BEGIN, len))
+		return 1;
+	if (len == strlen(LG_PROMPT_END) && !memcmp(line, LG_PROMPT_END, len))
+		return 0;
+	return -1;
+}
+
 /* Copy the child's stderr to the consoles line by line; say something
- * when it has been quiet for two seconds. Returns its wait status. */
+ * when it has been quiet for two seconds, except while it asks for a
+ * BitLocker recovery key at the console (between its prompt markers,
+ * which are not shown). Returns its wait status. */
 static int follow_child(struct init_state *s, pid_t pid, int fd, const char *what)
 {
-	char buf[4096], line[256];
+	char buf[4096], line[1024];
 	size_t ll = 0;
 	double start = lg_con_uptime(), last = start;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	bool open_ = true;
+	bool open_ = true, asking = false;
 
 	while (open_) {
 		int r = poll(&p, 1, 500);
@@ -813,25 +855,39 @@ static int follow_child(struct init_state *s, pid_t pid, int fd, const char *wha
 			if (n <= 0) {
 				open_ = false;
 			} else {
-				lg_con_write(buf, (size_t)n);
 				last = lg_con_uptime();
 				for (ssize_t i = 0; i < n; i++) {
-					if (buf[i] == '\n') {
-						keep_summary(s, line, ll);
-						ll = 0;
-					} else if (ll + 1 < sizeof(line)) {
-						line[ll++] = buf[i];
+					line[ll++] = buf[i];
+					if (buf[i] != '\n' && ll < sizeof(line))
+						continue;
+					int m = buf[i] == '\n' ? prompt_marker(line, ll) : -1;
+					if (m >= 0) {
+						asking = m == 1;
+					} else {
+						lg_con_write(line, ll);
+						keep_summary(s, line, buf[i] == '\n' ? ll - 1 : ll);
 					}
+					ll = 0;
 				}
 			}
+		} else if (ll) {
+			/* a line without its end yet: show what there is */
+			lg_con_write(line, ll);
+			keep_summary(s, line, ll);
+			ll = 0;
 		}
 		double now = lg_con_uptime();
+		if (asking)
+			last = now;
 		if (open_ && now - last >= 2.0) {
 			lg_con_printf("    ... %s, %.0f s", what, now - start);
 			last = now;
 		}
 	}
-	keep_summary(s, line, ll);
+	if (ll) {
+		lg_con_write(line, ll);
+		keep_summary(s, line, ll);
+	}
 	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
@@ -841,23 +897,28 @@ static int follow_child(struct init_state *s, pid_t pid, int fd, const char *wha
 #define KEYS_DIR RUN_DIR "/keys"
 
 /* BitLocker key files (keys.csv, *.BEK) from the boot medium's \lastgood\
- * and from what the stub handed over, copied into RAM: the medium may be
- * unmounted while the engine works on its own disk, and keys are never
- * written anywhere else (not to the Windows volume, not to reports).
+ * and from what the stub fetched over the network, copied into RAM: the
+ * medium may be unmounted while the engine works on its own disk, and
+ * keys are never written anywhere else (not to the Windows volume, not to
+ * reports). Each source gets its own folder (same file names, so reports
+ * say "keys.csv line 12"); dirs[] receives the folders that got a file.
  * Returns how many files were staged. */
-static int stage_keys(struct init_state *s)
+static int stage_keys(struct init_state *s, char dirs_out[2][64], size_t *n_dirs)
 {
-	static const char *const dirs[] = { MEDIUM_DIR "/lastgood", "/lastgood/override" };
+	static const char *const from_dirs[] = { MEDIUM_DIR "/lastgood", "/lastgood/override" };
+	static const char *const to_dirs[] = { KEYS_DIR "/medium", KEYS_DIR "/network" };
 	int count = 0;
+	*n_dirs = 0;
 	mkdir(RUN_DIR, 0755);
 	if (mkdir(KEYS_DIR, 0700) < 0 && errno != EEXIST)
 		return 0;
-	for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+	for (size_t d = 0; d < ARRAY_SIZE(from_dirs); d++) {
 		if (d == 0 && !s->medium_mounted)
 			continue;
-		DIR *dir = opendir(dirs[d]);
+		DIR *dir = opendir(from_dirs[d]);
 		if (!dir)
 			continue;
+		int here = 0;
 		struct dirent *e;
 		while ((e = readdir(dir))) {
 			size_t len = strlen(e->d_name);
@@ -867,20 +928,41 @@ static int stage_keys(struct init_state *s)
 				continue;
 			char from[512], to[512], *buf = NULL;
 			size_t n = 0;
-			snprintf(from, sizeof(from), "%s/%s", dirs[d], e->d_name);
-			snprintf(to, sizeof(to), KEYS_DIR "/%zu-%s", d, e->d_name);
+			snprintf(from, sizeof(from), "%s/%s", from_dirs[d], e->d_name);
+			snprintf(to, sizeof(to), "%s/%s", to_dirs[d], e->d_name);
 			if (lg_read_file(from, 64u << 20, &buf, &n) < 0)
 				continue;
+			if (mkdir(to_dirs[d], 0700) < 0 && errno != EEXIST) {
+				lg_wipe(buf, n);
+				free(buf);
+				continue;
+			}
 			int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd >= 0) {
 				if (write(fd, buf, n) == (ssize_t)n)
-					count++;
+					here++;
 				close(fd);
+			}
+			if (d == 1) {
+				/* The stub's copy in the unpacked initrd (RAM): one
+				 * copy of a key is enough. Zeros first, so the pages
+				 * freed by the unlink do not hold it. */
+				memset(buf, 0, n);
+				fd = open(from, O_WRONLY | O_CLOEXEC);
+				if (fd >= 0) {
+					if (write(fd, buf, n) < 0)
+						lg_con_printf("    cannot wipe %s: %s", from, strerror(errno));
+					close(fd);
+				}
+				unlink(from);
 			}
 			lg_wipe(buf, n);
 			free(buf);
 		}
 		closedir(dir);
+		if (here)
+			snprintf(dirs_out[(*n_dirs)++], sizeof(dirs_out[0]), "%s", to_dirs[d]);
+		count += here;
 	}
 	return count;
 }
@@ -908,10 +990,15 @@ static int run_engine(struct init_state *s, const struct trust *t)
 	}
 	int argc;
 	_cleanup_free_ char **argv = NULL;
-	int nkeys = stage_keys(s);
+	char kdirs[2][64];
+	char *kv[2] = { kdirs[0], kdirs[1] };
+	size_t nkd = 0;
+	int nkeys = stage_keys(s, kdirs, &nkd);
 	if (nkeys > 0)
-		lg_con_printf("    %d BitLocker key file%s from the boot medium (kept in memory only)", nkeys, nkeys == 1 ? "" : "s");
-	if (lg_init_engine_argv(s->opts.mode, s->denylist, t->paths, t->n, REPORT_DIR, nkeys > 0 ? KEYS_DIR : NULL,
+		lg_con_printf("    %d BitLocker key file%s from the boot %s (kept in memory only)", nkeys,
+			      nkeys == 1 ? "" : "s", nkd == 2 ? "medium and the network" :
+			      !strcmp(kdirs[0], KEYS_DIR "/medium") ? "medium" : "server");
+	if (lg_init_engine_argv(s->opts.mode, s->denylist, t->paths, t->n, REPORT_DIR, kv, nkd,
 				!s->opts.unattended, targets, n, &argc, &argv) < 0)
 		return W_EXITCODE(LG_EXIT_ERROR, 0);
 	char cmd[1024];
@@ -942,6 +1029,7 @@ static int run_engine(struct init_state *s, const struct trust *t)
 			dup2(in, STDIN_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
 		setvbuf(stderr, NULL, _IOLBF, 0);
+		setenv("LASTGOOD_PROMPT_MARKERS", "1", 1);
 		int rc = s->opts.mode == LG_MODE_SCAN ? cmd_scan(argc, argv) : cmd_fix(argc, argv);
 		fflush(stdout);
 		fflush(stderr);

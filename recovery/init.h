@@ -48,10 +48,11 @@ int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err 
  * are borrowed, the array is malloc'd and NULL-terminated; *argc is set.
  * Returns 0 or -ENOMEM.
  */
-/* keys_dir: BitLocker key files staged in RAM (NULL: none); prompt: a
- * person may be asked for a recovery password (not when unattended). */
+/* keys: folders of BitLocker key files staged in RAM (one --keys each);
+ * prompt: a person may be asked for a recovery password (not when
+ * unattended). */
 int lg_init_engine_argv(enum lg_init_mode mode, const char *denylist, char *const *trust, size_t n_trust,
-			const char *report_dir, const char *keys_dir, bool prompt, char *const *targets,
+			const char *report_dir, char *const *keys, size_t n_keys, bool prompt, char *const *targets,
 			size_t n_targets, int *argc, char ***argv);
 
 /* What happened, for the final screen. */
@@ -69,6 +70,8 @@ struct lg_run_facts {
 	bool have;
 	long windows_volumes, matches, quarantined, restored, refused, failed;
 	long already_fixed;
+	long locked;		/* BitLocker volumes that stayed locked */
+	char locked_ids[96];	/* their recovery key IDs, "64311DEA, 1A2B3C4D" */
 };
 
 /* Fill facts from the report's JSON text; facts->have stays false when

@@ -33,7 +33,7 @@ enum lg_exit {
 /* A message for the user, filled by a module that fails for a reason an
  * errno cannot carry. Always NUL-terminated; empty when unset. */
 struct lg_err {
-	char msg[512];
+	char msg[1024];
 };
 
 __attribute__((format(printf, 2, 3)))

@@ -15,13 +15,24 @@
  *   vdd 0 0 wrong read           (expected to fail: the result says why)
  *   vde 0 0 - typed              ask at the serial console (keys typed by
  *                                the host through QEMU's serial pipe)
+ *   vdb 1048576 104857600 lastgood fill vdc
+ *                                unlock, copy all of vdc (an NTFS image) into
+ *                                the mapping, read it back and compare
+ *   vdb 1048576 104857600 lastgood export vdd
+ *                                unlock read-only, copy the mapping into vdd
+ *   vdb 0 0 lastgood undo RUN-ID lastgood undo --run RUN-ID --keys DIR /dev/vdb
+ *                                (the engine's own undo, unlocking the volume)
  *
  * Results go to the serial console as "BITLK-RESULT <disk> rc=<n> ..."
  * lines for the host to check; then the guest powers off.
  */
 #include "bitlocker.h"
 #include "coldplug.h"
+#include "commands.h"
 #include "keys.h"
+
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -82,12 +93,74 @@ static int io_mapping(const char *path, bool write_it, const char *name)
 	return memcmp(buf, want, sizeof(buf)) ? 1 : 0;
 }
 
+static uint64_t dev_size(int fd)
+{
+	uint64_t n = 0;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &n) == 0)
+		return n;
+	return 0;
+}
+
+/* Copy the smaller of the two sizes from one device to the other; with
+ * verify, read the target back and compare. Returns bytes copied, or
+ * -errno, or -EILSEQ when the read-back differs (at *bad). */
+static int64_t copy_dev(const char *from, const char *to, bool verify, uint64_t *bad)
+{
+	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = open(to, O_RDWR | O_CLOEXEC);
+	if (in < 0 || out < 0)
+		return -errno;
+	uint64_t a = dev_size(in), b = dev_size(out), n = a < b ? a : b;
+	static char buf[1 << 20], back[1 << 20];
+	for (uint64_t pos = 0; pos < n; pos += sizeof(buf)) {
+		size_t len = n - pos < sizeof(buf) ? (size_t)(n - pos) : sizeof(buf);
+		if (pread(in, buf, len, (off_t)pos) != (ssize_t)len || pwrite(out, buf, len, (off_t)pos) != (ssize_t)len)
+			return -EIO;
+	}
+	if (fsync(out) < 0)
+		return -errno;
+	for (uint64_t pos = 0; verify && pos < n; pos += sizeof(buf)) {
+		size_t len = n - pos < sizeof(buf) ? (size_t)(n - pos) : sizeof(buf);
+		if (pread(in, buf, len, (off_t)pos) != (ssize_t)len || pread(out, back, len, (off_t)pos) != (ssize_t)len)
+			return -EIO;
+		if (memcmp(buf, back, len)) {
+			for (size_t i = 0; i < len; i++)
+				if (buf[i] != back[i]) {
+					*bad = pos + i;
+					break;
+				}
+			return -EILSEQ;
+		}
+	}
+	return (int64_t)n;
+}
+
+/* lastgood undo with the engine's own command, the volume unlocked with
+ * the key files of keydir. */
+static void run_undo(const char *disk, const char *keydir, const char *run_id)
+{
+	char dev[64], dir[128];
+	snprintf(dev, sizeof(dev), "/dev/%s", disk);
+	snprintf(dir, sizeof(dir), "/mnt/%s", keydir);
+	char *argv[] = { "undo", "--run", (char *)run_id, "--keys", dir, "--json", dev, NULL };
+	say("BITLK-UNDO-JSON-BEGIN");
+	int rc = cmd_undo(7, argv);
+	fflush(stdout);
+	say("BITLK-UNDO-JSON-END");
+	say("BITLK-RESULT %s undo rc=%d", disk, rc);
+}
+
 static void run_line(char *line)
 {
-	char disk[32], keydir[64], mode[16];
+	char disk[32], keydir[64], mode[16], extra[64] = "";
 	unsigned long long off, size;
-	if (sscanf(line, "%31s %llu %llu %63s %15s", disk, &off, &size, keydir, mode) != 5)
+	if (sscanf(line, "%31s %llu %llu %63s %15s %63s", disk, &off, &size, keydir, mode, extra) < 5)
 		return;
+	if (!strcmp(mode, "undo")) {
+		run_undo(disk, keydir, extra);
+		return;
+	}
 	char dev[64];
 	snprintf(dev, sizeof(dev), "/dev/%s", disk);
 
@@ -107,6 +180,7 @@ static void run_line(char *line)
 	int con = STDIN_FILENO;
 	struct lg_bl_unlock_opts o = {
 		.keys = kr, .interactive = typed, .console_fds = &con, .n_console_fds = 1, .prompt_idle_s = 120,
+		.read_only = !strcmp(mode, "export"),
 	};
 	struct lg_bl_result res;
 	char *mapped = NULL;
@@ -121,10 +195,20 @@ static void run_line(char *line)
 	struct stat st;
 	bool blk = stat(mapped, &st) == 0 && S_ISBLK(st.st_mode);
 	int io = 0;
-	if (!strcmp(mode, "write"))
-		io = io_mapping(mapped, true, disk);
-	else
-		io = io_mapping(mapped, false, disk);
+	if (!strcmp(mode, "fill") || !strcmp(mode, "export")) {
+		char other[80];
+		uint64_t bad = 0;
+		snprintf(other, sizeof(other), "/dev/%s", extra);
+		bool fill = !strcmp(mode, "fill");
+		int64_t n = fill ? copy_dev(other, mapped, true, &bad) : copy_dev(mapped, other, false, &bad);
+		say("BITLK-COPY %s %s %s: %lld%s", disk, fill ? "from" : "to", extra, (long long)n,
+		    n == -EILSEQ ? " (read-back differs)" : "");
+		if (n == -EILSEQ)
+			say("BITLK-COPY %s first difference at byte %llu", disk, (unsigned long long)bad);
+		io = n < 0 ? (int)n : 0;
+	} else {
+		io = io_mapping(mapped, !strcmp(mode, "write"), disk);
+	}
 	char keep[64];
 	snprintf(keep, sizeof(keep), "%s", mapped);
 	int c = lg_bitlocker_close(s);

@@ -16,6 +16,7 @@
 #   e2e_pxe DIR FILE               virtio-net with OVMF's own PXE stack, QEMU's
 #                                  DHCP/TFTP serving DIR and FILE, boots first
 #   e2e_boot SECONDS               run; fails on timeout; sets $WALL (seconds)
+#   e2e_reset_devices              forget the devices added so far (next boot)
 #   e2e_log_has TEXT / e2e_log_lacks TEXT
 #   e2e_bootnext                   prints BootNext from the variable store
 #   e2e_phases                     prints the image's phase times line
@@ -61,11 +62,7 @@ e2e_setup() {
 	LOG=$WORK/serial.log
 	rm -rf "$WORK"
 	mkdir -p "$WORK"
-	QEMU_DEVS=""
-	HAVE_NET=0
-	USB_CTRL=0
-	SATA_PORT=0
-	NDISK=0
+	e2e_reset_devices
 }
 
 # The kernel command line built into out/lastgood.efi, plus words.
@@ -89,6 +86,14 @@ e2e_vars() {
 e2e_windows_entry() {
 	e2e_need "$OVMFVARS_TOOL"
 	"$OVMFVARS_TOOL" add-boot "$WORK/vars.fd" 0007 "Windows Boot Manager" '\EFI\Microsoft\Boot\bootmgfw.efi'
+}
+
+e2e_reset_devices() {
+	QEMU_DEVS=""
+	HAVE_NET=0
+	USB_CTRL=0
+	SATA_PORT=0
+	NDISK=0
 }
 
 e2e_usb_stick() {
@@ -139,7 +144,7 @@ e2e_boot() {
 	# shellcheck disable=SC2086
 	set +e
 	timeout -k 5 "$timeout_s" "$QEMU" -machine "$E2E_MACHINE" -accel tcg -m "$E2E_MEM" -smp 1 \
-		-display none -monitor none -no-reboot -serial "file:$LOG" $net $E2E_QEMU_EXTRA \
+		-display none -monitor none -no-reboot -serial "${E2E_SERIAL:-file:$LOG}" $net $E2E_QEMU_EXTRA \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd" \
 		$QEMU_DEVS >"$WORK/qemu.out" 2>&1
@@ -294,4 +299,10 @@ e2e_check_fixed() {
 		e2e_fail "no report \\\$LastGood\\reports\\$RUN_ID.json on the Windows volume"
 	next=$(e2e_bootnext)
 	[ "$next" = "Boot0007" ] || e2e_fail "BootNext is '$next', expected Boot0007 (Windows Boot Manager)"
+}
+
+# Like e2e_disk, with the writes going to a throwaway overlay (QEMU's
+# snapshot=on): the image file itself never changes.
+e2e_disk_snapshot() {
+	e2e_disk "$1" "$2,snapshot=on"
 }

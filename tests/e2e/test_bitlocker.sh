@@ -28,48 +28,13 @@
 # (default qemu64: TCG runs the million SHA-256 rounds of each key check
 # three times faster with the baseline CPU than with -cpu max) is QEMU's -cpu.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bitlk-lib.sh"
 
-GUEST=$OUT/tests/e2e/bitlk-guest
 e2e_setup bitlocker
-e2e_need "$GUEST" "$OUT/cache/kernel.env" "$OUT/media/denylist.json" "$OUT/media/denylist.json.minisig"
-for tool in mkfs.fat mcopy mmd sfdisk cryptsetup; do
-	command -v "$tool" >/dev/null 2>&1 || e2e_skip "$tool is missing (build/install-deps installs it)"
-done
-
-IMAGES=$OUT/cache/bitlk/bitlk-images
-ARCHIVE=${LG_BITLK_ARCHIVE:-../shared/fixtures/bitlocker/bitlk-images.tar.xz}
-if [ ! -f "$IMAGES/images.conf" ]; then
-	[ -f "$ARCHIVE" ] || e2e_skip "no BitLocker test images ($ARCHIVE)"
-	mkdir -p "$OUT/cache/bitlk"
-	tar -xJf "$ARCHIVE" -C "$OUT/cache/bitlk"
-fi
-# shellcheck disable=SC1091
-. "$OUT/cache/kernel.env"
-
-# ---- the initramfs: the guest init, its libraries, the modules it needs
-cat >"$WORK/modules.list" <<'EOF'
-virtio_pci
-virtio_blk
-vfat load
-nls_cp437 load
-nls_ascii load
-nls_iso8859_1 load
-nls_utf8 load
-dm_crypt load
-dm_zero load
-xts load
-ecb load
-EOF
-trust=$(ls "$OUT"/media/trusted/*.pub | head -n 1)
-media/mkinitramfs.sh -b "$GUEST" -k "$OUT/cache/kernel.env" -m "$WORK/modules.list" -t "$trust" \
-	-d "$OUT/media/denylist.json" -z gzip -o "$WORK/initrd.img" 2>"$WORK/mkinitramfs.log" ||
-	{ cat "$WORK/mkinitramfs.log"; e2e_fail "mkinitramfs failed"; }
+bitlk_images
+bitlk_initrd
 
 # ---- keys: an Entra ID-style export of every image's recovery password
-conf() { # image key
-	awk -v s="[$1]" -v k="$2" '$0 == s { on = 1; next } /^\[/ { on = 0 } on && index($0, k "=") == 1 { print substr($0, length(k) + 2) }' \
-		"$IMAGES/images.conf"
-}
 keys=$WORK/keys.csv
 printf '"Id","CreatedDateTime","DeviceId","Key","VolumeType"\r\n' >"$keys"
 usable=""
@@ -172,56 +137,21 @@ add_disk "$IMAGES/bitlk-aes-xts-128-two-recovery.img" 1 0 0 - typed
 d_typed=$D
 mcopy -i "$medium" "$plan" ::/bitlk/plan.txt
 
-# ---- boot, with the serial line as a pair of pipes so that keys can be typed
-mkfifo "$WORK/ser.in" "$WORK/ser.out"
-cat "$WORK/ser.out" >"$LOG" &
-reader=$!
+# ---- boot, with the serial line as a pair of pipes so that keys can be
+# typed: a wrong group 3 first (caught as typed), then the groups with
+# pauses, dashes left out
 typed_key=$(conf bitlk-aes-xts-128-two-recovery RP2)
-(
-	# wait for the prompt, then type like a person: a wrong group 3 first
-	# (caught as typed), then the groups with pauses, dashes left out
-	for _ in $(seq 1 1800); do
-		grep -q 'Recovery key (attempt 1 of 3): ' "$LOG" 2>/dev/null && break
-		sleep 0.5
-	done
-	g() { echo "$typed_key" | cut -d- -f"$1"; }
-	sleep 1
-	printf '%s%s' "$(g 1)" "$(g 2)" >"$WORK/ser.in"; sleep 0.5
-	printf '%s' "$(g 3 | sed 's/.$/0/')" >"$WORK/ser.in"; sleep 1 # wrong last digit: not divisible by 11
-	for i in 3 4 5 6 7 8; do printf '%s' "$(g "$i")" >"$WORK/ser.in"; sleep 0.3; done
-) &
-typer=$!
-
-ndisks=$((nd + 1))
-echo "e2e: $ndisks virtio disks, plan:"
+bitlk_serial_pipes
+bitlk_type_key "$typed_key" 3
+echo "e2e: $((nd + 1)) virtio disks, plan:"
 sed 's/^/    /' "$plan"
-start=$(date +%s)
-set +e
-timeout -k 5 1500 "$QEMU" -machine q35 -accel tcg -cpu "${BITLK_E2E_CPU:-qemu64}" -m 1024 -smp 1 -display none -vga none -monitor none \
-	-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$WORK/initrd.img" \
-	-append "console=ttyS0,115200 panic=-1 loglevel=4 bitlk.disks=$ndisks" \
-	-serial "pipe:$WORK/ser" $QEMU_DISKS >"$WORK/qemu.out" 2>&1
-rc=$?
-set -e
-WALL=$(($(date +%s) - start))
-kill "$typer" 2>/dev/null || true
-sleep 1
-kill "$reader" 2>/dev/null || true
-echo "e2e: QEMU ran ${WALL} s (exit $rc)"
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || e2e_fail "QEMU still running after 1500 s (killed)"
-[ "$rc" -eq 0 ] || { cat "$WORK/qemu.out"; e2e_fail "QEMU exited with $rc"; }
+bitlk_guest_boot 1500
+bitlk_stop_serial
+ndisks=$((nd + 1))
 
 e2e_log_has "BITLK-GUEST started"
 e2e_log_has "BITLK-DISKS $ndisks of $ndisks"
 e2e_log_has "BITLK-DM yes"
-result() { e2e_text | grep "^BITLK-RESULT $1 " | tail -n 1; }
-expect() { # disk text
-	r=$(result "$1")
-	case $r in
-	*"$2"*) echo "ok   $1: $2" ;;
-	*) e2e_fail "$1: expected '$2' in: ${r:-no result}" ;;
-	esac
-}
 
 # the GPT partition: written, read back through a new mapping, closed
 expect "$gpt_disk" "rc=0 mapped=/dev/mapper/lastgood-0 block=1 with=recovery-password"

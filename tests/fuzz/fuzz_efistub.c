@@ -6,6 +6,8 @@
  * sections the stub needs, in both layouts; any section found must lie
  * inside the input. The newc writer gets the input as a file's content and
  * part of a name, and must produce an archive of exactly its predicted size.
+ * The input is also a bek.txt from the network: every name the parser
+ * accepts must pass the name check and be NUL-terminated in its slot.
  */
 #include "../../efi/newc.h"
 #include "../../efi/pesec.h"
@@ -50,6 +52,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out && (memcmp(out, "070701", 6) || want % 4))
 			__builtin_trap();
 		free(out);
+	}
+	static struct bek_list list;
+	size_t line = 0;
+	enum bek_list_status st = bek_list_parse(data, size, &list, &line);
+	if (st == BEK_LIST_OK) {
+		if (list.n > BEK_LIST_MAX)
+			__builtin_trap();
+		for (unsigned i = 0; i < list.n; i++) {
+			size_t l = strnlen(list.name[i], BEK_NAME_MAX + 1);
+			if (l > BEK_NAME_MAX || !bek_name_ok(list.name[i], l))
+				__builtin_trap();
+		}
+	} else if (list.n != 0) {
+		__builtin_trap();
 	}
 	free(buf);
 	return 0;

@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 		sh("cp --sparse=always %s %s", base, work);
 		int rc1 = run_child(work, undo, undo ? "base" : "cut", n, NULL);
 		int rc2 = run_child(work, undo, undo ? "base" : "again", 0, NULL);
-		char why[1024] = "";
+		char why[2048] = "";
 		int bad = rc2 != 0 ? 1 : verify(work, undo, why, sizeof(why));
 		if (rc2 != 0)
 			snprintf(why, sizeof(why), "the %s after the cut failed (exit %d)", undo ? "undo" : "fix", rc2);

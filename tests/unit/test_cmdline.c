@@ -120,19 +120,20 @@ static void test_engine_argv(void)
 	char *targets[] = { "/dev/nvme0n1", "/dev/sdb" };
 	int argc = 0;
 	char **argv = NULL;
+	char *keys[] = { "/run/lastgood/keys/medium", "/run/lastgood/keys/network" };
 	CHECK_INT(lg_init_engine_argv(LG_MODE_FIX, "/etc/lastgood/denylist.json", trust, 2, "/run/lastgood/reports",
-				      "/run/lastgood/keys", true, targets, 2, &argc, &argv), 0);
+				      keys, 2, true, targets, 2, &argc, &argv), 0);
 	const char *want[] = { "fix", "--denylist", "/etc/lastgood/denylist.json", "--trust",
 			       "/etc/lastgood/trusted/a.pub", "--trust", "/etc/lastgood/trusted/b.pub", "--json",
-			       "--report-dir", "/run/lastgood/reports", "--keys", "/run/lastgood/keys", "--prompt",
-			       "/dev/nvme0n1", "/dev/sdb" };
-	CHECK_INT(argc, 15);
-	for (int i = 0; i < argc && i < 15; i++)
+			       "--report-dir", "/run/lastgood/reports", "--keys", "/run/lastgood/keys/medium",
+			       "--keys", "/run/lastgood/keys/network", "--prompt", "/dev/nvme0n1", "/dev/sdb" };
+	CHECK_INT(argc, 17);
+	for (int i = 0; i < argc && i < 17; i++)
 		CHECK_STR(argv[i], want[i]);
 	CHECK(argv[argc] == NULL);
 	free(argv);
 
-	CHECK_INT(lg_init_engine_argv(LG_MODE_SCAN, "/x.json", NULL, 0, NULL, NULL, false, NULL, 0, &argc, &argv), 0);
+	CHECK_INT(lg_init_engine_argv(LG_MODE_SCAN, "/x.json", NULL, 0, NULL, NULL, 0, false, NULL, 0, &argc, &argv), 0);
 	CHECK_INT(argc, 4);
 	CHECK_STR(argv[0], "scan");
 	CHECK_STR(argv[3], "--json");
@@ -141,6 +142,36 @@ static void test_engine_argv(void)
 }
 
 static int exited(int code) { return W_EXITCODE(code, 0); }
+
+/* A BitLocker volume that stayed locked: the final screen names the
+ * recovery key IDs, not "no Windows". */
+static void test_verdict_locked(void)
+{
+	const char report[] =
+		"{\"summary\": {\"volumes\": 1, \"windows_volumes\": 0, \"matches\": 0},"
+		" \"volumes\": [{\"status\": \"locked\", \"bitlocker\": {\"protectors\": ["
+		"{\"type\": \"password\"}, {\"type\": \"recovery-password\", \"recovery_key_id\": \"64311DEA\"},"
+		"{\"type\": \"recovery-password\", \"recovery_key_id\": \"1A2B3C4D\"},"
+		"{\"recovery_key_id\": \"not an id, too long\"}]}}]}";
+	struct lg_run_facts f;
+	lg_run_facts_parse(report, strlen(report), &f);
+	CHECK_INT(f.locked, 1);
+	CHECK_STR(f.locked_ids, "64311DEA, 1A2B3C4D");
+	struct lg_verdict v;
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, W_EXITCODE(LG_EXIT_POLICY, 0), &f, &v);
+	CHECK_STR(v.title, "Windows is locked by BitLocker: recovery key ID 64311DEA, 1A2B3C4D needed");
+	CHECK_CONTAINS(v.text, "\\lastgood\\keys.csv");
+	CHECK(!v.windows_should_start);
+	/* many volumes: the list stops before the buffer ends */
+	struct lg_run_facts many = { .have = true, .locked = 1 };
+	char big[4096] = "{\"summary\": {}, \"volumes\": [{\"status\": \"locked\", \"bitlocker\": {\"protectors\": [";
+	for (int i = 0; i < 40; i++)
+		snprintf(big + strlen(big), sizeof(big) - strlen(big), "%s{\"recovery_key_id\": \"%08X\"}", i ? "," : "", i);
+	strcat(big, "]}}]}");
+	lg_run_facts_parse(big, strlen(big), &many);
+	CHECK(strlen(many.locked_ids) < sizeof(many.locked_ids));
+	CHECK(strncmp(many.locked_ids, "00000000, 00000001", 18) == 0);
+}
 
 static void test_verdicts(void)
 {
@@ -253,6 +284,7 @@ int main(void)
 	RUN(test_bad_values);
 	RUN(test_engine_argv);
 	RUN(test_verdicts);
+	RUN(test_verdict_locked);
 	RUN(test_facts);
 	RUN(test_disk_names);
 	return t_done();

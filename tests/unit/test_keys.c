@@ -455,7 +455,7 @@ static int fake_try(void *ctx, const char *pw)
 
 struct prompt_run {
 	int rc;
-	char err[512];
+	char err[sizeof(((struct lg_err *)0)->msg)];
 	int calls;
 };
 
