@@ -26,16 +26,7 @@ for tool in cryptsetup sfdisk; do
 	fi
 done
 
-IMAGES=$OUT/cache/bitlk/bitlk-images
-ARCHIVE=${LG_BITLK_ARCHIVE:-../shared/fixtures/bitlocker/bitlk-images.tar.xz}
-if [ ! -f "$IMAGES/images.conf" ]; then
-	if [ ! -f "$ARCHIVE" ]; then
-		echo "SKIP: no BitLocker test images ($ARCHIVE)"
-		exit 77
-	fi
-	mkdir -p "$OUT/cache/bitlk"
-	tar -xJf "$ARCHIVE" -C "$OUT/cache/bitlk"
-fi
+. tests/host/bitlk.sh
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -15,20 +15,7 @@ if [ -e /dev/mapper/control ]; then
 	echo "SKIP: this host has device-mapper: the no-device-mapper messages cannot be seen here"
 	exit 77
 fi
-IMAGES=$OUT/cache/bitlk/bitlk-images
-ARCHIVE=${LG_BITLK_ARCHIVE:-../shared/fixtures/bitlocker/bitlk-images.tar.xz}
-if [ ! -f "$IMAGES/images.conf" ]; then
-	if [ ! -f "$ARCHIVE" ]; then
-		echo "SKIP: no BitLocker test images ($ARCHIVE)"
-		exit 77
-	fi
-	mkdir -p "$OUT/cache/bitlk"
-	tar -xJf "$ARCHIVE" -C "$OUT/cache/bitlk"
-fi
-conf() { # image key
-	awk -v s="[$1]" -v k="$2" '$0 == s { on = 1; next } /^\[/ { on = 0 } on && index($0, k "=") == 1 { print substr($0, length(k) + 2) }' \
-		"$IMAGES/images.conf"
-}
+. tests/host/bitlk.sh
 
 IMG=$T/bitlk.img
 cp --sparse=always "$IMAGES/bitlk-aes-xts-128.img" "$IMG"

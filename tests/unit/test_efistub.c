@@ -15,6 +15,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Write the archive into a fresh directory (dir: a mkdtemp template)
+ * and unpack it there with GNU cpio. -1 when cpio cannot run. */
+static int cpio_unpack(const unsigned char *buf, size_t n, char *dir)
+{
+	char path[256], cmd[512];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a.cpio", dir);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(buf, 1, n, f) == n);
+	if (f)
+		fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && cpio -idm --quiet < a.cpio 2>&1", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 static void test_newc_roundtrip(void)
 {
 	const char list[] = "{\"schema\":1}\n";
@@ -35,16 +50,9 @@ static void test_newc_roundtrip(void)
 	/* the trailer ends the archive */
 	CHECK(memmem(buf, n, "TRAILER!!!", 10) != NULL);
 
-	char dir[] = "/tmp/lg-newc-XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	char path[256], cmd[512];
-	snprintf(path, sizeof(path), "%s/a.cpio", dir);
-	FILE *f = fopen(path, "wb");
-	CHECK(f && fwrite(buf, 1, n, f) == n);
-	fclose(f);
+	char dir[] = "/tmp/lg-newc-XXXXXX", path[256], cmd[300];
 	/* GNU cpio unpacks it: names, modes, contents */
-	snprintf(cmd, sizeof(cmd), "cd %s && cpio -idm --quiet < a.cpio 2>&1", dir);
-	if (system(cmd) != 0)
+	if (cpio_unpack(buf, n, dir) < 0)
 		T_SKIP("cpio cannot unpack here (is it installed?)");
 	char *got = NULL;
 	size_t len = 0;
@@ -208,15 +216,9 @@ static void test_newc_keyfiles(void)
 	size_t n = newc_size(e, 4);
 	unsigned char *buf = malloc(n);
 	CHECK_INT(newc_write(e, 4, 0, buf, n), n);
-	char dir[] = "/tmp/lg-newc-XXXXXX";
-	CHECK(mkdtemp(dir) != NULL);
-	char path[256], cmd[512];
-	snprintf(path, sizeof(path), "%s/a.cpio", dir);
-	FILE *f = fopen(path, "wb");
-	CHECK(f && fwrite(buf, 1, n, f) == n);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "cd %s && cpio -idm --quiet < a.cpio 2>&1", dir);
-	if (system(cmd) != 0)
+	char dir[] = "/tmp/lg-newc-XXXXXX", path[256], cmd[300];
+	/* GNU cpio unpacks it: names, modes, contents */
+	if (cpio_unpack(buf, n, dir) < 0)
 		T_SKIP("cpio cannot unpack here (is it installed?)");
 	struct stat st;
 	snprintf(path, sizeof(path), "%s/lastgood/override/keys.csv", dir);
