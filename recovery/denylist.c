@@ -14,7 +14,7 @@
 
 #include <dirent.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- time */
@@ -1390,11 +1390,10 @@ int lg_denylist_load(const char *path, const char *sig_path, const char *const *
 	}
 
 	lg_ms_keyid_format(sig->keyid, dl->key_id);
-	unsigned int mdlen = 0;
-	if (EVP_Digest(buf, len, dl->file_sha256, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-		lg_err_set(err, "%s: SHA-256 failed", path);
-		return -EIO;
-	}
+	/* libsodium, already in use for the signature: OpenSSL's first use
+	 * in a process costs its whole initialisation (config file,
+	 * providers), most of a second early in the recovery image's boot. */
+	crypto_hash_sha256(dl->file_sha256, (const unsigned char *)buf, len);
 	dl->trusted_comment = strndup(sig->trusted_comment, sig->trusted_comment_len);
 	if (!dl->trusted_comment)
 		return -ENOMEM;

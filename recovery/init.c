@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -650,8 +651,9 @@ static void print_disks(struct init_state *s, double t0)
 	lg_con_printf("    %4.1f s: %s", lg_con_uptime() - t0, s->n_disks ? line + 1 : "no disk yet");
 }
 
-/* Wait until the set of disks has not changed for two seconds and the boot
- * medium (when the stub named it) is there, at most opts.wait_s seconds. */
+/* Wait until the set of disks has not changed for two seconds (half a
+ * second once the boot medium the stub named is there with another disk)
+ * and that medium is there, at most opts.wait_s seconds. */
 static void wait_for_disks(struct init_state *s)
 {
 	phase_begin(s, PH_DISKS, "Looking for disks");
@@ -680,7 +682,12 @@ static void wait_for_disks(struct init_state *s)
 		}
 		if (!medium_seen && find_medium_by_partuuid(s, partuuid))
 			medium_seen = true;
-		bool enough = s->n_disks > 0 && medium_seen && now - changed >= 2.0;
+		/* Two quiet seconds, or half a second once the medium the stub
+		 * named has shown up beside another disk: the medium is on the
+		 * slowest bus (USB: the kernel waits a second before it scans
+		 * a stick), internal disks come first. */
+		double settle = partuuid[0] && medium_seen && s->n_disks > 1 ? 0.5 : 2.0;
+		bool enough = s->n_disks > 0 && medium_seen && now - changed >= settle;
 		if (enough || now - t0 >= s->opts.wait_s)
 			break;
 		if (now - last_print >= 1.9) {
@@ -749,14 +756,78 @@ struct trust {
 	size_t n;
 };
 
+/* The deny-lists checked so far in this boot: the same file is often
+ * offered two or three times (built in, handed over by the stub from the
+ * medium, on the medium), and each check costs a noticeable part of a
+ * second under slow CPUs (emulators); a byte-identical list and signature
+ * get the first check's verdict. */
+struct checked_list {
+	const char *label;
+	char *list, *sig;
+	size_t list_len, sig_len;
+	int result;
+};
+#define MAX_CHECKED 4
+static struct checked_list checked[MAX_CHECKED];
+static size_t n_checked;
+
+static void checked_free(void)
+{
+	for (size_t i = 0; i < n_checked; i++) {
+		free(checked[i].list);
+		free(checked[i].sig);
+	}
+	n_checked = 0;
+}
+
+/* The earlier check of the same bytes, or NULL. Keeps path's bytes for
+ * the next call when there is room. */
+static const struct checked_list *same_as_checked(const char *path, const char *label, struct checked_list **slot)
+{
+	char sigpath[320];
+	snprintf(sigpath, sizeof(sigpath), "%s.minisig", path);
+	struct checked_list c = { .label = label };
+	*slot = NULL;
+	if (lg_read_file(path, LG_DENYLIST_MAX_BYTES, &c.list, &c.list_len) < 0 ||
+	    lg_read_file(sigpath, 64 * 1024, &c.sig, &c.sig_len) < 0) {
+		free(c.list);
+		free(c.sig);
+		return NULL;
+	}
+	for (size_t i = 0; i < n_checked; i++)
+		if (checked[i].list_len == c.list_len && checked[i].sig_len == c.sig_len &&
+		    !memcmp(checked[i].list, c.list, c.list_len) && !memcmp(checked[i].sig, c.sig, c.sig_len)) {
+			free(c.list);
+			free(c.sig);
+			return &checked[i];
+		}
+	if (n_checked == MAX_CHECKED) {
+		free(c.list);
+		free(c.sig);
+		return NULL;
+	}
+	checked[n_checked] = c;
+	*slot = &checked[n_checked++];
+	return NULL;
+}
+
 static int try_denylist(struct init_state *s, const struct trust *t, const char *path, const char *label,
 			bool *have, int64_t *best)
 {
 	if (access(path, F_OK) < 0)
 		return -ENOENT;
+	struct checked_list *slot;
+	const struct checked_list *same = same_as_checked(path, label, &slot);
+	if (same) {
+		lg_con_printf("    %s: the same file as the %s%s", label, same->label,
+			      same->result < 0 ? " (rejected)" : "");
+		return same->result;
+	}
 	struct lg_err err = { "" };
 	_cleanup_denylist_ struct lg_denylist *dl = NULL;
 	int r = lg_denylist_load(path, NULL, (const char *const *)t->paths, t->n, time(NULL), &dl, &err);
+	if (slot)
+		slot->result = r;
 	if (r < 0) {
 		lg_con_printf("    %s: REJECTED: %s", label, err.msg);
 		return r;
@@ -799,6 +870,7 @@ static bool pick_denylist(struct init_state *s, struct trust *t)
 		if (s->medium_mounted)
 			try_denylist(s, t, MEDIUM_DENYLIST, "deny-list on the boot medium", &have, &best);
 	}
+	checked_free();
 	if (have)
 		lg_con_printf("    using %s (serial %lld)", s->denylist, (long long)s->serial);
 	phase_end(s, PH_DENYLIST);
@@ -1253,6 +1325,21 @@ static enum lg_outcome run_shell(void)
 	return LG_OUTCOME_SHELL_DONE;
 }
 
+/* jansson seeds its hash tables from /dev/urandom when the first JSON
+ * object is made. This early in a boot on a machine without a hardware
+ * random source (virtual machines, older PCs), that read waits while the
+ * kernel gathers jitter entropy: 0.9 s of the deny-list check under
+ * QEMU. The seed only guards hash tables against crafted keys, which
+ * GRND_INSECURE bytes (never waiting) do as well; the engine processes
+ * forked from here inherit it. */
+static void seed_json(void)
+{
+	uint32_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), GRND_INSECURE) != (ssize_t)sizeof(seed))
+		seed = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+	json_object_seed(seed ? seed : 1);
+}
+
 int cmd_init(int argc, char **argv)
 {
 	if (getpid() != 1) {
@@ -1269,6 +1356,7 @@ int cmd_init(int argc, char **argv)
 	setenv("PATH", "/usr/sbin:/usr/bin", 1);
 	setenv("LANG", "C.UTF-8", 1);
 	umask(022);
+	seed_json();
 	mount_basics();
 	lg_con_set_log(CONSOLE_LOG);
 	lg_con_printf("%s", "");

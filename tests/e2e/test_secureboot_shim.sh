@@ -62,7 +62,7 @@ e2e_log_has "Kernel is locked down from EFI Secure Boot"
 e2e_log_lacks "lastgood: [1/4]"
 e2e_text | grep -q '^ *drivers:.* dm_crypt' || e2e_fail "dm_crypt was not loaded under lockdown"
 e2e_log_has "boot medium: /dev/sda1 (vfat)"
-e2e_log_has "deny-list on the boot medium: serial 1"
+e2e_log_has "deny-list on the boot medium: the same file as the built-in deny-list"
 e2e_log_has "lastgood: Done: 1 file moved to quarantine. Windows should now start"
 e2e_log_has "Next boot: Windows Boot Manager (Boot0007"
 e2e_check_fixed
