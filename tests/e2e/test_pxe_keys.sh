@@ -77,6 +77,11 @@ e2e_log_lacks "/dev/nvme0n1 part 0: locked"
 e2e_log_lacks "/dev/nvme1n1 part 0: locked"
 e2e_log_has "/dev/nvme2n1 part 0: locked: BitLocker volume $(conf $NO_IMG GUID) (/dev/nvme2n1) is locked and no key for it was found (3 keys loaded, none for this volume)"
 e2e_log_has "recovery key ID $(conf $NO_IMG RP_VMK_GUID | cut -c1-8 | tr a-f A-F)"
+# unattended: nobody is asked for the third volume's key
+e2e_log_lacks "Recovery key (attempt"
+e2e_log_lacks "BitLocker recovery: "
+# the final screen: what to look up, not "no Windows"
+e2e_log_has "Windows is locked by BitLocker: recovery key ID $(conf $NO_IMG RP_VMK_GUID | cut -c1-8 | tr a-f A-F) needed"
 # no recovery password on the console, in any spelling
 e2e_log_lacks "$rp"
 e2e_log_lacks "$(echo "$rp" | tr -d -)"
