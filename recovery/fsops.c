@@ -139,6 +139,32 @@ static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
  * another name (the rename's new one, or the duplicate a cut left):
  * checked again here, since the same call on a file's last name would
  * delete it. */
+/* The inode at path and the directory dir_path, both open, with name (a
+ * name in that directory) as UTF-16 in *u (*ul characters). On success
+ * the caller closes both inodes and frees *u; on error nothing is left
+ * open. */
+static int open_pair(struct lg_volume *v, const char *path, const char *dir_path, const char *name,
+		     ntfs_inode **ni, ntfs_inode **dir, ntfschar **u, int *ul)
+{
+	*ni = *dir = NULL;
+	*u = NULL;
+	*ul = to_ucs(name, u);
+	if (*ul < 0)
+		return *ul;
+	errno = 0;
+	*ni = lg_volume_lookup(v, path);
+	*dir = *ni ? lg_volume_lookup(v, dir_path) : NULL;
+	if (*ni && *dir)
+		return 0;
+	int r = neg_errno(ENOENT);
+	if (*ni)
+		ntfs_inode_close(*ni);
+	*ni = NULL;
+	free(*u);
+	*u = NULL;
+	return r;
+}
+
 static int unlink_name(struct lg_volume *v, const char *path)
 {
 	char parent[4096];
@@ -146,26 +172,19 @@ static int unlink_name(struct lg_volume *v, const char *path)
 	int r = split_path(path, parent, sizeof(parent), &name);
 	if (r < 0)
 		return r;
-	ntfschar *u = NULL;
-	int ul = to_ucs(name, &u);
-	if (ul < 0)
-		return ul;
-	errno = 0;
-	ntfs_inode *ni = lg_volume_lookup(v, path);
-	ntfs_inode *dir = ni ? lg_volume_lookup(v, parent) : NULL;
-	if (!ni || !dir) {
-		r = neg_errno(ENOENT);
-	} else if (le16_to_cpu(ni->mrec->link_count) < 2) {
+	ntfschar *u;
+	int ul;
+	ntfs_inode *ni, *dir;
+	if ((r = open_pair(v, path, parent, name, &ni, &dir, &u, &ul)) < 0)
+		return r;
+	if (le16_to_cpu(ni->mrec->link_count) < 2) {
 		r = -EMLINK; /* its last name: never */
+		ntfs_inode_close(dir);
+		ntfs_inode_close(ni);
 	} else {
 		/* ntfs_delete closes both inodes, whatever the outcome. */
 		r = ntfs_delete(v->vol, NULL, ni, dir, u, (u8)ul) ? neg_errno(EIO) : 0;
-		ni = dir = NULL;
 	}
-	if (dir)
-		ntfs_inode_close(dir);
-	if (ni)
-		ntfs_inode_close(ni);
 	free(u);
 	return r;
 }
@@ -187,20 +206,16 @@ static int do_rename(struct lg_volume *v, const char *from, const char *to)
 		return -EISDIR;
 	if (tparent[0] && (r = do_mkdirs(v, tparent, 0)) < 0)
 		return r;
-	ntfschar *tu = NULL;
-	int tl = to_ucs(tname, &tu);
-	if (tl < 0)
-		return tl;
-	errno = 0;
-	ntfs_inode *ni = lg_volume_lookup(v, from);
-	ntfs_inode *tdir = ni ? lg_volume_lookup(v, tparent) : NULL;
-	if (!ni || !tdir)
-		r = neg_errno(ENOENT);
-	else if (ntfs_link(ni, tdir, tu, (u8)tl)) /* step 1: the new name */
+	ntfschar *tu;
+	int tl;
+	ntfs_inode *ni, *tdir;
+	if ((r = open_pair(v, from, tparent, tname, &ni, &tdir, &tu, &tl)) < 0)
+		return r;
+	if (ntfs_link(ni, tdir, tu, (u8)tl)) /* step 1: the new name */
 		r = neg_errno(EIO);
-	if (tdir && ntfs_inode_close(tdir) && !r)
+	if (ntfs_inode_close(tdir) && !r)
 		r = neg_errno(EIO);
-	if (ni && ntfs_inode_close(ni) && !r)
+	if (ntfs_inode_close(ni) && !r)
 		r = neg_errno(EIO);
 	free(tu);
 	/* Step 2: the old name goes; the file keeps the new one. */
