@@ -33,10 +33,19 @@ $(FLAGS_STAMP): FORCE
 	@mkdir -p $(OBJDIR)
 	@echo '$(LG_CFLAGS) $(LG_LDFLAGS)' | cmp -s - $@ || echo '$(LG_CFLAGS) $(LG_LDFLAGS)' > $@
 
-ENGINE_SRC := $(filter-out recovery/main.c,$(wildcard recovery/*.c))
-ENGINE_OBJ := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
-MAIN_OBJ   := $(OBJDIR)/recovery/main.o
-LIBENGINE  := $(OBJDIR)/libengine.a
+# recovery/ is layered (docs/architecture.md): the front ends (cli/: the
+# host command; boot/: PID 1 of the recovery image) sit on import/ (host
+# only: deny-list importers) and on the engine library, which is built from
+# the lower folders only: a file there that calls a front end does not link.
+ENGINE_DIRS := lib formats storage engine
+ENGINE_SRC  := $(foreach d,$(ENGINE_DIRS),$(wildcard recovery/$(d)/*.c))
+ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
+LIBENGINE   := $(OBJDIR)/libengine.a
+IMPORT_OBJ  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/import/*.c))
+LIBIMPORT   := $(OBJDIR)/libimport.a
+FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c)))
+LIBFRONT    := $(OBJDIR)/libfront.a
+MAIN_OBJ    := $(OBJDIR)/recovery/cli/main.o
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -46,10 +55,21 @@ $(LIBENGINE): $(ENGINE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(OUT)/lastgood: $(MAIN_OBJ) $(LIBENGINE)
+$(LIBIMPORT): $(IMPORT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBFRONT): $(FRONT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Everything a test program may link, top layer first.
+LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBENGINE)
+
+$(OUT)/lastgood: $(MAIN_OBJ) $(LIBALL)
 	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS)
 
--include $(wildcard $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
+-include $(wildcard $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
 all: $(OUT)/lastgood
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# BitLocker (recovery/bitlocker.c, recovery/keys.c; docs/bitlocker.md).
+# BitLocker (recovery/storage/bitlocker.c, recovery/formats/keys.c; docs/bitlocker.md).
 #
 #   $(OUT)/tests/e2e/bitlk-guest   PID 1 of tests/e2e/test_bitlocker*.sh: drives
 #                                  the unlock code against real dm-crypt in QEMU

@@ -12,18 +12,18 @@
 # instrumentation). The harness is tests/fuzz/fuzz_NAME.c, its seeds
 # tests/fuzz/corpus/NAME/, an optional libFuzzer dictionary
 # tests/fuzz/NAME.dict. Its smoke run for make check comes with it.
-FUZZ_HARNESSES += denylist:recovery/denylist.c,recovery/minisign.c,recovery/glob.c,recovery/util.c
-FUZZ_HARNESSES += minisign:recovery/minisign.c,recovery/util.c
-FUZZ_HARNESSES += pe:recovery/pe.c,recovery/hash.c,recovery/util.c
-FUZZ_HARNESSES += importer:recovery/importer.c,recovery/denylist.c,recovery/minisign.c,recovery/glob.c,recovery/util.c
-FUZZ_HARNESSES += fve:recovery/bitlocker.c,recovery/keys.c,recovery/util.c
-FUZZ_HARNESSES += csv:recovery/keys.c,recovery/bitlocker.c,recovery/util.c
-FUZZ_HARNESSES += glob:recovery/glob.c
-FUZZ_HARNESSES += imagepath:recovery/regpath.c
-FUZZ_HARNESSES += journal:recovery/journal.c,recovery/fsops.c,recovery/volume.c,recovery/redo.c,recovery/util.c
-FUZZ_HARNESSES += redo:recovery/redo.c,recovery/volume.c,recovery/util.c
-FUZZ_HARNESSES += report:recovery/inspect.c,recovery/disk.c,recovery/bitlocker.c,recovery/keys.c,recovery/volume.c,recovery/redo.c,recovery/util.c
-FUZZ_HARNESSES += loadoption:recovery/efivar.c,recovery/util.c
+FUZZ_HARNESSES += denylist:recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c
+FUZZ_HARNESSES += minisign:recovery/formats/minisign.c,recovery/lib/util.c
+FUZZ_HARNESSES += pe:recovery/formats/pe.c,recovery/lib/hash.c,recovery/lib/util.c
+FUZZ_HARNESSES += importer:recovery/import/importer.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c
+FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/lib/util.c
+FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/storage/bitlocker.c,recovery/lib/util.c
+FUZZ_HARNESSES += glob:recovery/formats/glob.c
+FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c
+FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/storage/fsops.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
+FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recovery/lib/util.c
+FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
+FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
 
 FUZZ_CC            ?= clang
@@ -59,7 +59,7 @@ $(FUZZ_DIR)/fuzz_$(call fuzz_name,$(1)): tests/fuzz/fuzz_$(call fuzz_name,$(1)).
 endef
 $(foreach h,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness_rule,$(h))))
 
--include $(wildcard $(FUZZ_DIR)/obj/recovery/*.d)
+-include $(wildcard $(FUZZ_DIR)/obj/recovery/*/*.d)
 
 # make check runs executables without arguments: one generated wrapper
 # per harness, named after it in the test list ("fuzz/smoke-NAME").

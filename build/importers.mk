@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Importers (recovery/importer.c, `lastgood denylist import`, docs/importers.md):
+# Importers (recovery/import/importer.c, `lastgood denylist import`, docs/importers.md):
 # the PE drivers of the `vulndriver` fixture scenario, built by mkpe
 # (build/pe.mk). tests/fixtures/importers/*.json|xml name these files by
 # their hashes; tests/host/45-importers.sh checks that they still do.

@@ -148,9 +148,9 @@ demo: $(DEPS_STAMP) $(OUT)/lastgood-usb.img $(OUT)/tests/e2e/ovmfvars $(OUT)/fix
 
 # The end-to-end tests (QEMU + OVMF) and what they need.
 E2E_HELPERS := $(OUT)/tests/e2e/ovmfvars
-$(OUT)/tests/e2e/ovmfvars: tests/e2e/ovmfvars.c recovery/efivar.c recovery/efivar.h $(LIBENGINE) | $(DEPS_STAMP)
+$(OUT)/tests/e2e/ovmfvars: tests/e2e/ovmfvars.c recovery/boot/efivar.c recovery/boot/efivar.h $(LIBALL) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LG_CFLAGS) -o $@ tests/e2e/ovmfvars.c $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
+	$(CC) $(LG_CFLAGS) -o $@ tests/e2e/ovmfvars.c $(LIBALL) $(LG_LDFLAGS) $(LG_LIBS)
 
 CHECK_EXTRA_PREREQS += $(OUT)/fixtures/crowdstrike.img
 CHECK_EXTRA_PREREQS += $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe/lastgood.efi $(EFI_OUT)/stub.so $(E2E_HELPERS)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# PE identity (recovery/pe.c, `lastgood pe`): the synthetic PE writer used
+# PE identity (recovery/formats/pe.c, `lastgood pe`): the synthetic PE writer used
 # by tests/host/40-pe.sh, and the seeds of the PE fuzz harness
 # (tests/fuzz/fuzz_pe.c, listed in build/fuzz.mk).
 

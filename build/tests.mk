@@ -7,9 +7,9 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/unit/%)
 HOST_TESTS := $(sort $(wildcard tests/host/[0-9]*-*.sh))
 E2E_TESTS  := $(sort $(wildcard tests/e2e/test_*.sh))
 
-$(OUT)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STAMP)
+$(OUT)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(LIBALL) $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LG_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
+	$(CC) $(LG_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(LIBALL) $(LG_LDFLAGS) $(LG_LIBS)
 
 -include $(wildcard $(OUT)/tests/unit/*.d)
 

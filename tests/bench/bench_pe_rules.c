@@ -29,11 +29,11 @@
  * notes; no baseline: no other tool matches Authenticode rules on an
  * NTFS volume). Exit 1 when a check fails, 77 when mkntfs is missing.
  */
-#include "glob.h"
-#include "hash.h"
-#include "match.h"
-#include "pe.h"
-#include "volume.h"
+#include "formats/glob.h"
+#include "lib/hash.h"
+#include "engine/match.h"
+#include "formats/pe.h"
+#include "storage/volume.h"
 #include "../fixtures/mkpe.h"
 
 #include <fcntl.h>

@@ -26,10 +26,10 @@
  * Results go to the serial console as "BITLK-RESULT <disk> rc=<n> ..."
  * lines for the host to check; then the guest powers off.
  */
-#include "bitlocker.h"
-#include "coldplug.h"
-#include "commands.h"
-#include "keys.h"
+#include "storage/bitlocker.h"
+#include "boot/coldplug.h"
+#include "cli/commands.h"
+#include "formats/keys.h"
 
 #include <linux/fs.h>
 #include <sys/ioctl.h>

@@ -20,7 +20,7 @@
  * to 4 bytes. A variable is live when State is 0x3F (added) or 0x3E (added,
  * deletion in progress); replacing one marks the old copy deleted (0x3C).
  */
-#include "efivar.h"
+#include "boot/efivar.h"
 
 #include <ctype.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 # device-mapper). The Debian kernel of the recovery image boots directly
 # with a small initramfs whose init is tests/e2e/bitlk-guest: it unlocks
 # the Windows-made test volumes (../shared/fixtures/bitlocker/) with the
-# engine's code (recovery/bitlocker.c, keys.c) and reports each result on
+# engine's code (recovery/storage/bitlocker.c, keys.c) and reports each result on
 # the serial line. Checked here:
 #  - every AES-XTS and AES-CBC image (with and without the Elephant
 #    diffuser, 512 and 4096-byte sectors, To Go) opens read-write with its

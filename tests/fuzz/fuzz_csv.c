@@ -8,7 +8,7 @@
  * says why, every added recovery password is 8 valid groups with dashes,
  * and no message repeats a recovery password.
  */
-#include "keys.h"
+#include "formats/keys.h"
 
 #include <stdlib.h>
 

@@ -5,8 +5,8 @@
  * Beyond "no crash, no leak, no UB", it checks what a parsed list
  * promises to the matcher, including that glob.c compiles every path.
  */
-#include "denylist.h"
-#include "glob.h"
+#include "formats/denylist.h"
+#include "formats/glob.h"
 
 #include <stdint.h>
 

@@ -10,7 +10,7 @@
  * NUL-terminated strings, no more protectors than the array holds, and
  * JSON for every parsed volume.
  */
-#include "bitlocker.h"
+#include "storage/bitlocker.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>

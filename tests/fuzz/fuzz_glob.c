@@ -12,7 +12,7 @@
  *    its letters in the other case;
  *  - valid UTF-8 survives the round trip through UTF-16 unchanged.
  */
-#include "glob.h"
+#include "formats/glob.h"
 
 #include <ntfs-3g/volume.h>
 #include <ntfs-3g/unistr.h>

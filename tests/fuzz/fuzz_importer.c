@@ -8,7 +8,7 @@
  * one rule per imported entry and path, each with the action asked for,
  * and the report's counts add up.
  */
-#include "importer.h"
+#include "import/importer.h"
 
 #include <stdint.h>
 

@@ -6,7 +6,7 @@
  * journal has an op and a positive seq; a journal that parses
  * re-serialises, line by line, into records that parse again.
  */
-#include "journal.h"
+#include "engine/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
  * ASCII within their buffers, and that a successful parse of a prefix of
  * the input never claims more than the prefix holds.
  */
-#include "efivar.h"
+#include "boot/efivar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
  * (the seeds in corpus/minisign are real signatures of it, so mutations
  * reach the key id check and both signature checks).
  */
-#include "minisign.h"
+#include "formats/minisign.h"
 
 #include <stdint.h>
 

@@ -6,7 +6,7 @@
  * crashing, it checks the contracts callers rely on: only the documented
  * errors, NUL-terminated strings, a hash for every parsed file.
  */
-#include "pe.h"
+#include "formats/pe.h"
 
 #include <stdlib.h>
 

@@ -6,7 +6,7 @@
  * in a memfd, opened read-only (a pending group becomes an overlay); the
  * overlay must stay inside the volume.
  */
-#include "redo.h"
+#include "storage/redo.h"
 
 #include <sys/mman.h>
 

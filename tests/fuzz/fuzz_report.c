@@ -9,7 +9,7 @@
  * object always exists, whatever the bytes (else a volume the engine
  * changed could be missing from its report).
  */
-#include "inspect.h"
+#include "engine/inspect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

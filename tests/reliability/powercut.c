@@ -14,12 +14,12 @@
  *
  * usage: powercut [--undo] [--bundle-dir DIR] [--restored-sha256 HEX] [--step K] IMAGE DENYLIST TRUST.pub
  */
-#include "engine.h"
-#include "fsops.h"
-#include "hash.h"
-#include "inspect.h"
-#include "journal.h"
-#include "volume.h"
+#include "engine/engine.h"
+#include "storage/fsops.h"
+#include "lib/hash.h"
+#include "engine/inspect.h"
+#include "engine/journal.h"
+#include "storage/volume.h"
 
 #include <fcntl.h>
 #include <getopt.h>

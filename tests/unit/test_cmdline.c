@@ -6,8 +6,8 @@
  */
 #include "test.h"
 
-#include "coldplug.h"
-#include "init.h"
+#include "boot/coldplug.h"
+#include "boot/init.h"
 
 #include <sys/wait.h>
 

@@ -5,8 +5,8 @@
  * against lists signed by the real minisign tool.
  */
 #include "test.h"
-#include "denylist.h"
-#include "glob.h"
+#include "formats/denylist.h"
+#include "formats/glob.h"
 
 #include <sys/stat.h>
 #include <time.h>

@@ -6,7 +6,7 @@
  * and the PE section lookup (well-formed and hostile images).
  */
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include "../../efi/newc.c"
 #include "../../efi/pesec.c"

@@ -6,7 +6,7 @@
  */
 #include "test.h"
 
-#include "efivar.h"
+#include "boot/efivar.h"
 
 #include <dirent.h>
 #include <ftw.h>

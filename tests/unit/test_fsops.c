@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* fsops on a real mkntfs volume; results checked with ntfs-3g's own tools. */
 #include "test.h"
-#include "fsops.h"
+#include "storage/fsops.h"
 
 #include <sys/stat.h>
 

@@ -5,8 +5,8 @@
  * fold.
  */
 #include "test.h"
-#include "glob.h"
-#include "volume.h"
+#include "formats/glob.h"
+#include "storage/volume.h"
 
 #include <sys/wait.h>
 

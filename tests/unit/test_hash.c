@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "test.h"
-#include "hash.h"
-#include "util.h"
+#include "lib/hash.h"
+#include "lib/util.h"
 
 static void hex_of(const unsigned char *b, size_t n, char *out)
 {

@@ -7,7 +7,7 @@
  * fixture disk) is tests/host/45-importers.sh.
  */
 #include "test.h"
-#include "importer.h"
+#include "import/importer.h"
 
 #define H64 "09c1ffcd0f48b6a3a7b4de8f6c6e82d0a59e7f226c48be50a9a435749ef4f131"
 #define H40 "ccd431e8f2c5ce32e15062abcc76ad9e9cf33d25"

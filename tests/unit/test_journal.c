@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "test.h"
-#include "journal.h"
+#include "engine/journal.h"
 
 static const char good[] =
 	"{\"type\":\"begin\",\"run_id\":\"r1\",\"serial\":3}\n"

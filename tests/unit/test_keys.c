@@ -7,8 +7,8 @@
  */
 #include "test.h"
 
-#include "bitlocker.h"
-#include "keys.h"
+#include "storage/bitlocker.h"
+#include "formats/keys.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -10,11 +10,11 @@
  * pruning.
  */
 #include "test.h"
-#include "glob.h"
-#include "hash.h"
-#include "match.h"
-#include "volume.h"
-#include "pe.h"
+#include "formats/glob.h"
+#include "lib/hash.h"
+#include "engine/match.h"
+#include "storage/volume.h"
+#include "formats/pe.h"
 #include "../fixtures/mkpe.h"
 
 #include <fcntl.h>

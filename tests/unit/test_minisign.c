@@ -5,7 +5,7 @@
  * trusted comment or its signature is refused with the matching message.
  */
 #include "test.h"
-#include "minisign.h"
+#include "formats/minisign.h"
 
 #include <sodium.h>
 #include <sys/stat.h>

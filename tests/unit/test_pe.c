@@ -6,8 +6,8 @@
  * independent tools (pesign, sbsign/sbverify, windres + ld).
  */
 #include "test.h"
-#include "pe.h"
-#include "util.h"
+#include "formats/pe.h"
+#include "lib/util.h"
 
 #include "../fixtures/mkpe.h"
 

@@ -7,7 +7,7 @@
  * 512-byte clusters, the area at 512 KiB + 512.
  */
 #include "test.h"
-#include "redo.h"
+#include "storage/redo.h"
 
 #include <sys/mman.h>
 

@@ -6,11 +6,11 @@
  * journalled commit, crash completion and undo on a real mkntfs volume.
  */
 #include "test.h"
-#include "registry.h"
+#include "engine/registry.h"
 
-#include "denylist.h"
-#include "fsops.h"
-#include "hash.h"
+#include "formats/denylist.h"
+#include "storage/fsops.h"
+#include "lib/hash.h"
 
 #include "../fixtures/hivebuild.c"
 

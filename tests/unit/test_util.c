@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static void test_hex_roundtrip(void)
 {

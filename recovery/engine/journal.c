@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "engine/journal.h"
+
+void lg_journal_free(struct lg_journal *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n_steps; i++) {
+		free(j->steps[i].op);
+		json_decref(j->steps[i].rec);
+	}
+	free(j->steps);
+	json_decref(j->begin);
+	free(j->run_id);
+	free(j);
+}
+
+const char *lg_step_str(const struct lg_step *s, const char *key)
+{
+	return json_string_value(json_object_get(s->rec, key));
+}
+
+char *lg_journal_line(json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	char *line = realloc(s, n + 2);
+	if (!line) {
+		free(s);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = 0;
+	return line;
+}
+
+static struct lg_step *find_step(struct lg_journal *j, json_int_t seq)
+{
+	for (size_t i = 0; i < j->n_steps; i++)
+		if ((json_int_t)j->steps[i].seq == seq)
+			return &j->steps[i];
+	return NULL;
+}
+
+static int apply_record(struct lg_journal *j, json_t *rec, unsigned lineno, struct lg_err *err)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	if (!type) {
+		lg_err_set(err, "journal line %u: no record type", lineno);
+		return -EBADMSG;
+	}
+	if (!strcmp(type, "begin")) {
+		const char *run = json_string_value(json_object_get(rec, "run_id"));
+		if (j->begin || !run) {
+			lg_err_set(err, "journal line %u: %s", lineno,
+				   j->begin ? "second begin record" : "begin without run_id");
+			return -EBADMSG;
+		}
+		j->run_id = strdup(run);
+		j->begin = json_incref(rec);
+		return j->run_id ? 0 : -ENOMEM;
+	}
+	if (!j->begin) {
+		lg_err_set(err, "journal line %u: record before the begin record", lineno);
+		return -EBADMSG;
+	}
+	if (!strcmp(type, "end")) {
+		j->ended = true;
+		return 0;
+	}
+	if (!strcmp(type, "undo-end")) {
+		j->undo_ended = true;
+		return 0;
+	}
+	json_t *jseq = json_object_get(rec, "seq");
+	if (!json_is_integer(jseq) || json_integer_value(jseq) <= 0 ||
+	    json_integer_value(jseq) > 10000000) {
+		lg_err_set(err, "journal line %u: %s record without a valid seq", lineno, type);
+		return -EBADMSG;
+	}
+	json_int_t seq = json_integer_value(jseq);
+	struct lg_step *s = find_step(j, seq);
+	if (!strcmp(type, "intent")) {
+		const char *op = json_string_value(json_object_get(rec, "op"));
+		if (s || !op) {
+			lg_err_set(err, "journal line %u: %s", lineno,
+				   s ? "step announced twice" : "intent without op");
+			return -EBADMSG;
+		}
+		if (j->ended) {
+			lg_err_set(err, "journal line %u: step after the end record", lineno);
+			return -EBADMSG;
+		}
+		struct lg_step *ns = realloc(j->steps, (j->n_steps + 1) * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		j->steps = ns;
+		s = &j->steps[j->n_steps++];
+		memset(s, 0, sizeof(*s));
+		s->seq = (unsigned)seq;
+		s->op = strdup(op);
+		s->rec = json_incref(rec);
+		s->state = LG_STEP_INTENT;
+		return s->op ? 0 : -ENOMEM;
+	}
+	if (!s) {
+		lg_err_set(err, "journal line %u: %s for unknown step %lld", lineno, type, (long long)seq);
+		return -EBADMSG;
+	}
+	if (!strcmp(type, "done"))
+		s->state = LG_STEP_DONE;
+	else if (!strcmp(type, "undo-intent"))
+		s->state = LG_STEP_UNDO_INTENT;
+	else if (!strcmp(type, "undone"))
+		s->state = LG_STEP_UNDONE;
+	else {
+		lg_err_set(err, "journal line %u: unknown record type \"%.40s\"", lineno, type);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static bool valid_record_follows(const char *buf, size_t len, size_t pos)
+{
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		if (!nl)
+			return false;
+		size_t llen = (size_t)(nl - (buf + pos));
+		json_t *rec = llen ? json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		bool ok = rec && json_is_object(rec) && json_is_string(json_object_get(rec, "type"));
+		json_decref(rec);
+		if (ok)
+			return true;
+		pos += llen + 1;
+	}
+	return false;
+}
+
+int lg_journal_parse(const char *buf, size_t len, struct lg_journal **out, struct lg_err *err)
+{
+	*out = NULL;
+	if (len > LG_JOURNAL_MAX_BYTES) {
+		lg_err_set(err, "journal larger than %u bytes", LG_JOURNAL_MAX_BYTES);
+		return -EFBIG;
+	}
+	struct lg_journal *j = lg_zalloc(sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	size_t pos = 0;
+	unsigned lineno = 0;
+	while (pos < len) {
+		lineno++;
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		json_error_t jerr;
+		json_t *rec = NULL;
+		if (llen)
+			rec = json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, &jerr);
+		if (!nl) {
+			/* No newline: the append was cut; whatever it held never
+			 * took effect (write-ahead), so it is dropped. */
+			json_decref(rec);
+			j->torn_tail = true;
+			break;
+		}
+		if (!rec || !json_is_object(rec)) {
+			json_decref(rec);
+			/* A cut during an append can leave stale bytes, newlines
+			 * included, past the last good record: damage that no
+			 * valid record follows is such a tail. */
+			if (!valid_record_follows(buf, len, pos + llen + 1)) {
+				j->torn_tail = true;
+				break;
+			}
+			lg_err_set(err, "journal line %u is damaged", lineno);
+			lg_journal_free(j);
+			return -EBADMSG;
+		}
+		int r = apply_record(j, rec, lineno, err);
+		json_decref(rec);
+		if (r < 0) {
+			lg_journal_free(j);
+			return r;
+		}
+		pos += llen + 1;
+	}
+	if (!j->begin) {
+		lg_err_set(err, "journal has no begin record");
+		lg_journal_free(j);
+		return -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
+#include "storage/fsops.h"
+
+#include <time.h>
+
+static int jw_append(struct lg_jwriter *w, json_t *rec)
+{
+	char *line = lg_journal_line(rec);
+	json_decref(rec);
+	if (!line)
+		return -ENOMEM;
+	int r = lg_fs_append(w->v, w->path, line, strlen(line));
+	free(line);
+	return r;
+}
+
+static void jw_init(struct lg_jwriter *w, struct lg_volume *v, const char *run_id)
+{
+	memset(w, 0, sizeof(*w));
+	w->v = v;
+	snprintf(w->run_id, sizeof(w->run_id), "%s", run_id);
+	snprintf(w->path, sizeof(w->path), LG_DIR "/journal/%s", run_id);
+	w->next_seq = 1;
+}
+
+int lg_jwriter_begin(struct lg_jwriter *w, struct lg_volume *v, const char *run_id, json_t *extra)
+{
+	jw_init(w, v, run_id);
+	if (lg_fs_stat(v, w->path, NULL, NULL, NULL) == 0)
+		return -EEXIST;
+	json_t *rec = json_pack("{s:s, s:s, s:I}", "type", "begin", "run_id", run_id,
+				"time", (json_int_t)time(NULL));
+	if (!rec)
+		return -ENOMEM;
+	if (extra)
+		json_object_update(rec, extra);
+	return jw_append(w, rec);
+}
+
+int lg_jwriter_reopen(struct lg_jwriter *w, struct lg_volume *v, const struct lg_journal *j)
+{
+	jw_init(w, v, j->run_id);
+	for (size_t i = 0; i < j->n_steps; i++)
+		if (j->steps[i].seq >= w->next_seq)
+			w->next_seq = j->steps[i].seq + 1;
+	return 0;
+}
+
+int lg_jwriter_intent(struct lg_jwriter *w, const char *op, json_t *fields, unsigned *seq)
+{
+	json_t *rec = fields ? fields : json_object();
+	if (!rec)
+		return -ENOMEM;
+	json_object_set_new(rec, "type", json_string("intent"));
+	json_object_set_new(rec, "op", json_string(op));
+	json_object_set_new(rec, "seq", json_integer(w->next_seq));
+	int r = jw_append(w, rec);
+	if (r == 0)
+		*seq = w->next_seq++;
+	return r;
+}
+
+int lg_jwriter_mark(struct lg_jwriter *w, const char *type, unsigned seq)
+{
+	json_t *rec = seq ? json_pack("{s:s, s:i}", "type", type, "seq", (int)seq)
+			  : json_pack("{s:s, s:I}", "type", type, "time", (json_int_t)time(NULL));
+	if (!rec)
+		return -ENOMEM;
+	return jw_append(w, rec);
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * BitLocker key sources: CSV key files exported from Active Directory,
+ * Entra ID or Intune, .BEK startup key files, and a recovery password typed
+ * at the console. Keys are found by protector GUID, never by trying each.
+ *
+ * Everything here handles secrets. Recovery passwords and .BEK bytes live
+ * only in a keyring (wiped by lg_keyring_free) and in buffers wiped before
+ * they are freed; no message, return value or source string carries them.
+ * The accepted CSV headers are listed in docs/bitlocker.md.
+ */
+#ifndef LG_KEYS_H
+#define LG_KEYS_H
+
+#include "lib/util.h"
+
+/* "dddddd-dddddd-...": 8 groups of 6 digits and 7 dashes. */
+#define LG_RP_LEN 55
+#define LG_RP_DIGITS 48
+/* Key files larger than this are refused (an AD export of 100,000
+ * computers is about 25 MB). */
+#define LG_KEYFILE_MAX (64u << 20)
+/* A .BEK file is 156 to 180 bytes; anything this large is not one. */
+#define LG_BEK_MAX 4096
+
+enum lg_key_type {
+	LG_KEY_RECOVERY_PASSWORD = 1,
+	LG_KEY_STARTUP_KEY,       /* a .BEK file */
+};
+
+struct lg_key {
+	enum lg_key_type type;
+	unsigned char protector[16];  /* on-disk GUID byte order */
+	char id[37];                  /* lowercase GUID text */
+	char source[160];             /* "keys.csv line 12", "4381F759-....BEK" */
+	char computer[64];            /* from the export, or "" */
+	bool has_volume;
+	unsigned char volume[16];     /* the volume GUID, when the key names one */
+	char password[LG_RP_LEN + 1]; /* SECRET: normalised recovery password */
+	unsigned char *bek;           /* SECRET: the .BEK file as read */
+	size_t bek_len;
+};
+
+struct lg_keyring {
+	struct lg_key *keys;
+	size_t n, cap;
+	size_t skipped;               /* CSV rows without a recovery password ("", "N/A") */
+	size_t files;                 /* key files loaded */
+};
+
+struct lg_keyring *lg_keyring_new(void);
+/* Wipes every key, then frees. Takes NULL. */
+void lg_keyring_free(struct lg_keyring *kr);
+
+/* A CSV key file: the header names the columns (any order, any case;
+ * comma, semicolon or tab separated; UTF-8 with or without BOM, or
+ * UTF-16LE with BOM; a PowerShell "#TYPE" line is skipped). Strict: any
+ * malformed line rejects the whole file, nothing is added, and err says
+ * "FILE:LINE:COLUMN: what" (or which header is missing). Rows whose
+ * recovery password is empty or "N/A" are counted in kr->skipped.
+ * Returns the number of keys added, or -EINVAL (malformed), -EFBIG, or an
+ * errno from reading. name is used in messages and sources. */
+int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *buf, size_t len,
+			 struct lg_err *err);
+int lg_keyring_load_csv(struct lg_keyring *kr, const char *path, struct lg_err *err);
+
+/* A .BEK startup key file. Returns 1 (added), 0 (the same key was
+ * there already), -EINVAL (not a .BEK file: err says why) or an errno. */
+int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned char *buf,
+			 size_t len, struct lg_err *err);
+int lg_keyring_load_bek(struct lg_keyring *kr, const char *path, struct lg_err *err);
+
+/* Every key file in a directory (the boot medium's \lastgood\): keys.csv
+ * and *.BEK, names matched without regard to case. A missing directory
+ * or one without key files adds nothing and is not an error. Returns the
+ * number of keys added or the first file's error. */
+int lg_keyring_load_dir(struct lg_keyring *kr, const char *dir, struct lg_err *err);
+
+/* What the CLI's --keys takes: a directory (as lg_keyring_load_dir), a
+ * file ending in .BEK (any case), or a CSV key file. Returns the number of
+ * keys added or a negative errno with err set. */
+int lg_keyring_load(struct lg_keyring *kr, const char *path, struct lg_err *err);
+
+/* The key for this protector, or NULL. */
+const struct lg_key *lg_keyring_find(const struct lg_keyring *kr, enum lg_key_type type,
+				     const unsigned char protector[16]);
+
+/* ---- recovery passwords --------------------------------------------------- */
+
+/* Check one 6-digit group: returns 0 and its value / 11 in *word, or
+ * -EINVAL (not 6 digits), -EDOM (not divisible by 11), -ERANGE (the
+ * quotient does not fit 16 bits: 720896 or more). */
+int lg_rp_group_check(const char *six, unsigned *word);
+
+/* Normalise a recovery password typed or exported with or without dashes
+ * (spaces also separate groups) into out ("dddddd-...-dddddd").
+ * -EINVAL with err naming the wrong group and why, or the digit count.
+ * err never holds the password itself, only the wrong group's digits. */
+int lg_rp_normalize(const char *in, size_t len, char out[LG_RP_LEN + 1], struct lg_err *err);
+
+/* ---- typed at the console ------------------------------------------------- */
+
+/* Try a normalised recovery password: 0 when it unlocked, -EPERM when it
+ * is the wrong key, anything else stops the prompt with that error. */
+typedef int (*lg_key_try_fn)(void *ctx, const char *password);
+
+struct lg_key_prompt {
+	const int *fds;          /* consoles: keys read from any, text written to all */
+	size_t n_fds;
+	const char *volume;      /* "disk /dev/sda part 3" */
+	const char *volume_guid;
+	const char *const *key_ids;  /* recovery-password protector GUIDs (text) */
+	size_t n_key_ids;
+	int attempts;            /* 0: three */
+	int idle_s;              /* give up after this many seconds without a key; 0: never */
+};
+
+/* Ask for a recovery password: shows the recovery key id(s) the way the
+ * Windows recovery screen does, reads digits in raw mode (dashes and
+ * spaces optional), checks each 6-digit group as soon as it is complete
+ * and says which group is wrong, tries a complete password with try_fn.
+ * Digits are shown while typed, never again afterwards; the line is
+ * overwritten once checked. Backspace deletes, Ctrl-U starts over, Ctrl-C
+ * or Ctrl-D skips the volume. Terminal settings are restored and every
+ * buffer wiped. Returns 0 (unlocked), -EACCES (attempts used up),
+ * -ECANCELED (skipped), -ETIMEDOUT (idle), -EIO (no console left), or
+ * try_fn's error. */
+int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err);
+
+/* Open the consoles listed in consoles_path (/proc/consoles) read-write
+ * into fds (at most max). Returns how many, 0 when none. */
+int lg_console_fds_open(const char *consoles_path, int *fds, size_t max);
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * BitLocker volumes: recognise them, read their identity and key
+ * protectors without a key, and unlock them through libcryptsetup (BITLK)
+ * and device-mapper. See docs/bitlocker.md.
+ *
+ * The FVE metadata is hostile input: every offset and length read from it
+ * is checked against the block it came from and the partition before use.
+ * Key material (recovery passwords, .BEK contents) never appears in an
+ * lg_err, a return value, JSON or a log; buffers holding it are wiped.
+ */
+#ifndef LG_BITLOCKER_H
+#define LG_BITLOCKER_H
+
+#include "lib/util.h"
+
+#include <jansson.h>
+
+/* More protectors than this on one volume are counted, not kept (Windows
+ * makes two to five). */
+#define LG_BL_MAX_PROTECTORS 16
+/* An FVE metadata block never exceeds its 64 KiB area. */
+#define LG_FVE_BLOCK_MAX (64 * 1024)
+
+/* What protects a volume master key (VMK). */
+enum lg_bl_kind {
+	LG_BL_PROT_CLEAR_KEY,         /* BitLocker suspended: key stored in clear */
+	LG_BL_PROT_TPM,
+	LG_BL_PROT_STARTUP_KEY,       /* external key, a .BEK file */
+	LG_BL_PROT_TPM_PIN,
+	LG_BL_PROT_RECOVERY_PASSWORD, /* the 48 digits */
+	LG_BL_PROT_SMART_CARD,
+	LG_BL_PROT_PASSWORD,
+	LG_BL_PROT_UNKNOWN,
+};
+
+struct lg_bl_protector {
+	unsigned char guid[16];  /* as stored on disk (mixed-endian) */
+	char id[37];             /* lowercase text, as cryptsetup and manage-bde print it */
+	uint16_t protection;     /* the on-disk protection type */
+	enum lg_bl_kind kind;
+	char name[32];           /* the VMK's own string ("ExternalKey", "DiskPassword"), or "" */
+};
+
+struct lg_bitlocker_info {
+	bool to_go;              /* BitLocker To Go (FAT-looking boot sector) */
+	char volume_guid[37];    /* lowercase, as manage-bde prints it */
+	uint64_t metadata_offset[3];
+	uint16_t metadata_version;
+
+	/* From the FVE metadata block (lg_fve_parse). */
+	bool encrypt_on_write;   /* conversion in progress (boot sector "EOW" GUID) */
+	unsigned char volume_guid_raw[16];
+	int metadata_copy;       /* 1..3: the copy read (the first whose CRC-32 holds) */
+	bool crc_ok;             /* that copy's CRC-32 matched */
+	uint16_t sector_size;    /* from the boot sector */
+	uint16_t state, next_state; /* FVE block header; 4 and 4 when fully encrypted */
+	uint64_t volume_size;    /* bytes, as the FVE block header says */
+	uint16_t encryption;     /* 0x8000..0x8005 (lg_bl_encryption_name) */
+	int64_t created;         /* Unix time, 0 when absent */
+	char description[128];   /* "PC-NAME C: 7/19/2024", UTF-8 */
+	size_t n_protectors;
+	bool protectors_truncated;
+	struct lg_bl_protector protectors[LG_BL_MAX_PROTECTORS];
+};
+
+/* Probe the partition at [offset, offset+size) of fd. Returns 1 when it is
+ * BitLocker (info filled, protectors listed), 0 when not, negative errno
+ * on I/O errors or -EBADMSG when the boot sector says BitLocker but no
+ * metadata block checks out. Vista's BitLocker (not supported) is
+ * -EBADMSG too. */
+int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlocker_info *info);
+
+/* Parse one FVE metadata block held in blk[0..len) (the block header at 0):
+ * block header, metadata header, entries. Fills the FVE fields of info
+ * (volume GUID, encryption, description, protectors, crc_ok) and leaves
+ * the boot sector fields alone. Returns 0, or -EBADMSG with err saying
+ * what is wrong and at which byte of the block. Never reads outside
+ * blk[0..len). */
+int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info *info, struct lg_err *err);
+
+/* Format a GUID as stored on disk (mixed-endian) into 37 bytes. */
+void lg_guid_format(const unsigned char g[16], char out[37]);
+/* Parse "64311dea-4587-4029-924a-ba299647998e", with or without braces,
+ * any case, into the on-disk byte order. Returns 0 or -EINVAL. */
+int lg_guid_parse(const char *s, size_t len, unsigned char out[16]);
+
+/* "recovery-password", "startup-key", "tpm", ... */
+const char *lg_bl_kind_name(enum lg_bl_kind k);
+/* What the recovery screen shows as "Recovery key ID": the first 8 hex
+ * digits of the protector GUID, uppercase. */
+void lg_bl_recovery_key_id(const unsigned char guid[16], char out[9]);
+/* "XTS-AES 128", "AES-CBC 256 with diffuser", ...; NULL when unknown. */
+const char *lg_bl_encryption_name(uint16_t encryption);
+/* The dm-crypt view: cipher "aes-xts-plain64" and key bits (512 for
+ * XTS-AES 256), as cryptsetup bitlkDump prints them. -ENOTSUP when unknown. */
+int lg_bl_cipher(uint16_t encryption, const char **cipher, int *key_bits);
+
+/* The facts of a probed volume for reports and inspect --json:
+ * volume_guid, to_go, type, encryption, cipher, key_bits, description,
+ * created, sector_size, volume_size, metadata_copy, protectors[] (id,
+ * type, protection, name, recovery_key_id), unlock (how lastgood can open
+ * it). Never NULL unless out of memory. */
+json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info);
+
+/* The same for people: one line per protector, each line starting with
+ * indent. Recovery-password protectors show their recovery key id. */
+void lg_bitlocker_info_print(FILE *f, const struct lg_bitlocker_info *info, const char *indent);
+
+/* The protector types lastgood can use (libcryptsetup opens these). */
+bool lg_bl_kind_usable(enum lg_bl_kind k);
+
+/* Whether this host can map a volume: /dev/mapper/control and the dm_mod
+ * module. When not, why says what is missing. */
+bool lg_dm_available(struct lg_err *why);
+
+/* ---- unlocking ------------------------------------------------------------ */
+
+struct lg_keyring;
+struct lg_bitlocker_session;
+
+/* How a volume was (or would have been) unlocked: for the report. Holds no
+ * key material. */
+struct lg_bl_result {
+	char protector_id[37];   /* the protector that opened it, or "" */
+	enum lg_bl_kind kind;
+	char source[160];        /* "keys.csv line 12", "4381F759-....BEK", "typed at the console" */
+	int keys_tried;          /* keys matched by GUID and tried */
+	bool verified_only;      /* the key was checked, nothing was mapped */
+	char device[256];        /* what libcryptsetup opened: the partition node
+				  * (/dev/sda3), a loop device, or the image file */
+};
+
+struct lg_bl_unlock_opts {
+	const struct lg_keyring *keys; /* may be NULL */
+	bool interactive;        /* ask at the console when no key file key works */
+	bool read_only;          /* map read-only (scan) */
+	bool verify_only;        /* check the key and map nothing: works without device-mapper */
+	const int *console_fds;  /* interactive: consoles to ask on; NULL: those in /proc/consoles */
+	size_t n_console_fds;
+	int prompt_idle_s;       /* interactive: give up after this many idle seconds; 0: never */
+	/* interactive: called with true before the console prompt, false
+	 * after it (the recovery image's init holds its progress lines back
+	 * meanwhile); may be NULL */
+	void (*prompt_state)(bool asking, void *ctx);
+	void *prompt_ctx;
+};
+
+/* Unlock the BitLocker volume at [offset, offset+size) of dev (a block
+ * device, a partition, or an image file). Keys are chosen by protector
+ * GUID: recovery passwords from the key file first, then .BEK startup
+ * keys, then (interactive only) a recovery password typed at the console.
+ * On success *mapped_path is "/dev/mapper/lastgood-N" (caller frees) and
+ * *s owns the mapping and any loop device: lg_bitlocker_close() removes
+ * both. With verify_only, *mapped_path and *s stay NULL.
+ *
+ * Errors (err always says which volume, which protector ids and why):
+ *   -ENOKEY       no key for any protector of this volume
+ *   -EKEYREJECTED keys matched by GUID but none unlocked the volume
+ *   -ECANCELED    typed entry given up (three wrong keys, Ctrl-C, idle)
+ *   -ENOTSUP      a volume libcryptsetup cannot open (conversion in
+ *                 progress, BitLocker suspended with a clear key, Vista)
+ *   -ENODEV       no device-mapper on this host (the key was checked)
+ *   -EMEDIUMTYPE  not a BitLocker volume
+ *   other         I/O and system errors
+ * The engine turns the first five into exit code 4. */
+int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
+			   const struct lg_bl_unlock_opts *o, char **mapped_path,
+			   struct lg_bitlocker_session **s, struct lg_bl_result *res,
+			   struct lg_err *err);
+
+/* The engine's entry point: read-write, consoles from /proc/consoles. */
+int lg_bitlocker_unlock(const char *dev, uint64_t offset, uint64_t size,
+			const struct lg_keyring *keys, bool interactive,
+			char **mapped_path, struct lg_bitlocker_session **s, struct lg_err *err);
+
+/* Remove the mapping (retrying while udev or blkid still hold it), free
+ * libcryptsetup's context, release the loop device. Takes NULL. Returns 0
+ * or the negative errno of the removal (the session is freed anyway). */
+int lg_bitlocker_close(struct lg_bitlocker_session *s);
+
+/* The result for a report: protector, type, source, keys_tried, device. */
+json_t *lg_bl_result_json(const struct lg_bl_result *r);
+
+#endif
