@@ -20,6 +20,7 @@ FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recov
 FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/storage/bitlocker.c,recovery/lib/util.c
 FUZZ_HARNESSES += glob:recovery/formats/glob.c
 FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c
+FUZZ_HARNESSES += hivelog:recovery/formats/hivelog.c
 FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/storage/fsops.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recovery/lib/util.c
 FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
