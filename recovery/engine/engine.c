@@ -568,7 +568,7 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 				      json_pack("{s:s, s:s}", "rule", rule->id, "reason", why));
 	}
 	if (vr->reg) {
-		json_object_set_new(rj, "dirty_hive", json_boolean(lg_registry_dirty(vr->reg)));
+		lg_registry_report_state(vr->reg, rj);
 		json_object_set_new(rj, "changes", lg_registry_report(vr->reg));
 	}
 	return refused;
