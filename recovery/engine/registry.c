@@ -1917,12 +1917,18 @@ static int undo_replayed(struct lg_volume *v, const struct lg_step *s, const str
 	if (rc < 0)
 		return rc;
 	json_t *ch = json_object_get(s->rec, "changes");
-	for (size_t i = 0; results && i < json_array_size(ch); i++) {
+	for (size_t i = json_array_size(ch); results && i-- > 0;) {
 		json_t *c = json_array_get(ch, i);
-		json_array_append_new(results, json_pack("{s:O?, s:O?, s:O?, s:s}", "control_set",
-				      json_object_get(c, "control_set"), "key", json_object_get(c, "key"), "value",
-				      json_object_get(c, "value"), "result",
-				      "set back: the original hive restored byte for byte (its logs are as they were)"));
+		const char *cs = json_string_value(json_object_get(c, "control_set"));
+		const char *key = json_string_value(json_object_get(c, "key"));
+		const char *val = json_string_value(json_object_get(c, "value"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s}", "op", "registry", "control_set", cs,
+				      "key", key, "value", val, "name", name, "result",
+				      "set back: the original hive restored byte for byte (its logs are as they were)");
+		if (o && cs && key && val)
+			json_object_set_new(o, "path", json_sprintf("%s\\%s\\%s", cs, key, val));
+		json_array_append_new(results, o);
 	}
 	return 1;
 }

@@ -554,10 +554,10 @@ int lg_hivelog_recover(const char *name, const unsigned char *prim, size_t plen,
 		add_reason(res, name, " has no transaction log (.LOG, .LOG1, .LOG2)");
 fail:
 	free(w.out);
-	if (!res->reason[0]) {
-		for (int i = 0; i < LG_HIVELOG_N; i++)
+	/* Every log present that is no valid log at all is named too. */
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		if (nl[i].len && !nl[i].ok && !ol[i].ok && !strstr(res->reason, fn[i]))
 			add_reason(res, fn[i], ": %s", nl[i].why);
-	}
 	res->used = 0;
 	res->n_entries = 0;
 	res->n_pages = 0;
