@@ -23,7 +23,7 @@ FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c
 FUZZ_HARNESSES += hivelog:recovery/formats/hivelog.c
 FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/storage/fsops.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recovery/lib/util.c
-FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
+FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/formats/hivelog.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
 
