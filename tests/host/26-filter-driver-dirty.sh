@@ -75,8 +75,8 @@ for v in "" -svc -old; do
 		same "$dec" "partmgr" "$s: $cs UpperFilters is partmgr alone (ACMEflt, only in the log, removed)"
 	done
 	# The rest of what the logs held is there too (DisplayName of the service).
-	same "$(reg_value "$T/$s.after.reg" 'ControlSet001\Services\ACMEflt' DisplayName)" '"DisplayName"="ACME Storage Filter"' \
-		"$s: the service's other values are there"
+	same "$(reg_value "$T/$s.after.reg" 'ControlSet001\Services\ACMEflt' DisplayName)" '"DisplayName"=hex(1):41,00,43,00,4d,00,45,00,20,00,53,00,74,00,6f,00,72,00,61,00,67,00,65,00,20,00,46,00,69,00,6c,00,74,00,65,00,72,00,00,00' \
+		"$s: the service's other values are there (DisplayName \"ACME Storage Filter\")"
 	for f in SYSTEM.LOG1 SYSTEM.LOG2; do
 		cmp -s "$T/$s.orig/$f" "$T/$s.fixed/$f" && ok "$s: $f left as it was" || bad "$s: $f changed"
 	done
