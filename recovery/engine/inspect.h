@@ -66,6 +66,10 @@ int lg_inventory_build(char *const *targets, size_t n, struct lg_inventory **out
 void lg_inventory_free(struct lg_inventory *inv);
 
 const char *lg_hiber_name(enum lg_hiber h);
+const char *lg_hive_state_name(enum lg_hive_state h); /* "clean", "dirty, logs usable"... */
 json_t *lg_volinfo_json(const struct lg_volinfo *v);
+
+/* {"disks": [...], "volumes": [...]}: what `inspect --json` prints. */
+json_t *lg_inventory_json(const struct lg_inventory *inv);
 
 #endif
