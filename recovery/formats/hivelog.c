@@ -325,9 +325,9 @@ static bool bins_ok(const struct work *w, char *why, size_t wlen)
 	}
 	for (uint64_t pos = BASE; pos < end;) {
 		const unsigned char *h = w->out + pos;
-		uint32_t sz = le32(h + 8);
-		if (!fits(pos, 32, end) || memcmp(h, "hbin", 4) || le32(h + 4) != pos - BASE || sz < BASE ||
-		    sz % BASE || !fits(pos, sz, end)) {
+		uint32_t sz = fits(pos, 32, end) ? le32(h + 8) : 0;
+		if (sz == 0 || memcmp(h, "hbin", 4) || le32(h + 4) != pos - BASE || sz < BASE || sz % BASE ||
+		    !fits(pos, sz, end)) {
 			snprintf(why, wlen, "the recovered hive has no valid hive bin at offset %llu",
 				 (unsigned long long)(pos - BASE));
 			return false;
