@@ -6,14 +6,10 @@
  * their fuzzer (tests/fuzz/fuzz_imagepath.c) links nothing else.
  */
 #include "engine/registry.h"
+#include "lib/le.h"
 
 #include <ctype.h>
 #include <strings.h>
-
-static uint16_t u16at(const unsigned char *p, size_t i)
-{
-	return (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
-}
 
 /* ---- UTF-16 ----------------------------------------------------------- */
 
@@ -49,10 +45,10 @@ static char *utf16_to_utf8(const unsigned char *p, size_t n)
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t c = u16at(p, i);
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && u16at(p, i + 1) >= 0xdc00 &&
-		    u16at(p, i + 1) < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (u16at(p, i + 1) - 0xdc00u);
+		uint32_t c = lg_le16(p + 2 * i);
+		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && lg_le16(p + 2 * (i + 1)) >= 0xdc00 &&
+		    lg_le16(p + 2 * (i + 1)) < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (lg_le16(p + 2 * (i + 1)) - 0xdc00u);
 			i++;
 		} else if (c >= 0xd800 && c < 0xe000) {
 			c = 0xfffd;
@@ -78,7 +74,7 @@ static bool msz_next(struct msz_iter *it, size_t *start, size_t *len)
 	if (it->i >= it->n)
 		return false;
 	size_t s = it->i;
-	while (it->i < it->n && u16at(it->d, it->i))
+	while (it->i < it->n && lg_le16(it->d + 2 * it->i))
 		it->i++;
 	if (it->i == s)
 		return false; /* the empty string ends the list */

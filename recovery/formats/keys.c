@@ -18,7 +18,8 @@
  * Windows 11 the volume GUID the key belongs to.
  */
 #include "formats/keys.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
+#include "lib/le.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -761,16 +762,6 @@ int lg_keyring_load_csv(struct lg_keyring *kr, const char *path, struct lg_err *
 #define BEK_ENTRY_HDR 8
 #define BEK_EXTKEY_HDR 24
 
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned char *buf,
 			 size_t len, struct lg_err *err)
 {
@@ -778,17 +769,17 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 		lg_err_set(err, "%s: %zu bytes: not a .BEK startup key file", name, len);
 		return -EINVAL;
 	}
-	if (rd32(buf) != len || rd32(buf + 4) != 1 || rd32(buf + 8) != BEK_HDR) {
+	if (lg_le32(buf) != len || lg_le32(buf + 4) != 1 || lg_le32(buf + 8) != BEK_HDR) {
 		lg_err_set(err, "%s: not a .BEK startup key file (header: size %u for %zu bytes, version %u)",
-			   name, rd32(buf), len, rd32(buf + 4));
+			   name, lg_le32(buf), len, lg_le32(buf + 4));
 		return -EINVAL;
 	}
 	const unsigned char *e = buf + BEK_HDR;
-	size_t esize = rd16(e), room = len - BEK_HDR;
-	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || rd16(e + 2) != 0x0006 ||
-	    rd16(e + 4) != 0x0009) {
+	size_t esize = lg_le16(e), room = len - BEK_HDR;
+	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || lg_le16(e + 2) != 0x0006 ||
+	    lg_le16(e + 4) != 0x0009) {
 		lg_err_set(err, "%s: no startup key entry after the header (size %zu, type 0x%04x, value 0x%04x)",
-			   name, esize, rd16(e + 2), rd16(e + 4));
+			   name, esize, lg_le16(e + 2), lg_le16(e + 4));
 		return -EINVAL;
 	}
 	if (memcmp(e + BEK_ENTRY_HDR, buf + 16, 16)) {
@@ -800,7 +791,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 	size_t pos = BEK_ENTRY_HDR + BEK_EXTKEY_HDR;
 	while (esize - pos >= BEK_ENTRY_HDR) {
 		const unsigned char *p = e + pos;
-		size_t sz = rd16(p);
+		size_t sz = lg_le16(p);
 		if (sz == 0)
 			break;
 		if (sz < BEK_ENTRY_HDR || sz > esize - pos) {
@@ -808,7 +799,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 				   BEK_HDR + pos, sz);
 			return -EINVAL;
 		}
-		uint16_t value = rd16(p + 4);
+		uint16_t value = lg_le16(p + 4);
 		if (value == 0x0001 && sz >= BEK_ENTRY_HDR + 4 + 32)
 			has_key = true;          /* encryption method, then the 256-bit key */
 		else if (value == 0x0017 && sz >= BEK_ENTRY_HDR + 16) {

@@ -7,6 +7,7 @@
  * comparison against a length already checked before it is used.
  */
 #include "formats/pe.h"
+#include "lib/le.h"
 
 #include "cli/commands.h"
 
@@ -31,15 +32,9 @@
  * a 64 KiB resource holds fewer than this many; the cap is a second guard. */
 #define VS_MAX_BLOCKS 16384
 
-static inline uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+/* lib/le.h, under the short names this file has always used. */
+#define rd16 lg_le16
+#define rd32 lg_le32
 
 const char *lg_pe_machine_name(uint16_t machine)
 {
