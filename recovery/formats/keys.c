@@ -20,6 +20,7 @@
 #include "formats/keys.h"
 #include "lib/guid.h"
 #include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -553,23 +554,6 @@ static char detect_delim(const char *p, const char *end)
 	return cand[best];
 }
 
-/* UTF-16LE (after its BOM) to UTF-8; the ASCII-only content of a key file
- * is what matters, anything else becomes '?'. */
-static char *utf16le_to_utf8(const unsigned char *p, size_t len, size_t *outlen)
-{
-	char *o = malloc(len / 2 + 1);
-	if (!o)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		unsigned c = p[i] | p[i + 1] << 8;
-		o[n++] = c < 0x80 ? (char)c : '?';
-	}
-	o[n] = 0;
-	*outlen = n;
-	return o;
-}
-
 int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *buf, size_t len,
 			 struct lg_err *err)
 {
@@ -577,7 +561,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 	size_t conv_len = 0;
 	const unsigned char *u = (const unsigned char *)buf;
 	if (len >= 2 && u[0] == 0xff && u[1] == 0xfe) {
-		conv = utf16le_to_utf8(u + 2, len - 2, &conv_len);
+		/* UTF-16LE (after its BOM): the ASCII-only content of a key
+		 * file is what matters, anything else becomes '?'. */
+		conv = lg_utf16_to_utf8_dup(u + 2, (len - 2) / 2, LG_UTF16_ASCII, &conv_len);
 		if (!conv)
 			return -ENOMEM;
 		buf = conv;

@@ -26,6 +26,7 @@
 #include "storage/bitlocker.h"
 #include "formats/keys.h"
 #include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -148,62 +149,6 @@ int lg_bl_cipher(uint16_t e, const char **cipher, int *key_bits)
 	return 0;
 }
 
-/* UTF-16LE (as stored, NUL-terminated or not) to UTF-8 in out[cap]:
- * unpaired surrogates become U+FFFD; what does not fit is cut at a
- * character boundary. */
-static void utf16_to_utf8(const unsigned char *p, size_t bytes, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i + 1 < bytes; i += 2) {
-		uint32_t c = lg_le16(p + i);
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < bytes) {
-			uint32_t d = lg_le16(p + i + 2);
-			if (d >= 0xdc00 && d < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-				i += 2;
-			} else {
-				c = 0xfffd;
-			}
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		char u[4];
-		size_t n;
-		if (c < 0x80) {
-			u[0] = (char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			u[0] = (char)(0xc0 | c >> 6);
-			u[1] = (char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			u[0] = (char)(0xe0 | c >> 12);
-			u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (char)(0xf0 | c >> 18);
-			u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
-		/* Control characters (C0 and C1) would let a volume's label
-		 * move the cursor on the technician's screen. */
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-			u[0] = '?';
-			n = 1;
-		}
-		if (o + n >= cap)
-			break;
-		memcpy(out + o, u, n);
-		o += n;
-	}
-	out[o] = 0;
-}
-
 /* The nested properties of a VMK entry: only the VMK's name is listed.
  * A malformed property ends the walk, the protector stays listed. */
 static void vmk_properties(const unsigned char *p, size_t len, struct lg_bl_protector *pr)
@@ -213,8 +158,12 @@ static void vmk_properties(const unsigned char *p, size_t len, struct lg_bl_prot
 		uint16_t sz = lg_le16(p + pos);
 		if (sz < FVE_ENTRY_HDR || sz > len - pos)
 			return;
+		/* Controls would let a volume move the cursor on the
+		 * technician's screen: they become '?'. */
 		if (lg_le16(p + pos + 4) == VALUE_STRING && !pr->name[0])
-			utf16_to_utf8(p + pos + FVE_ENTRY_HDR, sz - FVE_ENTRY_HDR, pr->name, sizeof(pr->name));
+			lg_utf16_to_utf8_buf(p + pos + FVE_ENTRY_HDR, (sz - FVE_ENTRY_HDR) / 2,
+					     LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL, pr->name, sizeof(pr->name),
+					     NULL, NULL);
 		pos += sz;
 	}
 }
@@ -305,7 +254,8 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 				vmk_properties(data + FVE_VMK_HDR, dlen - FVE_VMK_HDR, pr);
 			}
 		} else if (type == ENTRY_DESCRIPTION && value == VALUE_STRING && !info->description[0]) {
-			utf16_to_utf8(data, dlen, info->description, sizeof(info->description));
+			lg_utf16_to_utf8_buf(data, dlen / 2, LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL,
+					     info->description, sizeof(info->description), NULL, NULL);
 		}
 		pos += sz;
 	}
