@@ -554,6 +554,106 @@ static char detect_delim(const char *p, const char *end)
 	return cand[best];
 }
 
+/* Which column holds what, from the header record f[0..nh). */
+struct csv_cols {
+	int col[COL_NAME + 1];  /* by role, -1 when absent */
+	int id_col;             /* the recovery key id: COL_ID, COL_DN or (AD) COL_NAME */
+	size_t header_line;
+};
+
+static int csv_columns(const char *name, const struct csv_field *f, int nh, struct csv_cols *c,
+		       struct lg_err *err)
+{
+	int *col = c->col;
+	c->header_line = f[0].line;
+	int prio[COL_NAME + 1];
+	for (int i = 0; i <= COL_NAME; i++)
+		col[i] = -1, prio[i] = 1 << 30;
+	char headers[256] = "";
+	size_t ho = 0;
+	for (int i = 0; i < nh; i++) {
+		char norm[64];
+		header_norm(f[i].s, norm, sizeof(norm));
+		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
+		if (n > 0 && (size_t)n < sizeof(headers) - ho)
+			ho += (size_t)n;
+		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
+			if (strcmp(norm, header_names[k].name))
+				continue;
+			enum col_role role = header_names[k].role;
+			if ((int)k < prio[role]) {
+				prio[role] = (int)k;
+				col[role] = i;
+			}
+		}
+	}
+	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
+	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
+	 * computer. */
+	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
+	int id_from_name = -1;
+	c->id_col = col[COL_ID];
+	if (c->id_col < 0 && col[COL_DN] >= 0)
+		c->id_col = col[COL_DN];
+	if (c->id_col < 0 && ad && col[COL_NAME] >= 0)
+		c->id_col = id_from_name = col[COL_NAME];
+	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
+		col[COL_COMPUTER] = col[COL_NAME];
+	char acc[256];
+	if (col[COL_PASSWORD] < 0) {
+		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name,
+			   c->header_line, headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	if (c->id_col < 0) {
+		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name,
+			   c->header_line, headers, accepted(COL_ID, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One record: a recovery password added to kr (0), or skipped because it
+ * is empty or "N/A" (1), or a message naming the line (-EINVAL). */
+static int csv_key(struct lg_keyring *kr, const char *name, const struct csv_field *f, size_t line,
+		   const struct csv_cols *c, struct lg_err *err)
+{
+	const int *col = c->col;
+	const struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[c->id_col];
+	if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null"))
+		return 1;
+	unsigned char guid[16];
+	if (field_guid(id->s, id->len, guid) < 0) {
+		char sh[48];
+		shown(id->s, sh, sizeof(sh));
+		lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
+			   name, id->line, id->col, sh);
+		return -EINVAL;
+	}
+	struct lg_key *k = keyring_add(kr);
+	if (!k)
+		return -ENOMEM;
+	k->type = LG_KEY_RECOVERY_PASSWORD;
+	memcpy(k->protector, guid, 16);
+	lg_guid_format(guid, k->id);
+	snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
+	struct lg_err perr = { "" };
+	if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
+		lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
+			   k->id, perr.msg);
+		return -EINVAL;
+	}
+	if (col[COL_COMPUTER] >= 0)
+		shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
+	else if (col[COL_DN] >= 0)
+		dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
+	if (col[COL_VOLUME] >= 0) {
+		const struct csv_field *v = &f[col[COL_VOLUME]];
+		k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
+	}
+	return 0;
+}
+
 int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *buf, size_t len,
 			 struct lg_err *err)
 {
@@ -610,51 +710,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 			lg_err_set(err, "%s: empty: no header line", name);
 		goto out;
 	}
-	size_t header_line = f[0].line;
-	int col[COL_NAME + 1];
-	int prio[COL_NAME + 1];
-	for (int i = 0; i <= COL_NAME; i++)
-		col[i] = -1, prio[i] = 1 << 30;
-	char headers[256] = "";
-	size_t ho = 0;
-	for (int i = 0; i < nh; i++) {
-		char norm[64];
-		header_norm(f[i].s, norm, sizeof(norm));
-		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
-		if (n > 0 && (size_t)n < sizeof(headers) - ho)
-			ho += (size_t)n;
-		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
-			if (strcmp(norm, header_names[k].name))
-				continue;
-			enum col_role role = header_names[k].role;
-			if ((int)k < prio[role]) {
-				prio[role] = (int)k;
-				col[role] = i;
-			}
-		}
-	}
-	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
-	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
-	 * computer. */
-	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
-	int id_col = col[COL_ID], id_from_name = -1;
-	if (id_col < 0 && col[COL_DN] >= 0)
-		id_col = col[COL_DN];
-	if (id_col < 0 && ad && col[COL_NAME] >= 0)
-		id_col = id_from_name = col[COL_NAME];
-	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
-		col[COL_COMPUTER] = col[COL_NAME];
-	char acc[256];
-	if (col[COL_PASSWORD] < 0) {
-		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+	struct csv_cols cols;
+	if (csv_columns(name, f, nh, &cols, err) < 0)
 		goto out;
-	}
-	if (id_col < 0) {
-		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_ID, acc, sizeof(acc)));
-		goto out;
-	}
 
 	for (;;) {
 		int n = csv_record(&c, rec, CSV_MAX_RECORD, f, err);
@@ -665,45 +723,15 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 		size_t line = f[0].line;
 		if (n != nh) {
 			lg_err_set(err, "%s:%zu: %d field%s, the header (line %zu) has %d", name, line, n,
-				   n == 1 ? "" : "s", header_line, nh);
+				   n == 1 ? "" : "s", cols.header_line, nh);
 			goto out;
 		}
-		struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[id_col];
-		if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null")) {
-			skipped++;
-			continue;
-		}
-		unsigned char guid[16];
-		if (field_guid(id->s, id->len, guid) < 0) {
-			char sh[48];
-			shown(id->s, sh, sizeof(sh));
-			lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
-				   name, id->line, id->col, sh);
+		int q = csv_key(kr, name, f, line, &cols, err);
+		if (q < 0) {
+			r = q;
 			goto out;
 		}
-		struct lg_key *k = keyring_add(kr);
-		if (!k) {
-			r = -ENOMEM;
-			goto out;
-		}
-		k->type = LG_KEY_RECOVERY_PASSWORD;
-		memcpy(k->protector, guid, 16);
-		lg_guid_format(guid, k->id);
-		snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
-		struct lg_err perr = { "" };
-		if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
-			lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
-				   k->id, perr.msg);
-			goto out;
-		}
-		if (col[COL_COMPUTER] >= 0)
-			shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
-		else if (col[COL_DN] >= 0)
-			dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
-		if (col[COL_VOLUME] >= 0) {
-			struct csv_field *v = &f[col[COL_VOLUME]];
-			k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
-		}
+		skipped += (size_t)q;
 	}
 	r = keyring_dedup(kr, first, err);
 	if (r == 0) {
