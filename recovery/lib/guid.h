@@ -18,7 +18,4 @@ int lg_guid_parse(const char *s, size_t len, unsigned char out[16]);
  * first 8 hex digits of the protector GUID, uppercase. */
 void lg_guid_recovery_key_id(const unsigned char guid[16], char out[9]);
 
-/* The old name, for the console prompt until it moves to term/. */
-#define lg_bl_recovery_key_id lg_guid_recovery_key_id
-
 #endif
