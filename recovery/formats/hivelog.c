@@ -7,6 +7,8 @@
  */
 #include "formats/hivelog.h"
 
+#include "lib/le.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,21 +26,9 @@
 
 const char *const lg_hivelog_suffix[LG_HIVELOG_N] = { ".LOG", ".LOG1", ".LOG2" };
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
+#define le32 lg_le32
+#define le64 lg_le64
+#define wr32 lg_put_le32
 
 static bool fits(uint64_t off, uint64_t n, uint64_t total)
 {
