@@ -371,15 +371,132 @@ static void add_reason(struct lg_hivelog_result *res, const char *file, const ch
 	va_end(ap);
 }
 
+/* One recovery: the primary, its logs as both formats read them, the
+ * hive being built, the answer. */
+struct rec {
+	const char *name;
+	char fn[LG_HIVELOG_N][48];     /* "SYSTEM.LOG1"... */
+	const unsigned char *prim;
+	size_t plen;
+	bool prim_ok;                  /* the primary's base block checksum holds */
+	uint32_t s2;                   /* its secondary sequence number */
+	struct logf nl[LG_HIVELOG_N], ol[LG_HIVELOG_N];
+	struct work w;
+	struct lg_hivelog_result *res;
+};
+
+/* New format, logs in the order given. 1 recovered, 0 not (reasons
+ * added), negative errno. */
+static int recover_new(struct rec *c, const int order[2])
+{
+	struct lg_hivelog_result *res = c->res;
+	const struct logf *used_base = NULL;
+	int n = 0;
+	res->format = LG_HIVELOG_NEW;
+	if (!c->prim_ok) {
+		/* Windows recovers a damaged base block from the log with the
+		 * later entries, and applies that log only. */
+		int k = order[1] >= 0 ? order[1] : order[0];
+		if ((n = apply_new(&c->w, &c->nl[k], &res->n_pages)) > 0) {
+			res->used |= 1u << k;
+			used_base = &c->nl[k];
+		} else if (n == 0) {
+			add_reason(res, c->fn[k], ": no log entry checks out");
+		}
+	}
+	for (int j = 0; c->prim_ok && j < 2 && order[j] >= 0 && n >= 0; j++) {
+		const struct logf *l = &c->nl[order[j]];
+		if (res->used) {
+			/* The second log continues the first only with the next
+			 * sequence number. */
+			if (l->seq != c->w.seq + 1)
+				break;
+		} else if (l->seq < c->s2) {
+			add_reason(res, c->fn[order[j]], ": sequence number %u is older than the hive's %u", l->seq,
+				   c->s2);
+			continue;
+		}
+		int k = apply_new(&c->w, l, &res->n_pages);
+		if (k < 0) {
+			n = k;
+		} else if (k > 0) {
+			n += k;
+			res->used |= 1u << order[j];
+			used_base = l;
+		} else if (!res->used) {
+			add_reason(res, c->fn[order[j]], ": no log entry with sequence number %u checks out", l->seq);
+		}
+	}
+	if (n <= 0)
+		return n;
+	res->n_entries = (unsigned)n;
+	finish(&c->w, c->prim, c->prim_ok, used_base);
+	char why[160];
+	if (!bins_ok(&c->w, why, sizeof(why))) {
+		add_reason(res, c->name, ": after the log entries, %s", why);
+		return 0;
+	}
+	return 1;
+}
+
+/* Old format: a log written at the time the hive says it was last
+ * written. 1 recovered, 0 not (reasons added), negative errno. */
+static int recover_old(struct rec *c, const struct lg_hivelog_buf *logs)
+{
+	static const int old_order[] = { LG_HIVELOG_LOG1, LG_HIVELOG_LOG2, LG_HIVELOG_LOG };
+	struct lg_hivelog_result *res = c->res;
+	/* With a damaged base block only the first bin's copy of the time is
+	 * left, and it lags (Windows writes it with that bin): a log written
+	 * at that time or later is applicable. */
+	uint64_t stamp = c->prim_ok ? le64(c->prim + 12) :
+			 c->plen >= BASE + 32 && !memcmp(c->prim + BASE, "hbin", 4) ? le64(c->prim + BASE + 20) : 0;
+	char why[160];
+	for (size_t j = 0; j < 3; j++) {
+		int i = old_order[j];
+		const struct logf *l = &c->ol[i];
+		size_t np = 0;
+		if (!l->ok) {
+			if (logs && logs[i].buf && logs[i].len)
+				add_reason(res, c->fn[i], ": %s", l->why);
+			continue;
+		}
+		res->format = LG_HIVELOG_OLD;
+		if (c->prim_ok ? l->stamp != stamp : l->stamp < stamp) {
+			add_reason(res, c->fn[i], ": written at another time than the hive");
+			continue;
+		}
+		if (!old_check(l, &np, why, sizeof(why))) {
+			add_reason(res, c->fn[i], ": %s", why);
+			continue;
+		}
+		/* A log that does not give valid bins is not applied; the next
+		 * applicable one may be (as Windows switches logs). */
+		unsigned pages = 0;
+		int rc = apply_old(&c->w, l, &pages);
+		if (rc < 0)
+			return rc;
+		finish(&c->w, c->prim, c->prim_ok, l);
+		if (!bins_ok(&c->w, why, sizeof(why))) {
+			add_reason(res, c->fn[i], ": %s", why);
+			memset(c->w.out, 0, c->w.len);
+			memcpy(c->w.out, c->prim, c->plen);
+			c->w.bins = le32(c->prim + 40);
+			continue;
+		}
+		res->used = 1u << i;
+		res->n_entries = 1;
+		res->n_pages = pages;
+		return 1;
+	}
+	if (!res->reason[0])
+		add_reason(res, c->name, " has no transaction log (.LOG, .LOG1, .LOG2)");
+	return 0;
+}
+
 int lg_hivelog_recover(const char *name, const unsigned char *prim, size_t plen,
 		       const struct lg_hivelog_buf logs[LG_HIVELOG_N], unsigned char **out, size_t *out_len,
 		       struct lg_hivelog_result *res)
 {
-	char fn[LG_HIVELOG_N][48];
-	if (!name)
-		name = "hive";
-	for (int i = 0; i < LG_HIVELOG_N; i++)
-		snprintf(fn[i], sizeof(fn[i]), "%.40s%s", name, lg_hivelog_suffix[i]);
 	*out = NULL;
 	*out_len = 0;
 	memset(res, 0, sizeof(*res));
@@ -387,43 +504,48 @@ int lg_hivelog_recover(const char *name, const unsigned char *prim, size_t plen,
 		return -ENOTSUP;
 	if (plen > (size_t)BASE + LG_HIVELOG_MAX_BYTES)
 		return -EFBIG;
-	bool prim_ok = le32(prim + 508) == lg_hivelog_checksum(prim);
-	uint32_t s1 = le32(prim + 4), s2 = le32(prim + 8);
-	res->max_seq = prim_ok ? (s1 > s2 ? s1 : s2) : 0;
+	struct rec *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->name = name ? name : "hive";
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		snprintf(c->fn[i], sizeof(c->fn[i]), "%.40s%s", c->name, lg_hivelog_suffix[i]);
+	c->prim = prim;
+	c->plen = plen;
+	c->res = res;
+	c->prim_ok = le32(prim + 508) == lg_hivelog_checksum(prim);
+	uint32_t s1 = le32(prim + 4);
+	c->s2 = le32(prim + 8);
+	res->max_seq = c->prim_ok ? (s1 > c->s2 ? s1 : c->s2) : 0;
 	res->seq = s1;
-	if (prim_ok && s1 == s2)
-		return 0;
+	int rc = 0;
+	if (c->prim_ok && s1 == c->s2)
+		goto out;
 	res->dirty = true;
-	if (!prim_ok)
+	if (!c->prim_ok)
 		snprintf(res->dirty_why, sizeof(res->dirty_why), "its base block checksum is wrong");
 	else
-		snprintf(res->dirty_why, sizeof(res->dirty_why), "its sequence numbers differ (%u and %u)", s1, s2);
-
-	struct logf nl[LG_HIVELOG_N], ol[LG_HIVELOG_N];
+		snprintf(res->dirty_why, sizeof(res->dirty_why), "its sequence numbers differ (%u and %u)", s1, c->s2);
 	for (int i = 0; i < LG_HIVELOG_N; i++) {
-		log_base(&nl[i], logs ? &logs[i] : NULL, true);
-		log_base(&ol[i], logs ? &logs[i] : NULL, false);
-		if (nl[i].ok) {
-			if (nl[i].seq > res->max_seq)
-				res->max_seq = nl[i].seq;
-			res->max_seq = entries_max_seq(&nl[i], res->max_seq);
-		}
-		if (ol[i].ok && ol[i].seq > res->max_seq)
-			res->max_seq = ol[i].seq;
+		log_base(&c->nl[i], logs ? &logs[i] : NULL, true);
+		log_base(&c->ol[i], logs ? &logs[i] : NULL, false);
+		if (c->nl[i].ok && c->nl[i].seq > res->max_seq)
+			res->max_seq = c->nl[i].seq;
+		if (c->nl[i].ok)
+			res->max_seq = entries_max_seq(&c->nl[i], res->max_seq);
+		if (c->ol[i].ok && c->ol[i].seq > res->max_seq)
+			res->max_seq = c->ol[i].seq;
 	}
-
-	struct work w = { 0 };
-	int rc = work_grow(&w, plen);
-	if (rc < 0)
-		return rc;
-	memcpy(w.out, prim, plen);
-	w.bins = le32(prim + 40);
-	w.flags = le32(prim + 144);
-	char why[160];
+	if ((rc = work_grow(&c->w, plen)) < 0)
+		goto out;
+	memcpy(c->w.out, prim, plen);
+	c->w.bins = le32(prim + 40);
+	c->w.flags = le32(prim + 144);
 
 	/* New format first: LOG1 and LOG2 together, else either alone, else
-	 * a single .LOG. */
+	 * a single .LOG; old format only when there is no new-format log. */
 	int order[2] = { -1, -1 };
+	const struct logf *nl = c->nl;
 	if (nl[1].ok && nl[2].ok) {
 		order[0] = starts_first(nl[1].seq, nl[2].seq) ? 1 : 2;
 		order[1] = order[0] == 1 ? 2 : 1;
@@ -432,128 +554,28 @@ int lg_hivelog_recover(const char *name, const unsigned char *prim, size_t plen,
 	} else if (nl[0].ok) {
 		order[0] = 0;
 	}
-	if (order[0] >= 0) {
-		const struct logf *used_base = NULL;
-		int n = 0;
-		res->format = LG_HIVELOG_NEW;
-		if (!prim_ok) {
-			/* Windows recovers a damaged base block from the log
-			 * with the later entries, and applies that log only. */
-			int k = order[1] >= 0 ? order[1] : order[0];
-			if ((n = apply_new(&w, &nl[k], &res->n_pages)) > 0) {
-				res->used |= 1u << k;
-				used_base = &nl[k];
-			} else if (n == 0) {
-				add_reason(res, fn[k], ": no log entry checks out");
-			}
-		} else {
-			for (int j = 0; j < 2 && order[j] >= 0 && n >= 0; j++) {
-				const struct logf *l = &nl[order[j]];
-				if (res->used) {
-					/* The second log continues the first only with
-					 * the next sequence number. */
-					if (l->seq != w.seq + 1)
-						break;
-				} else if (l->seq < s2) {
-					add_reason(res, fn[order[j]],
-						   ": sequence number %u is older than the hive's %u", l->seq, s2);
-					continue;
-				}
-				int k = apply_new(&w, l, &res->n_pages);
-				if (k < 0) {
-					n = k;
-				} else if (k > 0) {
-					n += k;
-					res->used |= 1u << order[j];
-					used_base = l;
-				} else if (!res->used) {
-					add_reason(res, fn[order[j]],
-						   ": no log entry with sequence number %u checks out", l->seq);
-				}
-			}
-		}
-		if (n < 0) {
-			free(w.out);
-			return n;
-		}
-		res->n_entries = (unsigned)n;
-		if (n > 0) {
-			if (!used_base)
-				used_base = &nl[order[0]];
-			finish(&w, prim, prim_ok, used_base);
-			if (!bins_ok(&w, why, sizeof(why))) {
-				add_reason(res, name, ": after the log entries, %s", why);
-				goto fail;
-			}
-			res->seq = w.seq;
-			res->base_recovered = !prim_ok;
-			goto done;
-		}
-		goto fail;
+	rc = order[0] >= 0 ? recover_new(c, order) : recover_old(c, logs);
+	if (rc > 0) {
+		res->seq = c->w.seq;
+		res->base_recovered = !c->prim_ok;
+		*out = c->w.out;
+		*out_len = c->w.len;
+		c->w.out = NULL;
+		rc = 0;
+		goto out;
 	}
-
-	/* Old format: a log written at the time the hive says it was last
-	 * written (with a damaged base block, see below). */
-	uint64_t stamp = prim_ok ? le64(prim + 12) : plen >= BASE + 32 && !memcmp(prim + BASE, "hbin", 4) ?
-			 le64(prim + BASE + 20) : 0;
-	static const int old_order[] = { LG_HIVELOG_LOG1, LG_HIVELOG_LOG2, LG_HIVELOG_LOG };
-	for (size_t j = 0; j < 3; j++) {
-		int i = old_order[j];
-		const struct logf *l = &ol[i];
-		size_t np = 0;
-		if (!l->ok) {
-			if (logs && logs[i].buf && logs[i].len)
-				add_reason(res, fn[i], ": %s", l->why);
-			continue;
-		}
-		res->format = LG_HIVELOG_OLD;
-		/* With a damaged base block only the first bin's copy of the
-		 * time is left, and it lags (Windows writes it with that bin):
-		 * a log written at that time or later is applicable. */
-		if (prim_ok ? l->stamp != stamp : l->stamp < stamp) {
-			add_reason(res, fn[i], ": written at another time than the hive");
-			continue;
-		}
-		if (!old_check(l, &np, why, sizeof(why))) {
-			add_reason(res, fn[i], ": %s", why);
-			continue;
-		}
-		/* A log that does not give valid bins is not applied; the
-		 * next applicable one may be (as Windows switches logs). */
-		unsigned pages = 0;
-		if ((rc = work_grow(&w, plen)) < 0 || (rc = apply_old(&w, l, &pages)) < 0) {
-			free(w.out);
-			return rc;
-		}
-		finish(&w, prim, prim_ok, l);
-		if (!bins_ok(&w, why, sizeof(why))) {
-			add_reason(res, fn[i], ": %s", why);
-			memset(w.out, 0, w.len);
-			memcpy(w.out, prim, plen);
-			w.bins = le32(prim + 40);
-			continue;
-		}
-		res->used = 1u << i;
-		res->n_entries = 1;
-		res->n_pages = pages;
-		res->seq = w.seq;
-		res->base_recovered = !prim_ok;
-		goto done;
+	if (rc == 0) {
+		/* Every log present that is no valid log at all is named too. */
+		for (int i = 0; i < LG_HIVELOG_N; i++)
+			if (c->nl[i].len && !c->nl[i].ok && !c->ol[i].ok && !strstr(res->reason, c->fn[i]))
+				add_reason(res, c->fn[i], ": %s", c->nl[i].why);
+		rc = -EBADMSG;
 	}
-	if (!res->reason[0])
-		add_reason(res, name, " has no transaction log (.LOG, .LOG1, .LOG2)");
-fail:
-	free(w.out);
-	/* Every log present that is no valid log at all is named too. */
-	for (int i = 0; i < LG_HIVELOG_N; i++)
-		if (nl[i].len && !nl[i].ok && !ol[i].ok && !strstr(res->reason, fn[i]))
-			add_reason(res, fn[i], ": %s", nl[i].why);
 	res->used = 0;
 	res->n_entries = 0;
 	res->n_pages = 0;
-	return -EBADMSG;
-done:
-	*out = w.out;
-	*out_len = w.len;
-	return 0;
+out:
+	free(c->w.out);
+	free(c);
+	return rc;
 }
