@@ -5,6 +5,8 @@
  * does not print; this is its front end.
  */
 #include "cli/commands.h"
+#include "formats/authenticode.h"
+#include "formats/denylist.h"
 #include "formats/pe.h"
 
 #include <getopt.h>
@@ -26,7 +28,22 @@ struct pe_report {
 	unsigned char auth1[LG_SHA1_LEN];
 	unsigned char unpadded256[LG_SHA256_LEN]; /* only when info.pad_bytes */
 	unsigned char unpadded1[LG_SHA1_LEN];
+	struct lg_authenticode *ac; /* NULL when unsigned */
+	int ac_r;                   /* 0 or the error reading the signatures */
+	struct lg_err ac_err;
 };
+
+/* Strings from the file may hold terminal control sequences: show those
+ * bytes as \xNN instead of sending them to the terminal. */
+static void print_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
 
 static int pe_examine(const char *path, struct pe_report *rep, struct lg_err *err)
 {
@@ -58,24 +75,105 @@ static int pe_examine(const char *path, struct pe_report *rep, struct lg_err *er
 		return r;
 	}
 	rep->ver_r = lg_pe_version(buf, len, &rep->info, &rep->ver, &rep->ver_err);
+	if (rep->info.cert_size) {
+		rep->ac = malloc(sizeof(*rep->ac));
+		if (!rep->ac) {
+			lg_err_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		rep->ac_r = lg_authenticode_read(buf, len, &rep->info, rep->auth256, rep->auth1, rep->ac,
+						 &rep->ac_err);
+		if (rep->ac_r == -ENOMEM) {
+			lg_err_set(err, "out of memory");
+			return -ENOMEM;
+		}
+	}
 	return 0;
+}
+
+static const char *tri(int v, const char *yes, const char *no, const char *unknown)
+{
+	return v > 0 ? yes : v == 0 ? no : unknown;
+}
+
+static void print_cert(const struct lg_ac_sig *s, unsigned k)
+{
+	const struct lg_ac_cert *c = &s->certs[k];
+	char hex[2 * LG_AC_DIGEST_MAX + 1], t1[LG_RFC3339_LEN], t2[LG_RFC3339_LEN];
+	printf("    certificate %u%s\n", k, (int)k == s->signer ? " (signer)" : "");
+	printf("      %-24s ", "subject_cn");
+	print_safe(c->subject_cn);
+	printf("\n      %-24s ", "issuer_cn");
+	print_safe(c->issuer_cn);
+	printf("\n      %-24s %s\n", "serial", c->serial);
+	lg_hex(c->sha1, 20, hex);
+	printf("      %-24s %s\n", "sha1", hex);
+	lg_hex(c->sha256, 32, hex);
+	printf("      %-24s %s\n", "sha256", hex);
+	if (c->tbs_len) {
+		lg_hex(c->tbs, c->tbs_len, hex);
+		printf("      %-24s %s (%s)\n", "tbs_hash", hex, c->tbs_alg);
+	} else
+		printf("      %-24s unknown (no digest in the signature algorithm)\n", "tbs_hash");
+	lg_rfc3339_format(c->not_before, t1);
+	lg_rfc3339_format(c->not_after, t2);
+	printf("      %-24s %s .. %s\n", "valid", t1, t2);
+}
+
+static void print_signatures(const struct pe_report *rep)
+{
+	if (!rep->ac)
+		return;
+	if (rep->ac_r < 0) {
+		printf("  %-28s unreadable (%s)\n", "signatures", rep->ac_err.msg);
+		return;
+	}
+	const struct lg_authenticode *ac = rep->ac;
+	printf("  %-28s %u\n", "signatures", ac->n_sigs);
+	if (ac->n_bad) {
+		printf("  %-28s %u not decoded (", "signature_problems", ac->n_bad);
+		print_safe(ac->bad);
+		puts(")");
+	}
+	if (ac->sigs_dropped)
+		printf("  %-28s %u more not read (limit %d)\n", "signatures_dropped", ac->sigs_dropped,
+		       LG_AC_MAX_SIGS);
+	char hex[2 * LG_AC_DIGEST_MAX + 1], t[LG_RFC3339_LEN];
+	for (unsigned i = 0; i < ac->n_sigs; i++) {
+		const struct lg_ac_sig *s = &ac->sigs[i];
+		if (s->parent >= 0)
+			printf("  signature %u (nested in signature %d)\n", i, s->parent);
+		else
+			printf("  signature %u (certificate table entry %u)\n", i, s->entry);
+		lg_hex(s->digest, s->digest_len, hex);
+		printf("    %-26s %s (%s)\n", "digest", hex, s->digest_alg[0] ? s->digest_alg : "unknown");
+		printf("    %-26s %s\n", "digest_matches_file",
+		       tri(s->digest_matches_file, "yes",
+			   "NO: the file was changed after signing", "not checked (algorithm)"));
+		printf("    %-26s %s\n", "signature_verifies",
+		       tri(s->signature_ok, "yes", "NO", "not checked (no signer certificate)"));
+		printf("    %-26s %s\n", "chain_verifies",
+		       tri(s->chain_ok, "yes (as carried, not against a trust store)", "NO", "no chain"));
+		if (s->has_time) {
+			lg_rfc3339_format(s->signing_time, t);
+			printf("    %-26s %s (%s)\n", "signing_time", t, s->time_source);
+		} else
+			printf("    %-26s none (no timestamp)\n", "signing_time");
+		printf("    %-26s", "chain");
+		for (unsigned k = 0; k < s->n_chain; k++)
+			printf(" %u", s->chain[k]);
+		puts(s->n_chain ? "" : " none (the signer certificate is not carried)");
+		for (unsigned k = 0; k < s->n_certs; k++)
+			print_cert(s, k);
+		if (s->certs_dropped)
+			printf("    %u more certificates not read (limit %d)\n", s->certs_dropped,
+			       LG_AC_MAX_CERTS);
+	}
 }
 
 static void version_str(const uint16_t v[4], char out[24])
 {
 	snprintf(out, 24, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
-}
-
-/* Strings from the file may hold terminal control sequences: show those
- * bytes as \xNN instead of sending them to the terminal. */
-static void print_safe(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
-	}
 }
 
 static void print_text(const struct pe_report *rep)
@@ -112,10 +210,12 @@ static void print_text(const struct pe_report *rep)
 
 	if (rep->ver_r == -ENOENT) {
 		printf("  %-28s none (%s)\n", "version", rep->ver_err.msg);
+		print_signatures(rep);
 		return;
 	}
 	if (rep->ver_r < 0) {
 		printf("  %-28s unreadable (%s)\n", "version", rep->ver_err.msg);
+		print_signatures(rep);
 		return;
 	}
 	char v[24];
@@ -133,13 +233,78 @@ static void print_text(const struct pe_report *rep)
 		print_safe(rep->ver.str[k]);
 		puts(rep->ver.truncated[k] ? " [truncated]" : "");
 	}
+	print_signatures(rep);
 }
 
 static json_t *json_hex(const unsigned char *b, size_t n)
 {
-	char hex[2 * LG_SHA256_LEN + 1];
+	char hex[2 * LG_AC_DIGEST_MAX + 1];
+	if (n > LG_AC_DIGEST_MAX)
+		n = LG_AC_DIGEST_MAX;
 	lg_hex(b, n, hex);
 	return json_string(hex);
+}
+
+static json_t *json_tri(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+static json_t *json_time(int64_t t)
+{
+	char s[LG_RFC3339_LEN];
+	lg_rfc3339_format(t, s);
+	return json_string(s);
+}
+
+static json_t *cert_json(const struct lg_ac_cert *c)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "subject_cn", json_string(c->subject_cn));
+	json_object_set_new(o, "issuer_cn", json_string(c->issuer_cn));
+	json_object_set_new(o, "serial", json_string(c->serial));
+	json_object_set_new(o, "sha1", json_hex(c->sha1, 20));
+	json_object_set_new(o, "sha256", json_hex(c->sha256, 32));
+	json_object_set_new(o, "tbs_algorithm", c->tbs_len ? json_string(c->tbs_alg) : json_null());
+	json_object_set_new(o, "tbs_hash", c->tbs_len ? json_hex(c->tbs, c->tbs_len) : json_null());
+	json_object_set_new(o, "not_before", json_time(c->not_before));
+	json_object_set_new(o, "not_after", json_time(c->not_after));
+	json_object_set_new(o, "issuer_index", c->issuer >= 0 ? json_integer(c->issuer) : json_null());
+	return o;
+}
+
+static json_t *signatures_json(const struct pe_report *rep)
+{
+	const struct lg_authenticode *ac = rep->ac;
+	json_t *a = json_array();
+	for (unsigned i = 0; ac && rep->ac_r == 0 && i < ac->n_sigs; i++) {
+		const struct lg_ac_sig *s = &ac->sigs[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "index", json_integer(i));
+		json_object_set_new(o, "nested_in", s->parent >= 0 ? json_integer(s->parent) : json_null());
+		json_object_set_new(o, "table_entry", json_integer(s->entry));
+		json_object_set_new(o, "digest_algorithm", json_string(s->digest_alg));
+		json_object_set_new(o, "digest", json_hex(s->digest, s->digest_len));
+		json_object_set_new(o, "digest_matches_file", json_tri(s->digest_matches_file));
+		json_object_set_new(o, "signature_verifies", json_tri(s->signature_ok));
+		json_object_set_new(o, "chain_verifies", json_tri(s->chain_ok));
+		json_object_set_new(o, "signing_time", s->has_time ? json_time(s->signing_time) : json_null());
+		json_object_set_new(o, "signing_time_source",
+				    s->has_time ? json_string(s->time_source) : json_null());
+		json_object_set_new(o, "signer", s->signer >= 0 ? json_integer(s->signer) : json_null());
+		json_t *ch = json_array();
+		for (unsigned k = 0; k < s->n_chain; k++)
+			json_array_append_new(ch, json_integer(s->chain[k]));
+		json_object_set_new(o, "chain", ch);
+		json_t *cs = json_array();
+		for (unsigned k = 0; k < s->n_certs; k++)
+			json_array_append_new(cs, cert_json(&s->certs[k]));
+		json_object_set_new(o, "certificates", cs);
+		if (s->certs_dropped)
+			json_object_set_new(o, "certificates_dropped", json_integer(s->certs_dropped));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static json_t *report_json(const struct pe_report *rep)
@@ -188,6 +353,15 @@ static json_t *report_json(const struct pe_report *rep)
 	json_object_set_new(o, "version_strings", strs);
 	if (rep->ver_r < 0 && rep->ver_r != -ENOENT)
 		json_object_set_new(o, "version_error", json_string(rep->ver_err.msg));
+	json_object_set_new(o, "signatures", signatures_json(rep));
+	if (rep->ac && rep->ac_r < 0)
+		json_object_set_new(o, "signature_error", json_string(rep->ac_err.msg));
+	else if (rep->ac && rep->ac->n_bad)
+		json_object_set_new(o, "signature_problems",
+				    json_pack("{s:I,s:s}", "count", (json_int_t)rep->ac->n_bad, "first",
+					      rep->ac->bad));
+	if (rep->ac && rep->ac->sigs_dropped)
+		json_object_set_new(o, "signatures_dropped", json_integer(rep->ac->sigs_dropped));
 	return o;
 }
 
@@ -243,6 +417,7 @@ int cmd_pe(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		const char *path = argv[i];
 		struct lg_err err = { "" };
+		free(rep->ac);
 		memset(rep, 0, sizeof(*rep));
 		int r = pe_examine(path, rep, &err);
 		json_t *o = NULL;
@@ -266,6 +441,7 @@ int cmd_pe(int argc, char **argv)
 			}
 		}
 		if (json && !o) {
+			free(rep->ac);
 			fprintf(stderr, "lastgood pe: out of memory\n");
 			json_decref(all);
 			return LG_EXIT_ERROR;
@@ -275,6 +451,8 @@ int cmd_pe(int argc, char **argv)
 		else if (o)
 			one = o;
 	}
+	free(rep->ac);
+	rep->ac = NULL;
 	if (json) {
 		json_t *out = all ? all : one;
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
