@@ -252,6 +252,16 @@ static void print_rule(const struct lg_rule *r)
 		printf("  company=");
 		put_safe(stdout, r->company);
 	}
+	if (r->n_signers) {
+		lg_hex(r->signers[0].tbs, 4, hex);
+		printf("  signer=tbs:%s...", hex);
+		if (r->signers[0].publisher) {
+			printf("/publisher=");
+			put_safe(stdout, r->signers[0].publisher);
+		}
+		if (r->n_signers > 1)
+			printf("(+%zu)", r->n_signers - 1);
+	}
 	if (r->restore) {
 		printf("  restore=");
 		put_safe(stdout, r->restore->bundle);

@@ -81,7 +81,7 @@ static int pe_examine(const char *path, struct pe_report *rep, struct lg_err *er
 			lg_err_set(err, "out of memory");
 			return -ENOMEM;
 		}
-		rep->ac_r = lg_authenticode_read(buf, len, &rep->info, rep->auth256, rep->auth1, rep->ac,
+		rep->ac_r = lg_authenticode_read(buf, len, &rep->info, rep->auth256, rep->auth1, LG_AC_VERIFY, rep->ac,
 						 &rep->ac_err);
 		if (rep->ac_r == -ENOMEM) {
 			lg_err_set(err, "out of memory");

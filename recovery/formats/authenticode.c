@@ -186,6 +186,7 @@ struct actx {
 	const struct lg_pe_info *info;
 	unsigned char ah256[LG_SHA256_LEN], ah1[LG_SHA1_LEN];
 	int have_ah;                /* 0 not yet, 1 computed, < 0 failed */
+	unsigned flags;
 	struct lg_authenticode *ac;
 	struct pending q[LG_AC_MAX_SIGS];
 	unsigned nq;
@@ -362,7 +363,7 @@ static void nested(struct actx *x, PKCS7_SIGNER_INFO *si, unsigned entry, unsign
 }
 
 /* From the signer, each issuer among the carried certificates. */
-static void build_chain(STACK_OF(X509) *certs, struct lg_ac_sig *s)
+static void build_chain(STACK_OF(X509) *certs, struct lg_ac_sig *s, bool verify)
 {
 	for (unsigned i = 0; i < s->n_certs; i++) {
 		if (s->certs[i].self_signed)
@@ -379,14 +380,14 @@ static void build_chain(STACK_OF(X509) *certs, struct lg_ac_sig *s)
 		return;
 	bool seen[LG_AC_MAX_CERTS] = { false };
 	int k = s->signer;
-	s->chain_ok = 1;
+	s->chain_ok = verify ? 1 : -1;
 	while (k >= 0 && !seen[k] && s->n_chain < LG_AC_MAX_CERTS) {
 		seen[k] = true;
 		s->chain[s->n_chain++] = (unsigned)k;
 		int up = s->certs[k].issuer;
 		X509 *sub = sk_X509_value(certs, k);
 		X509 *iss = sk_X509_value(certs, up >= 0 ? up : k);
-		if (up >= 0 || s->certs[k].self_signed) {
+		if (verify && (up >= 0 || s->certs[k].self_signed)) {
 			EVP_PKEY *pk = X509_get0_pubkey(iss);
 			if (!pk || X509_verify(sub, pk) != 1)
 				s->chain_ok = 0;
@@ -433,9 +434,13 @@ static int decode_one(struct actx *x, const struct pending *pd)
 	for (unsigned i = 0; signer && i < s->n_certs; i++)
 		if (sk_X509_value(certs, (int)i) == signer)
 			s->signer = (int)i;
-	build_chain(certs, s);
-	digest_check(x, s);
-	s->signature_ok = s->signer >= 0 ? signature_verifies(p7, content, content_len) : -1;
+	build_chain(certs, s, x->flags & LG_AC_VERIFY);
+	s->digest_matches_file = s->signature_ok = -1;
+	if (x->flags & LG_AC_VERIFY) {
+		digest_check(x, s);
+		if (s->signer >= 0)
+			s->signature_ok = signature_verifies(p7, content, content_len);
+	}
 	signing_time(x, si, s);
 	nested(x, si, pd->entry, pd->depth, idx);
 	return 0;
@@ -488,7 +493,7 @@ static int read_table(struct actx *x, struct lg_err *err)
 
 int lg_authenticode_read(const unsigned char *buf, size_t len, const struct lg_pe_info *info,
 			 const unsigned char ah256[LG_SHA256_LEN], const unsigned char ah1[LG_SHA1_LEN],
-			 struct lg_authenticode *ac, struct lg_err *err)
+			 unsigned flags, struct lg_authenticode *ac, struct lg_err *err)
 {
 	if (!buf || !info || !ac || info->n_sections > LG_PE_MAX_SECTIONS)
 		return -EINVAL;
@@ -506,6 +511,7 @@ int lg_authenticode_read(const unsigned char *buf, size_t len, const struct lg_p
 	x->len = len;
 	x->info = info;
 	x->ac = ac;
+	x->flags = flags;
 	if (ah256 && ah1) {
 		memcpy(x->ah256, ah256, LG_SHA256_LEN);
 		memcpy(x->ah1, ah1, LG_SHA1_LEN);

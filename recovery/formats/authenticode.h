@@ -84,15 +84,21 @@ struct lg_authenticode {
 /*
  * Read the signatures of a parsed image (buf, len and info as given to
  * lg_pe_parse()). ah256/ah1 are its Authenticode hashes when the caller
- * has them already (NULL: computed here when a signature needs them).
+ * has them already (NULL: computed here when LG_AC_VERIFY needs them).
  * Returns 0 (ac->n_sigs 0: unsigned, or nothing decoded: see n_bad),
  * -EBADMSG when the certificate table has no well-formed entry although
  * its size says it has (err says why), -ENOMEM, -EINVAL.
  * ac is large (about 150 KiB): allocate it.
  */
+enum lg_ac_flags {
+	/* Check digest_matches_file, signature_ok and chain_ok (else they
+	 * stay -1): what `lastgood pe` shows. The matcher leaves it out: a
+	 * rule holds on what a signature claims, checked or not. */
+	LG_AC_VERIFY = 1u << 0,
+};
 int lg_authenticode_read(const unsigned char *buf, size_t len, const struct lg_pe_info *info,
 			 const unsigned char ah256[LG_SHA256_LEN], const unsigned char ah1[LG_SHA1_LEN],
-			 struct lg_authenticode *ac, struct lg_err *err);
+			 unsigned flags, struct lg_authenticode *ac, struct lg_err *err);
 
 /* The TBS hash of one DER certificate (der[0, len)), as above: out gets up
  * to LG_AC_DIGEST_MAX bytes, alg the algorithm name. Returns the digest
