@@ -3,6 +3,8 @@
 #include "cli/commands.h"
 #include "formats/denylist.h"
 #include "engine/engine.h"
+#include "term/keyprompt.h"
+#include "term/summary.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -43,6 +45,50 @@ static const char fix_only_help[] =
 	"                         of replaying its log first\n"
 	"  --force                act on a block device mounted on this host\n";
 
+/* The engine's messages, on stderr with the command's name. */
+static void log_stderr(void *ctx, const char *line)
+{
+	fprintf(stderr, "%s: %s\n", (const char *)ctx, line);
+}
+
+static void line_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Under an older recovery image's init (LASTGOOD_PROMPT_MARKERS=1), the
+ * prompt is framed by marker lines on stderr so that init holds its own
+ * progress lines back meanwhile. */
+static void prompt_markers(bool asking, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", asking ? LG_PROMPT_BEGIN : LG_PROMPT_END);
+	fflush(stderr);
+}
+
+/* --prompt: ask at the consoles of /proc/consoles, giving up after 10 idle minutes. */
+static struct lg_console_asker console = { .idle_s = 600 };
+static struct lg_key_asker asker;
+
+static const struct lg_key_asker *prompt_asker(void)
+{
+	const char *m = getenv("LASTGOOD_PROMPT_MARKERS");
+	if (m && !strcmp(m, "1"))
+		console.state = prompt_markers;
+	asker = lg_console_asker(&console);
+	return &asker;
+}
+
+static void print_json(json_t *report)
+{
+	if (!report)
+		return;
+	json_dumpf(report, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+	putchar('\n');
+	fflush(stdout);
+}
+
 static int parse_now(const char *s, int64_t *now)
 {
 	if (s[0] == '@') {
@@ -80,7 +126,8 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	};
 	const char *name = fix ? "fix" : "scan";
 	const char *keyfiles[16];
-	struct lg_run_opts o = { .fix = fix };
+	struct lg_run_opts o = { .fix = fix, .log = log_stderr, .log_ctx = fix ? "lastgood fix" : "lastgood scan" };
+	bool json = false, quiet = false;
 	const char *trust[64], *bundles[16];
 	int c;
 	optind = 1;
@@ -103,8 +150,8 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 			}
 			o.have_now = true;
 			break;
-		case OPT_JSON: o.json = true; break;
-		case OPT_QUIET: o.quiet = true; break;
+		case OPT_JSON: json = true; break;
+		case OPT_QUIET: quiet = true; break;
 		case OPT_DISCARD_HIBER: o.discard_hibernation = true; break;
 		case OPT_REFUSE_DIRTY: o.refuse_dirty = true; break;
 		case OPT_FORCE: o.force = true; break;
@@ -125,7 +172,7 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 			}
 			keyfiles[o.n_keys++] = optarg;
 			break;
-		case OPT_PROMPT: o.interactive = true; break;
+		case OPT_PROMPT: o.asker = prompt_asker(); break;
 		case OPT_HELP:
 			printf(scan_fix_help, name, fix ? fix_only_help : "");
 			return LG_EXIT_OK;
@@ -184,7 +231,13 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		o.n_bundle_dirs = 1;
 	}
 	o.bundle_dirs = bundles;
-	int rc = lg_run(&o, NULL);
+	json_t *report = NULL;
+	int rc = lg_run(&o, &report);
+	if (json)
+		print_json(report);
+	if (report && !quiet)
+		lg_summary_run(report, line_stderr, NULL);
+	json_decref(report);
 	free(dlcopy);
 	lg_trust_keys_free(keys, n_keys);
 	return rc;
@@ -204,14 +257,15 @@ int cmd_undo(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
-	struct lg_undo_opts o = { 0 };
+	struct lg_undo_opts o = { .log = log_stderr, .log_ctx = "lastgood undo" };
+	bool json = false;
 	const char *keyfiles[16];
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RUN: o.run_id = optarg; break;
-		case OPT_JSON: o.json = true; break;
+		case OPT_JSON: json = true; break;
 		case OPT_FORCE: o.force = true; break;
 		case OPT_KEYS:
 			if (o.n_keys == ARRAY_SIZE(keyfiles)) {
@@ -220,7 +274,7 @@ int cmd_undo(int argc, char **argv)
 			}
 			keyfiles[o.n_keys++] = optarg;
 			break;
-		case OPT_PROMPT: o.interactive = true; break;
+		case OPT_PROMPT: o.asker = prompt_asker(); break;
 		case OPT_HELP:
 			printf("usage: lastgood undo --run ID [--json] [--force] [--keys PATH]... [--prompt] TARGET...\n"
 			       "Moves every file run ID quarantined back to its place, sets restored copies\n"
@@ -243,5 +297,12 @@ int cmd_undo(int argc, char **argv)
 	o.targets = argv + optind;
 	o.n_targets = (size_t)(argc - optind);
 	o.keys = keyfiles;
-	return lg_undo(&o);
+	json_t *report = NULL;
+	int rc = lg_undo(&o, &report);
+	if (json)
+		print_json(report);
+	else if (report)
+		lg_summary_undo(report, line_stderr, NULL);
+	json_decref(report);
+	return rc;
 }

@@ -139,7 +139,7 @@ const char *lg_bl_kind_name(enum lg_bl_kind k)
 	return "unknown";
 }
 
-static const char *kind_words(enum lg_bl_kind k)
+const char *lg_bl_kind_words(enum lg_bl_kind k)
 {
 	switch (k) {
 	case LG_BL_PROT_CLEAR_KEY: return "clear key (BitLocker suspended)";
@@ -454,7 +454,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 }
 
 /* Why libcryptsetup cannot open this volume, or NULL. */
-static const char *unsupported_reason(const struct lg_bitlocker_info *info)
+const char *lg_bl_unsupported_reason(const struct lg_bitlocker_info *info)
 {
 	if (info->encrypt_on_write)
 		return "BitLocker is still encrypting or decrypting this volume (conversion in progress): "
@@ -519,35 +519,10 @@ json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info)
 	json_object_set_new(o, "protectors", arr);
 	if (info->protectors_truncated)
 		json_object_set_new(o, "protectors_truncated", json_true());
-	const char *why = unsupported_reason(info);
+	const char *why = lg_bl_unsupported_reason(info);
 	if (why)
 		json_object_set_new(o, "unsupported", json_string(why));
 	return o;
-}
-
-void lg_bitlocker_info_print(FILE *f, const struct lg_bitlocker_info *info, const char *indent)
-{
-	if (!info->metadata_version)
-		return;
-	const char *enc = lg_bl_encryption_name(info->encryption);
-	fprintf(f, "%s%s%s%s%s\n", indent, enc ? enc : "unknown encryption",
-		info->description[0] ? ", \"" : "", info->description, info->description[0] ? "\"" : "");
-	for (size_t i = 0; i < info->n_protectors; i++) {
-		const struct lg_bl_protector *p = &info->protectors[i];
-		char kid[9];
-		lg_bl_recovery_key_id(p->guid, kid);
-		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD)
-			fprintf(f, "%sprotector %s  recovery password, recovery key ID %s\n", indent, p->id, kid);
-		else if (p->kind == LG_BL_PROT_UNKNOWN)
-			fprintf(f, "%sprotector %s  unknown type 0x%04x\n", indent, p->id, p->protection);
-		else
-			fprintf(f, "%sprotector %s  %s\n", indent, p->id, kind_words(p->kind));
-	}
-	if (info->protectors_truncated)
-		fprintf(f, "%s(more protectors than %d: not listed)\n", indent, LG_BL_MAX_PROTECTORS);
-	const char *why = unsupported_reason(info);
-	if (why)
-		fprintf(f, "%scannot be unlocked here: %s\n", indent, why);
 }
 
 bool lg_dm_available(struct lg_err *why)
@@ -778,7 +753,7 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 			n = snprintf(out + o, len - o, "%sstartup key file %s.BEK", o ? "; " : "", p->id);
 		else
 			n = snprintf(out + o, len - o, "%s%s %s (not usable by lastgood)", o ? "; " : "",
-				     kind_words(p->kind), p->id);
+				     lg_bl_kind_words(p->kind), p->id);
 		if (n < 0)
 			break;
 		o += (size_t)n;
@@ -787,99 +762,86 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 		memcpy(out + len - 4, "...", 4);
 }
 
-int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
-			   const struct lg_bl_unlock_opts *o, char **mapped_path,
-			   struct lg_bitlocker_session **sp, struct lg_bl_result *res,
-			   struct lg_err *err)
+/* Our own reading of the volume's metadata (the size found when 0). */
+static int unlock_probe(const char *dev, uint64_t offset, uint64_t *size, struct lg_bitlocker_info *info,
+			struct lg_err *err)
 {
-	struct lg_bl_result dummy;
-	if (!res)
-		res = &dummy;
-	memset(res, 0, sizeof(*res));
-	if (mapped_path)
-		*mapped_path = NULL;
-	if (sp)
-		*sp = NULL;
-	bool verify_only = o->verify_only || !mapped_path || !sp;
-
-	/* Our own look first: which protectors there are decides which keys
-	 * are tried, and the volume GUID names it in every message. */
-	_cleanup_free_ struct lg_bitlocker_info *info = malloc(sizeof(*info));
-	if (!info)
-		return -ENOMEM;
-	{
-		_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			int e = errno;
-			lg_err_set(err, "%s: cannot open: %s", dev, strerror(e));
-			return -e;
-		}
-		if (!size) {
-			struct stat st;
-			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > offset)
-				size = (uint64_t)st.st_size - offset;
-			else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode))
-				ioctl(fd, BLKGETSIZE64, &size);
-		}
-		int r = lg_bitlocker_probe(fd, offset, size, info);
-		if (r == 0) {
-			lg_err_set(err, "%s at offset %llu is not a BitLocker volume", dev, (unsigned long long)offset);
-			return -EMEDIUMTYPE;
-		}
-		if (r < 0) {
-			if (r == -EBADMSG)
-				lg_err_set(err, "%s at offset %llu: BitLocker boot sector, but no readable FVE metadata "
-					   "(damaged, or Windows Vista's BitLocker)", dev, (unsigned long long)offset);
-			else
-				lg_err_set(err, "%s: %s", dev, strerror(-r));
-			return r == -EBADMSG ? -ENOTSUP : r;
-		}
+	_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		lg_err_set(err, "%s: cannot open: %s", dev, strerror(e));
+		return -e;
 	}
-	char vol[256];
-	volume_words(dev, offset, info, vol, sizeof(vol));
-	const char *why = unsupported_reason(info);
-	if (why) {
-		lg_err_set(err, "%s: %s", vol, why);
-		return -ENOTSUP;
+	if (!*size) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > offset)
+			*size = (uint64_t)st.st_size - offset;
+		else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode))
+			ioctl(fd, BLKGETSIZE64, size);
 	}
+	int r = lg_bitlocker_probe(fd, offset, *size, info);
+	if (r == 0) {
+		lg_err_set(err, "%s at offset %llu is not a BitLocker volume", dev, (unsigned long long)offset);
+		return -EMEDIUMTYPE;
+	}
+	if (r < 0) {
+		if (r == -EBADMSG)
+			lg_err_set(err, "%s at offset %llu: BitLocker boot sector, but no readable FVE metadata "
+				   "(damaged, or Windows Vista's BitLocker)", dev, (unsigned long long)offset);
+		else
+			lg_err_set(err, "%s: %s", dev, strerror(-r));
+		return r == -EBADMSG ? -ENOTSUP : r;
+	}
+	return 0;
+}
 
-	/* Keys for this volume, by protector GUID, in the documented order:
-	 * recovery passwords from the key file, then startup keys. */
-	const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS];
+/* Keys for this volume, by protector GUID, in the documented order:
+ * recovery passwords from the key file, then startup keys. Returns how
+ * many; *has_rp says whether the volume has a recovery-password protector. */
+static size_t unlock_candidates(const struct lg_bitlocker_info *info, const struct lg_keyring *keys,
+				const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS], bool *has_rp)
+{
 	size_t ncand = 0;
-	bool has_rp = false;
+	*has_rp = false;
 	for (int pass = 0; pass < 2; pass++) {
 		enum lg_bl_kind want = pass == 0 ? LG_BL_PROT_RECOVERY_PASSWORD : LG_BL_PROT_STARTUP_KEY;
 		enum lg_key_type kt = pass == 0 ? LG_KEY_RECOVERY_PASSWORD : LG_KEY_STARTUP_KEY;
 		for (size_t i = 0; i < info->n_protectors; i++) {
 			if (info->protectors[i].kind != want)
 				continue;
-			has_rp |= pass == 0;
-			const struct lg_key *k = o->keys ? lg_keyring_find(o->keys, kt, info->protectors[i].guid) : NULL;
+			*has_rp |= pass == 0;
+			const struct lg_key *k = keys ? lg_keyring_find(keys, kt, info->protectors[i].guid) : NULL;
 			if (k)
 				cands[ncand++] = k;
 		}
 	}
+	return ncand;
+}
 
-	struct lg_err dmwhy = { "" };
-	bool dm = verify_only || lg_dm_available(&dmwhy);
-	bool can_prompt = o->interactive && has_rp && dm;
-	char plist[512];
-	protector_list(info, plist, sizeof(plist));
-	if (!ncand && !can_prompt) {
-		size_t nkeys = o->keys ? o->keys->n : 0;
-		lg_err_set(err, "%s is locked and no key for it was found (%zu key%s loaded, none for this volume)%s%s. "
-			   "Look up: %s", vol, nkeys, nkeys == 1 ? "" : "s",
-			   dm ? "" : "; besides, ", dm ? "" : dmwhy.msg, plist);
-		return -ENOKEY;
-	}
+/* Ask a person (o->asker) for a recovery password, showing every
+ * recovery-password protector's id to read to the helpdesk. */
+static int unlock_ask(const struct lg_key_asker *asker, const char *vol, const struct lg_bitlocker_info *info,
+		      struct unlock_ctx *u, struct lg_err *err)
+{
+	const char *ids[LG_BL_MAX_PROTECTORS];
+	size_t nids = 0;
+	for (size_t i = 0; i < info->n_protectors; i++)
+		if (info->protectors[i].kind == LG_BL_PROT_RECOVERY_PASSWORD)
+			ids[nids++] = info->protectors[i].id;
+	struct lg_key_request req = { .volume = vol, .volume_guid = info->volume_guid, .key_ids = ids,
+				      .n_key_ids = nids };
+	return asker->ask(asker->ctx, &req, typed_try, u, err);
+}
 
-	/* The device, then libcryptsetup's own reading of the metadata. */
+/* A session on the volume: the device (a loop device for an image),
+ * libcryptsetup's context on it, its reading checked against ours. */
+static int unlock_session(const char *dev, uint64_t offset, uint64_t size, bool check_only, bool read_only,
+			  const char *vol, const struct lg_bitlocker_info *info, struct lg_bitlocker_session **sp,
+			  struct lg_bl_result *res, struct lg_err *err)
+{
 	char path[PATH_MAX];
 	int loop_fd = -1;
-	bool check_only = verify_only || !dm;
-	int r = open_target(dev, offset, size, !check_only, o->read_only || check_only,
-			    path, sizeof(path), &loop_fd, err);
+	int r = open_target(dev, offset, size, !check_only, read_only, path, sizeof(path), &loop_fd, err);
 	if (r < 0)
 		return r;
 	struct lg_bitlocker_session *s = calloc(1, sizeof(*s));
@@ -910,6 +872,100 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		lg_bitlocker_close(s);
 		return -EBADMSG;
 	}
+	*sp = s;
+	return 0;
+}
+
+/* The key file's keys, each for its own protector: 0 when one unlocked
+ * (res says which), -EKEYREJECTED when all were wrong (rejected lists
+ * them), -ENOKEY when there were none, another error as it came. */
+static int unlock_with_files(struct unlock_ctx *u, const struct lg_key *const *cands, size_t ncand,
+			     struct lg_bl_result *res, char *rejected, size_t rcap)
+{
+	size_t ro = 0;
+	int r = -ENOKEY;
+	for (size_t i = 0; i < ncand; i++) {
+		const struct lg_key *k = cands[i];
+		res->keys_tried++;
+		if (k->type == LG_KEY_RECOVERY_PASSWORD)
+			r = try_key(u, k->password, strlen(k->password));
+		else
+			r = try_key(u, (const char *)k->bek, k->bek_len);
+		if (r == 0) {
+			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
+			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
+									: LG_BL_PROT_STARTUP_KEY;
+			snprintf(res->source, sizeof(res->source), "%s", k->source);
+			return 0;
+		}
+		if (r != -EPERM)
+			return r;
+		int n = snprintf(rejected + ro, rcap - ro, "%s%s for protector %s (%s)",
+				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
+				 "the startup key", k->id, k->source);
+		if (n > 0 && (size_t)n < rcap - ro)
+			ro += (size_t)n;
+		r = -EKEYREJECTED;
+	}
+	return r;
+}
+
+int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
+			   const struct lg_bl_unlock_opts *o, char **mapped_path,
+			   struct lg_bitlocker_session **sp, struct lg_bl_result *res,
+			   struct lg_err *err)
+{
+	struct lg_bl_result dummy;
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (mapped_path)
+		*mapped_path = NULL;
+	if (sp)
+		*sp = NULL;
+	bool verify_only = o->verify_only || !mapped_path || !sp;
+
+	/* Our own look first: which protectors there are decides which keys
+	 * are tried, and the volume GUID names it in every message. */
+	_cleanup_free_ struct lg_bitlocker_info *info = malloc(sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	int r = unlock_probe(dev, offset, &size, info, err);
+	if (r < 0)
+		return r;
+	char vol[256];
+	volume_words(dev, offset, info, vol, sizeof(vol));
+	const char *why = lg_bl_unsupported_reason(info);
+	if (why) {
+		lg_err_set(err, "%s: %s", vol, why);
+		return -ENOTSUP;
+	}
+
+	/* Keys for this volume, by protector GUID, in the documented order:
+	 * recovery passwords from the key file, then startup keys. */
+	const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS];
+	bool has_rp;
+	size_t ncand = unlock_candidates(info, o->keys, cands, &has_rp);
+
+	struct lg_err dmwhy = { "" };
+	bool dm = verify_only || lg_dm_available(&dmwhy);
+	bool can_prompt = o->asker && o->asker->ask && has_rp && dm;
+	char plist[512];
+	protector_list(info, plist, sizeof(plist));
+	if (!ncand && !can_prompt) {
+		size_t nkeys = o->keys ? o->keys->n : 0;
+		lg_err_set(err, "%s is locked and no key for it was found (%zu key%s loaded, none for this volume)%s%s. "
+			   "Look up: %s", vol, nkeys, nkeys == 1 ? "" : "s",
+			   dm ? "" : "; besides, ", dm ? "" : dmwhy.msg, plist);
+		return -ENOKEY;
+	}
+
+	/* The device, then libcryptsetup's own reading of the metadata. */
+	bool check_only = verify_only || !dm;
+	struct lg_bitlocker_session *s = NULL;
+	r = unlock_session(dev, offset, size, check_only, o->read_only || check_only, vol, info, &s, res, err);
+	if (r < 0)
+		return r;
 
 	struct unlock_ctx u = { .cd = s->cd, .flags = o->read_only ? CRYPT_ACTIVATE_READONLY : 0 };
 	if (!check_only) {
@@ -921,64 +977,12 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		u.map_name = s->name;
 	}
 
-	/* The key file's keys, each for its own protector. */
 	char rejected[512] = "";
-	size_t ro = 0;
-	r = -ENOKEY;
-	for (size_t i = 0; i < ncand; i++) {
-		const struct lg_key *k = cands[i];
-		res->keys_tried++;
-		if (k->type == LG_KEY_RECOVERY_PASSWORD)
-			r = try_key(&u, k->password, strlen(k->password));
-		else
-			r = try_key(&u, (const char *)k->bek, k->bek_len);
-		if (r == 0) {
-			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
-			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
-									: LG_BL_PROT_STARTUP_KEY;
-			snprintf(res->source, sizeof(res->source), "%s", k->source);
-			break;
-		}
-		if (r != -EPERM)
-			break;
-		int n = snprintf(rejected + ro, sizeof(rejected) - ro, "%s%s for protector %s (%s)",
-				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
-				 "the startup key", k->id, k->source);
-		if (n > 0 && (size_t)n < sizeof(rejected) - ro)
-			ro += (size_t)n;
-		r = -EKEYREJECTED;
-	}
+	r = unlock_with_files(&u, cands, ncand, res, rejected, sizeof(rejected));
 
 	if (r != 0 && (r == -ENOKEY || r == -EKEYREJECTED) && can_prompt) {
-		/* Typed at the console: the protector ids to read to the
-		 * helpdesk, every recovery-password protector's. */
-		const char *ids[LG_BL_MAX_PROTECTORS];
-		size_t nids = 0;
-		for (size_t i = 0; i < info->n_protectors; i++)
-			if (info->protectors[i].kind == LG_BL_PROT_RECOVERY_PASSWORD)
-				ids[nids++] = info->protectors[i].id;
-		int fds[8];
-		int nfds = 0;
-		bool own_fds = !o->console_fds;
-		if (own_fds)
-			nfds = lg_console_fds_open("/proc/consoles", fds, ARRAY_SIZE(fds));
-		struct lg_key_prompt kp = {
-			.fds = own_fds ? fds : o->console_fds,
-			.n_fds = own_fds ? (size_t)nfds : o->n_console_fds,
-			.volume = vol,
-			.volume_guid = info->volume_guid,
-			.key_ids = ids,
-			.n_key_ids = nids,
-			.idle_s = o->prompt_idle_s,
-		};
 		struct lg_err perr = { "" };
-		if (kp.n_fds && o->prompt_state)
-			o->prompt_state(true, o->prompt_ctx);
-		int pr = kp.n_fds ? lg_key_prompt(&kp, typed_try, &u, &perr) : -EIO;
-		if (kp.n_fds && o->prompt_state)
-			o->prompt_state(false, o->prompt_ctx);
-		for (int i = 0; own_fds && i < nfds; i++)
-			close(fds[i]);
+		int pr = unlock_ask(o->asker, vol, info, &u, &perr);
 		if (pr == 0) {
 			res->keys_tried++;
 			snprintf(res->source, sizeof(res->source), "typed at the console");
@@ -986,8 +990,8 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 			r = 0;
 		} else {
 			lg_err_set(err, "%s stays locked: %s%s%s. Look up: %s", vol,
-				   pr == -EIO && !kp.n_fds ? "no console to ask for a recovery key" : perr.msg,
-				   ro ? "; before that, wrong keys: " : "", rejected, plist);
+				   perr.msg,
+				   rejected[0] ? "; before that, wrong keys: " : "", rejected, plist);
 			lg_bitlocker_close(s);
 			return pr == -EACCES || pr == -ETIMEDOUT || pr == -EIO ? -ECANCELED : pr;
 		}
@@ -1032,10 +1036,10 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 }
 
 int lg_bitlocker_unlock(const char *dev, uint64_t offset, uint64_t size,
-			const struct lg_keyring *keys, bool interactive,
+			const struct lg_keyring *keys, const struct lg_key_asker *asker,
 			char **mapped_path, struct lg_bitlocker_session **s, struct lg_err *err)
 {
-	struct lg_bl_unlock_opts o = { .keys = keys, .interactive = interactive, .prompt_idle_s = 600 };
+	struct lg_bl_unlock_opts o = { .keys = keys, .asker = asker };
 	return lg_bitlocker_unlock_ex(dev, offset, size, &o, mapped_path, s, NULL, err);
 }
 
