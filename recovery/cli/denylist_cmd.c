@@ -433,7 +433,7 @@ static void print_import_summary(const char *input, const struct lg_import_opts 
 		fprintf(f, "  %zu imported by a weaker field after a malformed hash\n", rep->fallbacks);
 	if (rep->skipped[LG_IMPORT_SKIP_SIGNER])
 		fprintf(f, "  %zu rule%s depend on a signer lastgood cannot check (CertOemID, CertEKU, CertIssuer, "
-			"well-known root) or that the policy allows: not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
+			"well-known root) or that no DeniedSigners list names: not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
 			rep->skipped[LG_IMPORT_SKIP_SIGNER] == 1 ? "" : "s");
 	size_t shown = verbose ? rep->n_notes : (rep->n_notes < IMPORT_NOTES_SHOWN ? rep->n_notes : IMPORT_NOTES_SHOWN);
 	for (size_t i = 0; i < shown; i++) {

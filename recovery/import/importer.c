@@ -913,7 +913,7 @@ static int si_signers(struct ictx *x, const xmlNode *root, json_t *signer_of)
 			goto out;
 		bool is_denied = sid && json_object_get(denied, sid);
 		if (!is_denied)
-			snprintf(label, sizeof(label), "signer \"%s\" (%s), which the policy allows, not denies", cname,
+			snprintf(label, sizeof(label), "signer \"%s\" (%s), which no DeniedSigners list names", cname,
 				 csid);
 		else if (why)
 			snprintf(label, sizeof(label), "signer \"%s\" (%s), which %s", cname, csid, why);

@@ -278,7 +278,7 @@ static void test_sipolicy_signers(void)
 	CHECK_INT(rep.name_with_signer, 2);
 	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_SIGNER], 3); /* FA_OEM, FA_ALLOWED, S_WELLKNOWN */
 	CHECK(has_note("FA_OEM: holds only for files signed by signer \"OPUS\" (S_OEM), which has a CertOemID"));
-	CHECK(has_note("FA_ALLOWED: holds only for files signed by signer \"Allowed\" (S_ALLOW), which the policy allows"));
+	CHECK(has_note("FA_ALLOWED: holds only for files signed by signer \"Allowed\" (S_ALLOW), which no DeniedSigners list names"));
 	CHECK(has_note("Signer S_WELLKNOWN \"Well known\": denies every file signed by that certificate, but has a "
 		       "CertRoot of a well-known Microsoft root"));
 	CHECK(has_note("FA_MIXED: imported with the signers lastgood can check; not with signer \"OPUS\""));
