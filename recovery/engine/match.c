@@ -1122,6 +1122,7 @@ struct pe_cache {
 	/* The Authenticode signatures, decoded once when a signer or an
 	 * authentihash condition needs them; ac_state < 0: none readable. */
 	int ac_state;
+	bool ac_full;           /* certificates read too (signer rules), not only digests */
 	struct lg_authenticode *ac;
 	bool changed_hit;       /* a rule held only by the digest a signature carries */
 };
@@ -1401,23 +1402,29 @@ static bool digest_in(const unsigned char *d, const unsigned char *list, size_t 
 	return false;
 }
 
-/* The signatures of a parsed image, decoded once. Undecodable or absent
- * signatures are not an error: signer conditions fail on them. */
-static int pe_signatures(struct content *c)
+/* The signatures of a parsed image, decoded once: only their digests for
+ * an Authenticode rule (full = false), with every certificate for a
+ * signer rule. Undecodable or absent signatures are not an error:
+ * signer conditions fail on them. */
+static int pe_signatures(struct content *c, bool full)
 {
 	struct pe_cache *pc = c->pe;
-	if (pc->ac_state)
+	if (pc->ac_state && (pc->ac_full || !full || pc->ac_state < 0))
 		return 0;
 	pc->ac_state = -ENOENT;
 	if (!pc->info.cert_size)
 		return 0;
-	pc->ac = malloc(sizeof(*pc->ac));
-	if (!pc->ac)
-		return -ENOMEM;
-	int r = lg_authenticode_read(c->buf, (size_t)c->size, &pc->info, NULL, NULL, 0, pc->ac, NULL);
+	if (!pc->ac) {
+		pc->ac = malloc(sizeof(*pc->ac));
+		if (!pc->ac)
+			return -ENOMEM;
+	}
+	int r = lg_authenticode_read(c->buf, (size_t)c->size, &pc->info, NULL, NULL,
+				     full ? 0 : LG_AC_DIGESTS_ONLY, pc->ac, NULL);
 	if (r == -ENOMEM)
 		return r;
 	pc->ac_state = r < 0 || !pc->ac->n_sigs ? -EBADMSG : 1;
+	pc->ac_full = full;
 	return 0;
 }
 
@@ -1449,8 +1456,9 @@ static bool signed_digest_in(const struct pe_cache *pc, const char *alg, const u
 
 /* A rule's authentihash lists against the digests computed: 1 the file's
  * own hash is listed, 2 only a digest its signature carries is (the file
- * was changed after signing: appended data, a patched byte), 0 neither.
- * Signatures are decoded only when the file's own hashes are not listed. */
+ * was changed after signing: appended data, a patched byte), 0 neither;
+ * -ENOMEM. Signatures are decoded (their digests only) only when the
+ * file's own hashes are not listed. */
 static int pe_hash_ok(const struct lg_rule *rl, struct content *c)
 {
 	struct pe_cache *pc = c->pe;
@@ -1466,7 +1474,12 @@ static int pe_hash_ok(const struct lg_rule *rl, struct content *c)
 		own = false;
 	if (own)
 		return 1;
-	if (!pc->info.cert_size || pe_signatures(c) < 0 || pc->ac_state < 0)
+	if (!pc->info.cert_size)
+		return 0;
+	int r = pe_signatures(c, false);
+	if (r < 0)
+		return r;
+	if (pc->ac_state < 0)
 		return 0;
 	if (rl->n_authentihash_sha256 &&
 	    !digest_in(pc->ah256, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32) &&
@@ -1579,7 +1592,7 @@ static int eval_file(struct walk *w, const struct cand *c, const uint32_t *rules
 		const struct lg_rule *rl = CR(k)->rule;
 		if (!ok[k] || !rl->n_signers)
 			continue;
-		r = pe_signatures(ct);
+		r = pe_signatures(ct, true);
 		ok[k] = r == 0 && pe_signer_ok(rl, ct->pe);
 	}
 	/* The Authenticode digests the remaining rules need, in one pass. */
@@ -1597,6 +1610,10 @@ static int eval_file(struct walk *w, const struct cand *c, const uint32_t *rules
 		if (!ok[k] || !(CR(k)->rule->n_authentihash_sha256 || CR(k)->rule->n_authentihash_sha1))
 			continue;
 		int h = pe_hash_ok(CR(k)->rule, ct);
+		if (h < 0) {
+			r = h;
+			break;
+		}
 		ok[k] = h != 0;
 		if (h == 2)
 			ct->pe->changed_hit = true;

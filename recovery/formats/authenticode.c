@@ -416,6 +416,11 @@ static int decode_one(struct actx *x, const struct pending *pd)
 		return 0;
 	}
 	int idx = (int)x->ac->n_sigs++;
+	if (x->flags & LG_AC_DIGESTS_ONLY) {
+		s->digest_matches_file = s->signature_ok = s->chain_ok = -1;
+		nested(x, si, pd->entry, pd->depth, idx);
+		return 0;
+	}
 
 	STACK_OF(X509) *certs = p7->d.sign->cert;
 	int nc = certs ? sk_X509_num(certs) : 0;

@@ -95,6 +95,10 @@ enum lg_ac_flags {
 	 * stay -1): what `lastgood pe` shows. The matcher leaves it out: a
 	 * rule holds on what a signature claims, checked or not. */
 	LG_AC_VERIFY = 1u << 0,
+	/* Only each signature's digest (and nesting): no certificate is read,
+	 * n_certs stays 0. For matching an Authenticode hash against the
+	 * digests signatures carry, at a fraction of the cost. */
+	LG_AC_DIGESTS_ONLY = 1u << 1,
 };
 int lg_authenticode_read(const unsigned char *buf, size_t len, const struct lg_pe_info *info,
 			 const unsigned char ah256[LG_SHA256_LEN], const unsigned char ah1[LG_SHA1_LEN],

@@ -348,6 +348,16 @@ static void test_nested(void)
 	CHECK(!strcmp(ac->sigs[1].certs[ac->sigs[1].signer].subject_cn, "Other Publisher"));
 	/* The nested signer's publisher is found too. */
 	CHECK(lg_ac_has_signer(ac, ac->sigs[1].certs[1].tbs, 32, "Other Publisher"));
+	/* Digests only (what the matcher reads for an Authenticode rule). */
+	struct lg_pe_info info;
+	CHECK_INT(lg_pe_parse(img, len, &info, NULL), 0);
+	CHECK_INT(lg_authenticode_read(img, len, &info, NULL, NULL, LG_AC_DIGESTS_ONLY, ac, NULL), 0);
+	CHECK_INT(ac->n_sigs, 2);
+	CHECK_INT(ac->sigs[0].n_certs, 0);
+	CHECK_INT(ac->sigs[0].signer, -1);
+	CHECK(!memcmp(ac->sigs[0].digest, ah256, 32));
+	CHECK(!memcmp(ac->sigs[1].digest, ah1, 20));
+	CHECK(!lg_ac_has_signer(ac, ah256, 32, NULL));
 	free(ac);
 	free(img);
 	OPENSSL_free(der);
