@@ -6,8 +6,8 @@
  */
 #include "cli/commands.h"
 #include "formats/authenticode.h"
-#include "formats/denylist.h"
 #include "formats/pe.h"
+#include "lib/rfc3339.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -9,6 +9,8 @@
  */
 #include "formats/authenticode.h"
 
+#include "lib/le.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/asn1t.h>
@@ -55,11 +57,6 @@ ASN1_SEQUENCE(LG_SPC_INDIRECT) = {
 	ASN1_SIMPLE(LG_SPC_INDIRECT, data, LG_SPC_ATTR),
 	ASN1_SIMPLE(LG_SPC_INDIRECT, digest, X509_SIG),
 } ASN1_SEQUENCE_END(LG_SPC_INDIRECT)
-
-static inline uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void alg_name(int nid, char out[LG_AC_ALG_MAX])
 {
@@ -468,8 +465,8 @@ static int read_table(struct actx *x, struct lg_err *err)
 		return -EINVAL;
 	unsigned entries = 0, good = 0;
 	while (off + WIN_CERT_HEADER <= end && entries < LG_AC_MAX_ENTRIES) {
-		uint32_t elen = rd32(x->buf + off);
-		uint16_t type = (uint16_t)(x->buf[off + 6] | x->buf[off + 7] << 8);
+		uint32_t elen = lg_le32(x->buf + off);
+		uint16_t type = lg_le16(x->buf + off + 6);
 		if (elen < WIN_CERT_HEADER || elen > end - off) {
 			if (!entries)
 				lg_err_set(err, "bad certificate table: entry at 0x%" PRIx64 " claims %u bytes, "
