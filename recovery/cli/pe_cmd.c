@@ -370,7 +370,9 @@ static void pe_usage(FILE *f)
 	fprintf(f, "usage: lastgood pe [--json] FILE...\n\n"
 		   "Print what a deny-list rule can match in each PE file (driver, EFI binary,\n"
 		   "executable): machine, PE32/PE32+, sha256 of the file, the Authenticode\n"
-		   "hashes (SHA-256 and SHA-1), file and product version, version strings.\n\n"
+		   "hashes (SHA-256 and SHA-1), file and product version, version strings, and\n"
+		   "each Authenticode signature: the digest it signs and whether the file still\n"
+		   "has it, signing time, signer and certificates with their TBS hashes.\n\n"
 		   "  --json   one JSON object per file (an array when there are several)\n\n"
 		   "Exit: 0 every file read, 1 a file was unreadable or not a valid PE, 2 usage.\n");
 }
