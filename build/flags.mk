@@ -1,7 +1,7 @@
 # Compiler flags for everything built for the host (the engine, fixtures,
 # tests). The UEFI stub has its own flags in efi/efi.mk.
 CC ?= gcc
-PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0
+PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0 libcurl
 
 CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
