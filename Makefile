@@ -43,6 +43,9 @@ ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
 LIBENGINE   := $(OBJDIR)/libengine.a
 IMPORT_OBJ  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/import/*.c))
 LIBIMPORT   := $(OBJDIR)/libimport.a
+# net/: the fleet HTTPS client (libcurl), for PID 1 and its tests.
+NET_OBJ     := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/net/*.c))
+LIBNET      := $(OBJDIR)/libnet.a
 FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c recovery/term/*.c)))
 LIBFRONT    := $(OBJDIR)/libfront.a
 MAIN_OBJ    := $(OBJDIR)/recovery/cli/main.o
@@ -59,12 +62,16 @@ $(LIBIMPORT): $(IMPORT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBNET): $(NET_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(LIBFRONT): $(FRONT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 # Everything a test program may link, top layer first.
-LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBENGINE)
+LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
 
 $(OUT)/lastgood: $(MAIN_OBJ) $(LIBALL)
 	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS)

@@ -26,6 +26,7 @@ FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recov
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
 FUZZ_HARNESSES += crashdump:recovery/formats/crashdump.c
+FUZZ_HARNESSES += fleet:recovery/net/answer.c,recovery/formats/keys.c,recovery/storage/bitlocker.c,recovery/lib/util.c
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
