@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "undo", cmd_undo, "put back what a fix run changed (--run ID)" },
 	{ "denylist", cmd_denylist, "verify or show a deny-list" },
 	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info" },
+	{ "keys", cmd_keys, "export BitLocker keys as a tree a web server serves (keys export --tree)" },
 	{ "init", cmd_init, "run as the recovery image's init (PID 1)" },
 };
 

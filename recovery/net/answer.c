@@ -118,6 +118,23 @@ static bool is_json_type(const char *ct)
 	return !strncasecmp(ct, "application/json", 16) && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 }
 
+static bool body_is_json_object(const unsigned char *body, size_t len)
+{
+	json_error_t je;
+	json_t *o = json_loadb((const char *)body, len, 0, &je);
+	bool yes = json_is_object(o);
+	if (o) {
+		/* a recovery password may be in it: wipe jansson's copies */
+		const char *k;
+		json_t *v;
+		json_object_foreach(o, k, v)
+			if (json_is_string(v))
+				lg_wipe((char *)json_string_value(v), json_string_length(v));
+		json_decref(o);
+	}
+	return yes;
+}
+
 int lg_fleet_parse_key(const char *content_type, const unsigned char *body, size_t len,
 		       const unsigned char protector[16], struct lg_keyring *kr, struct lg_err *err)
 {
@@ -132,7 +149,10 @@ int lg_fleet_parse_key(const char *content_type, const unsigned char *body, size
 			   LG_FLEET_KEY_MAX);
 		return -EBADMSG;
 	}
-	if (is_json_type(content_type) || body[0] == '{') {
+	/* Told apart by the body (a static server sends any Content-Type):
+	 * JSON starts with '{'; a .BEK starts with its own size, 156 to 180
+	 * bytes for what Windows writes. */
+	if (body[0] == '{' && (is_json_type(content_type) || body_is_json_object(body, len))) {
 		json_error_t je;
 		json_t *o = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
 		/* je.text may quote the body: it is not shown */

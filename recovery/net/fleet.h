@@ -54,8 +54,8 @@ int lg_fleet_server_check(const char *url, char *out, size_t outlen, struct lg_e
 void lg_fleet_key_path(const unsigned char protector[16], char out[64]);
 
 /* A key answer for protector: JSON {"protector_id", "recovery_password"}
- * (Content-Type application/json, or a body starting with '{') or the
- * bytes of a .BEK file. The key goes into kr (1 added, 0 already there).
+ * or the bytes of a .BEK file, told apart by the body (a JSON object
+ * starts with '{'; a static server may send any Content-Type). The key goes into kr (1 added, 0 already there).
  * -EBADMSG with err when the answer is not a key for that protector
  * (err never holds key material). content_type may be NULL. */
 int lg_fleet_parse_key(const char *content_type, const unsigned char *body, size_t len,
