@@ -6,6 +6,8 @@
  * scan stops after the plan and never opens a volume read-write.
  */
 #include "engine/engine.h"
+#include "engine/crashes.h"
+#include "engine/outcome.h"
 
 #include "formats/denylist.h"
 #include "storage/dirty.h"
@@ -509,6 +511,10 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 	if (lr < 0) {
 		vr->reg = NULL;
 		json_object_set_new(rj, "error", json_string(err.msg));
+	} else {
+		char name[64];
+		if (lg_registry_computer_name(vr->reg, name, sizeof(name)) == 0)
+			json_object_set_new(vr->vr, "computer_name", json_string(name));
 	}
 	for (size_t ri = 0; ri < dl->n_rules; ri++) {
 		const struct lg_rule *rule = &dl->rules[ri];
@@ -708,6 +714,13 @@ static void run_ntfs(struct vol_run *vrp)
 		return;
 	}
 	phase(&vr, "open");
+	/* The crash facts first: whatever happens next, the report has them. */
+	json_t *crashes = lg_crashes_scan(vr.v, vi->windows_dir, LG_CRASHES_MAX);
+	if (json_array_size(crashes))
+		json_object_set_new(vr.vr, "crashes", crashes);
+	else
+		json_decref(crashes);
+	phase(&vr, "crashes");
 	if (vr.v->replayed)
 		json_object_set_new(vr.vr, "redo_replayed", json_string("changes an interrupted run had committed were completed when the volume was opened"));
 	if (o->fix && !vr.v->atomic)
@@ -989,6 +1002,7 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 		"matches", run.totals.matched, "quarantined", run.totals.quarantined,
 		"restored", run.totals.restored, "refused", run.totals.refused, "failed", run.totals.failed));
 	json_object_set_new(run.report, "exit_code", json_integer(run.exit));
+	lg_report_add_fleet_fields(run.report);
 	if (o->report_dir) {
 		r = write_report_dir(o->report_dir, run.run_id, run.report);
 		if (r < 0) {
@@ -1165,6 +1179,7 @@ int lg_undo(const struct lg_undo_opts *o, json_t **report_out)
 		if (rep && u.locked)
 			json_object_set_new(rep, "locked", json_pack("{s:i, s:s}", "volumes", u.locked, "first_reason",
 								     u.locked_why));
+		lg_report_add_fleet_fields(rep);
 		*report_out = rep;
 	}
 	json_decref(u.vols);

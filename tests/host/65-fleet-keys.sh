@@ -101,7 +101,7 @@ EOC
 }
 for try in 1 2 3 4 5; do start_nginx && break; done
 [ -s "$T/ngx/nginx.pid" ] || { bad "nginx did not start: $(cat "$T/ngx/start.err")"; finish; }
-trap 'kill "$(cat "$T/ngx/nginx.pid" 2>/dev/null)" 2>/dev/null; sleep 0.2; rm -rf "$T"' EXIT
+trap 'kill "$(cat "$T/ngx/nginx.pid" 2>/dev/null)" 2>/dev/null || true; sleep 0.2; rm -rf "$T"' EXIT
 for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 S=https://127.0.0.1:$PORT
 
