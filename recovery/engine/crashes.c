@@ -5,7 +5,7 @@
 #include "engine/crashes.h"
 
 #include "formats/crashdump.h"
-#include "formats/denylist.h"
+#include "lib/rfc3339.h"
 
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/dir.h>

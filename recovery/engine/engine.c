@@ -654,6 +654,17 @@ static void run_volume(struct run *run, const struct lg_volinfo *vi)
 		run_ntfs(&vr);
 }
 
+/* The crash facts first: whatever happens next, the report has them. */
+static void volume_crashes(struct vol_run *vr)
+{
+	json_t *crashes = lg_crashes_scan(vr->v, vr->vi->windows_dir, LG_CRASHES_MAX);
+	if (json_array_size(crashes))
+		json_object_set_new(vr->vr, "crashes", crashes);
+	else
+		json_decref(crashes);
+	phase(vr, "crashes");
+}
+
 static void run_ntfs(struct vol_run *vrp)
 {
 	struct vol_run vr = *vrp;
@@ -714,13 +725,7 @@ static void run_ntfs(struct vol_run *vrp)
 		return;
 	}
 	phase(&vr, "open");
-	/* The crash facts first: whatever happens next, the report has them. */
-	json_t *crashes = lg_crashes_scan(vr.v, vi->windows_dir, LG_CRASHES_MAX);
-	if (json_array_size(crashes))
-		json_object_set_new(vr.vr, "crashes", crashes);
-	else
-		json_decref(crashes);
-	phase(&vr, "crashes");
+	volume_crashes(&vr);
 	if (vr.v->replayed)
 		json_object_set_new(vr.vr, "redo_replayed", json_string("changes an interrupted run had committed were completed when the volume was opened"));
 	if (o->fix && !vr.v->atomic)

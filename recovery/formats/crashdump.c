@@ -12,14 +12,9 @@
  */
 #include "formats/crashdump.h"
 
-/* ---- little-endian reads from a checked buffer -------------------------- */
-
-static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+#include "lib/le.h"
+#include "lib/rfc3339.h"
+#include "lib/utf16.h"
 
 /* PAGEDU64 header (0x2000 bytes) */
 #define H64_SIZE        0x2000
@@ -55,8 +50,6 @@ static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | (uint6
 #define MD_STREAM_MODULES   4
 #define MD_STREAM_EXCEPTION 6
 
-/* 100 ns ticks from 1601 to 1970 */
-#define FILETIME_UNIX_DIFF 116444736000000000ULL
 
 struct src {
 	lg_crash_read_fn rd;
@@ -88,10 +81,9 @@ static int get(struct src *s, uint64_t off, void *buf, size_t n, const char *wha
 static bool filetime_ok(uint64_t ft, int64_t *out)
 {
 	/* 1990 .. 2200: anything else is not a crash time */
-	if (ft < FILETIME_UNIX_DIFF + 631152000ULL * 10000000ULL ||
-	    ft > FILETIME_UNIX_DIFF + 7258118400ULL * 10000000ULL)
+	if (ft < (uint64_t)lg_unix_to_nt(631152000LL) || ft > (uint64_t)lg_unix_to_nt(7258118400LL))
 		return false;
-	*out = (int64_t)((ft - FILETIME_UNIX_DIFF) / 10000000ULL);
+	*out = lg_nt_to_unix((int64_t)ft);
 	return true;
 }
 
@@ -100,53 +92,6 @@ static const char *kernel_type(uint32_t t)
 	static const char *const names[] = { "unknown", "full", "kernel", "header", "small",
 					     "bitmap-full", "bitmap-kernel", "automatic" };
 	return t < ARRAY_SIZE(names) ? names[t] : "unknown";
-}
-
-/* UTF-16LE (count units) to UTF-8 in out, control characters and unpaired
- * surrogates as '?', cut at a character boundary. */
-static void utf16_name(const unsigned char *u, size_t count, char *out, size_t outlen)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < count; i++) {
-		uint32_t c = le16(u + 2 * i);
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < count) {
-			uint32_t d = le16(u + 2 * (i + 1));
-			if (d >= 0xdc00 && d < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-				i++;
-			}
-		}
-		if ((c >= 0xd800 && c < 0xe000) || c < 0x20 || c == 0x7f)
-			c = '?';
-		unsigned char b[4];
-		size_t n;
-		if (c < 0x80) {
-			b[0] = (unsigned char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			b[0] = (unsigned char)(0xc0 | c >> 6);
-			b[1] = (unsigned char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			b[0] = (unsigned char)(0xe0 | c >> 12);
-			b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-			b[2] = (unsigned char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			b[0] = (unsigned char)(0xf0 | c >> 18);
-			b[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
-			b[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-			b[3] = (unsigned char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
-		if (o + n + 1 > outlen)
-			break;
-		memcpy(out + o, b, n);
-		o += n;
-	}
-	out[o] = '\0';
 }
 
 /* One module: does it hold the faulting address or a parameter? The
@@ -182,7 +127,7 @@ static int read_name(struct src *s, uint64_t off, bool count_is_bytes, char *out
 	int r = get(s, off, cnt, 4, "a module name's length");
 	if (r < 0)
 		return r;
-	uint64_t units = le32(cnt);
+	uint64_t units = lg_le32(cnt);
 	if (count_is_bytes)
 		units /= 2;
 	if (units > 1024) {
@@ -193,7 +138,7 @@ static int read_name(struct src *s, uint64_t off, bool count_is_bytes, char *out
 	unsigned char u[2048];
 	if ((r = get(s, off + 4, u, (size_t)units * 2, "a module name")) < 0)
 		return r;
-	utf16_name(u, (size_t)units, out, outlen);
+	lg_utf16_to_utf8_buf(u, (size_t)units, LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL, out, outlen, NULL, NULL);
 	return 0;
 }
 
@@ -203,7 +148,7 @@ static int triage_modules(struct src *s, struct lg_crash *c)
 	int r = get(s, H64_SIZE, t, sizeof(t), "the small dump's triage block");
 	if (r < 0)
 		return r;
-	uint32_t list = le32(t + TRI_DRIVER_LIST), count = le32(t + TRI_DRIVER_CNT);
+	uint32_t list = lg_le32(t + TRI_DRIVER_LIST), count = lg_le32(t + TRI_DRIVER_CNT);
 	if (!count)
 		return 0;
 	if (count > LG_CRASH_MAX_MODULES) {
@@ -218,8 +163,8 @@ static int triage_modules(struct src *s, struct lg_crash *c)
 		unsigned char e[DRV64_STRIDE];
 		if ((r = get(s, (uint64_t)list + (uint64_t)i * DRV64_STRIDE, e, sizeof(e), "a driver list entry")) < 0)
 			return r;
-		uint64_t base = le64(e + DRV64_BASE);
-		uint32_t size = le32(e + DRV64_SIZE);
+		uint64_t base = lg_le64(e + DRV64_BASE);
+		uint32_t size = lg_le32(e + DRV64_SIZE);
 		c->n_modules++;
 		if (!size)
 			continue;
@@ -229,7 +174,7 @@ static int triage_modules(struct src *s, struct lg_crash *c)
 		if (!hit)
 			continue; /* the name is read only for a module that matters */
 		char name[LG_CRASH_NAME_MAX];
-		if ((r = read_name(s, le32(e), false, name, sizeof(name))) < 0)
+		if ((r = read_name(s, lg_le32(e), false, name, sizeof(name))) < 0)
 			return r;
 		consider(c, base, size, name);
 	}
@@ -245,15 +190,15 @@ static int pagedu64(struct src *s, struct lg_crash *c)
 	if (r < 0)
 		goto out;
 	c->format = "PAGEDU64";
-	c->build = le32(h + H64_MINOR);
-	c->code = le32(h + H64_BUGCHECK);
+	c->build = lg_le32(h + H64_MINOR);
+	c->code = lg_le32(h + H64_BUGCHECK);
 	for (int i = 0; i < 4; i++)
-		c->param[i] = le64(h + H64_PARAMS + 8 * i);
-	c->address = le64(h + H64_EXC_ADDRESS);
+		c->param[i] = lg_le64(h + H64_PARAMS + 8 * i);
+	c->address = lg_le64(h + H64_EXC_ADDRESS);
 	c->have_address = c->address != 0;
-	uint32_t type = le32(h + H64_DUMPTYPE);
+	uint32_t type = lg_le32(h + H64_DUMPTYPE);
 	c->type = kernel_type(type);
-	c->have_time = filetime_ok(le64(h + H64_SYSTIME), &c->time);
+	c->have_time = filetime_ok(lg_le64(h + H64_SYSTIME), &c->time);
 	if (type == 4)
 		r = triage_modules(s, c);
 out:
@@ -269,14 +214,14 @@ static int pagedump(struct src *s, struct lg_crash *c)
 	int r = get(s, 0, h, H32_SIZE, "the 32-bit dump header");
 	if (r == 0) {
 		c->format = "PAGEDUMP";
-		c->build = le32(h + H32_MINOR);
-		c->code = le32(h + H32_BUGCHECK);
+		c->build = lg_le32(h + H32_MINOR);
+		c->code = lg_le32(h + H32_BUGCHECK);
 		for (int i = 0; i < 4; i++)
-			c->param[i] = le32(h + H32_PARAMS + 4 * i);
-		c->address = le32(h + H32_EXC_ADDRESS);
+			c->param[i] = lg_le32(h + H32_PARAMS + 4 * i);
+		c->address = lg_le32(h + H32_EXC_ADDRESS);
 		c->have_address = c->address != 0;
-		c->type = kernel_type(le32(h + H32_DUMPTYPE));
-		c->have_time = filetime_ok(le64(h + H32_SYSTIME), &c->time);
+		c->type = kernel_type(lg_le32(h + H32_DUMPTYPE));
+		c->have_time = filetime_ok(lg_le64(h + H32_SYSTIME), &c->time);
 	}
 	free(h);
 	return r;
@@ -288,7 +233,7 @@ static int mdmp_modules(struct src *s, struct lg_crash *c, uint32_t rva, uint32_
 	int r = get(s, rva, n4, 4, "the module list");
 	if (r < 0)
 		return r;
-	uint32_t n = le32(n4);
+	uint32_t n = lg_le32(n4);
 	if (n > LG_CRASH_MAX_MODULES) {
 		lg_err_set(s->err, "the module list claims %u modules (at most %u are read)", n, LG_CRASH_MAX_MODULES);
 		return -EBADMSG;
@@ -302,15 +247,15 @@ static int mdmp_modules(struct src *s, struct lg_crash *c, uint32_t rva, uint32_
 		if ((r = get(s, (uint64_t)rva + 4 + (uint64_t)i * MD_MODULE, m, sizeof(m), "a module entry")) < 0)
 			return r;
 		c->n_modules++;
-		uint64_t base = le64(m);
-		uint32_t msize = le32(m + 8);
+		uint64_t base = lg_le64(m);
+		uint32_t msize = lg_le32(m + 8);
 		bool hit = c->have_address && c->address >= base && c->address - base < msize;
 		for (int k = 0; k < 4; k++)
 			hit = hit || (c->param[k] >= base && c->param[k] - base < msize);
 		if (!msize || !hit)
 			continue;
 		char name[LG_CRASH_NAME_MAX];
-		if ((r = read_name(s, le32(m + 20), true, name, sizeof(name))) < 0)
+		if ((r = read_name(s, lg_le32(m + 20), true, name, sizeof(name))) < 0)
 			return r;
 		/* a full path: keep the file name */
 		const char *b = strrchr(name, '\\');
@@ -327,7 +272,7 @@ static int mdmp(struct src *s, struct lg_crash *c)
 		return r;
 	c->format = "MDMP";
 	c->type = "minidump";
-	uint32_t nstreams = le32(h + 8), dir = le32(h + 12), stamp = le32(h + 20);
+	uint32_t nstreams = lg_le32(h + 8), dir = lg_le32(h + 12), stamp = lg_le32(h + 20);
 	if (stamp) {
 		c->time = stamp;
 		c->have_time = true;
@@ -346,7 +291,7 @@ static int mdmp(struct src *s, struct lg_crash *c)
 		unsigned char d[MD_DIRENT];
 		if ((r = get(s, (uint64_t)dir + (uint64_t)i * MD_DIRENT, d, sizeof(d), "a stream directory entry")) < 0)
 			return r;
-		uint32_t type = le32(d), size = le32(d + 4), rva = le32(d + 8);
+		uint32_t type = lg_le32(d), size = lg_le32(d + 4), rva = lg_le32(d + 8);
 		if (!lg_in_bounds(rva, size, s->size)) {
 			lg_err_set(s->err, "stream %u (type %u) lies outside the file", i, type);
 			return -EBADMSG;
@@ -361,11 +306,11 @@ static int mdmp(struct src *s, struct lg_crash *c)
 			}
 			if ((r = get(s, rva, e, sizeof(e), "the exception stream")) < 0)
 				return r;
-			c->code = le32(e + 8);
-			c->address = le64(e + 8 + 16);
+			c->code = lg_le32(e + 8);
+			c->address = lg_le64(e + 8 + 16);
 			c->have_address = true;
 			for (int k = 0; k < 4; k++)
-				c->param[k] = le64(e + 8 + 32 + 8 * k);
+				c->param[k] = lg_le64(e + 8 + 32 + 8 * k);
 			have_exc = true;
 		} else if (type == MD_STREAM_MODULES && !have_mod) {
 			mod_rva = rva;
@@ -380,7 +325,7 @@ static int mdmp(struct src *s, struct lg_crash *c)
 		unsigned char n4[4];
 		if ((r = get(s, mod_rva, n4, 4, "the module list")) < 0)
 			return r;
-		c->n_modules = le32(n4) > LG_CRASH_MAX_MODULES ? LG_CRASH_MAX_MODULES : le32(n4);
+		c->n_modules = lg_le32(n4) > LG_CRASH_MAX_MODULES ? LG_CRASH_MAX_MODULES : lg_le32(n4);
 	}
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include "net/fleet.h"
 
 #include "formats/keys.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
 
 #include <ctype.h>
 #include <jansson.h>

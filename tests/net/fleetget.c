@@ -15,7 +15,7 @@
 #include "net/fleet.h"
 #include "formats/keys.h"
 #include "lib/hash.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
 
 static void show_progress(void *ctx, const char *line)
 {

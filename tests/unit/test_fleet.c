@@ -7,7 +7,7 @@
 #include "test.h"
 #include "net/fleet.h"
 #include "formats/keys.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
 
 #define GUID "4381F759-C4F8-4DE0-BB61-FC33A831BDA5"
 #define RP "471207-278498-422125-177177-561902-537405-468006-432025"
