@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer harness: what a fleet server answers (recovery/net/answer.c):
  * key answers (JSON recovery password or .BEK bytes), plans, Retry-After,
- * server URLs. The first byte picks the parser. Seeds: tests/fuzz/corpus/fleet/. */
+ * server URLs, the PXE lease the stub hands on. The first byte picks the parser. Seeds: tests/fuzz/corpus/fleet/. */
 #include "net/fleet.h"
+#include "net/lease.h"
 #include "formats/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,7 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	switch (sel % 4) {
+	switch (sel % 5) {
+	case 4: {
+		/* the station text up to the first NUL, the DHCP ACK after it */
+		const char *nul = memchr(data, 0, size);
+		size_t sl = nul ? (size_t)(nul - (const char *)data) : 0;
+		struct lg_lease l;
+		if (lg_lease_parse((const char *)data, sl, data + sl + (nul != NULL), size - sl - (nul != NULL), &l,
+				   &err) == 0 && (l.prefix < 1 || l.prefix > 31 || l.n_dns > LG_LEASE_MAX_DNS))
+			__builtin_trap();
+		break;
+	}
 	case 0: {
 		struct lg_keyring *kr = lg_keyring_new();
 		int r = lg_fleet_parse_key(sel & 0x80 ? "application/json" : NULL, data, size, guid, kr, &err);

@@ -6,6 +6,7 @@
  */
 #include "test.h"
 #include "net/fleet.h"
+#include "net/lease.h"
 #include "formats/keys.h"
 #include "lib/guid.h"
 
@@ -175,6 +176,66 @@ static void test_retry_after(void)
 	CHECK_INT(lg_fleet_retry_after(NULL), -1);
 }
 
+/* A DHCP ACK as QEMU's user network sends one to 10.0.2.15. */
+static size_t make_ack(unsigned char *b, size_t cap)
+{
+	memset(b, 0, cap);
+	b[0] = 2, b[1] = 1, b[2] = 6;
+	memcpy(b + 16, "\x0a\x00\x02\x0f", 4);
+	memcpy(b + 20, "\x0a\x00\x02\x02", 4);
+	memcpy(b + 28, "\x52\x54\x00\x12\x34\x56", 6);
+	memcpy(b + 236, "\x63\x82\x53\x63", 4);
+	static const unsigned char opt[] = { 53, 1, 5, 0, 1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 2, 2,
+					     6, 8, 10, 0, 2, 3, 1, 1, 1, 1, 15, 9, 'l', 'a', 'b', '.', 'l', 'o', 'c', 'a', 0x07, 255 };
+	memcpy(b + 240, opt, sizeof(opt));
+	return 1472;
+}
+
+static void test_lease(void)
+{
+	unsigned char ack[1472];
+	size_t n = make_ack(ack, sizeof(ack));
+	struct lg_lease l;
+	struct lg_err err = { "" };
+	const char *st = "ip=10.0.2.15\nmask=255.255.255.0\n";
+	CHECK_INT(lg_lease_parse(st, strlen(st), ack, n, &l, &err), 0);
+	CHECK_MEM(l.ip, "\x0a\x00\x02\x0f", 4);
+	CHECK_INT(l.prefix, 24);
+	CHECK(l.have_gateway);
+	CHECK_MEM(l.gateway, "\x0a\x00\x02\x02", 4);
+	CHECK_INT(l.n_dns, 2);
+	CHECK_MEM(l.dns[0], "\x0a\x00\x02\x03", 4);
+	CHECK_MEM(l.server, "\x0a\x00\x02\x02", 4);
+	CHECK(l.have_mac);
+	char mac[18];
+	lg_mac_format(l.mac, mac);
+	CHECK_STR(mac, "52:54:00:12:34:56");
+	CHECK_STR(l.domain, "lab.loca"); /* the control byte is dropped */
+	/* the station's address wins; without it, yiaddr */
+	const char *st2 = "ip=192.168.7.9\r\nmask=255.255.0.0\r\n";
+	CHECK_INT(lg_lease_parse(st2, strlen(st2), ack, n, &l, &err), 0);
+	CHECK_MEM(l.ip, "\xc0\xa8\x07\x09", 4);
+	CHECK_INT(l.prefix, 16);
+	CHECK_INT(lg_lease_parse(NULL, 0, ack, n, &l, &err), 0);
+	CHECK_INT(l.prefix, 24);
+	/* broken inputs */
+	CHECK_INT(lg_lease_parse("ip=10.0.2.300\nmask=255.255.255.0\n", 33, ack, n, &l, &err), -EINVAL);
+	CHECK_CONTAINS(err.msg, "not A.B.C.D");
+	const char *holes = "ip=10.0.2.15\nmask=255.0.255.0\n";
+	CHECK_INT(lg_lease_parse(holes, strlen(holes), ack, n, &l, &err), -EINVAL);
+	CHECK_CONTAINS(err.msg, "not usable");
+	const char *junk = "ip=10.0.2.15\nmask=255.255.255.0\nrm -rf /\n";
+	CHECK_INT(lg_lease_parse(junk, strlen(junk), ack, n, &l, &err), -EINVAL);
+	ack[236] = 0;
+	CHECK_INT(lg_lease_parse(st, strlen(st), ack, n, &l, &err), -EINVAL);
+	CHECK_CONTAINS(err.msg, "magic cookie");
+	CHECK_INT(lg_lease_parse(st, strlen(st), ack, 100, &l, &err), -EINVAL);
+	/* options running past the end are cut, not read */
+	n = make_ack(ack, sizeof(ack));
+	ack[240 + 36] = 6, ack[240 + 37] = 200;
+	CHECK_INT(lg_lease_parse(st, strlen(st), ack, 240 + 40, &l, &err), 0);
+}
+
 int main(void)
 {
 	RUN(test_server_check);
@@ -183,5 +244,6 @@ int main(void)
 	RUN(test_key_bek);
 	RUN(test_plan);
 	RUN(test_retry_after);
+	RUN(test_lease);
 	return t_done();
 }
