@@ -17,7 +17,7 @@ FG=$OUT/tests/net/fleetget
 
 RP1=471207-278498-422125-177177-561902-537405-468006-432025
 RP2=000011-000022-000033-000044-000055-000066-000077-000088
-ID1=64311DEA-4587-4029-924A-BA299647998E
+ID1=9C1D2E3F-4A5B-4C6D-8E7F-0A1B2C3D4E5F
 ID2=AA80A52B-9B66-47AE-B097-33F536FFBB07
 BEKID=4381F759-C4F8-4DE0-BB61-FC33A831BDA5
 UNKNOWN=0BADC0DE-0000-4000-8000-000000000001
@@ -123,6 +123,27 @@ contains "$T/err" "waiting 1 s as asked" "the wait is shown"
 contains "$T/err" "HTTP 429" "the second 429 is named"
 same "$(grep -c "GET /v1/keys/$BUSY " "$T/ngx/logs/access.log")" 2 "asked exactly twice"
 [ $(((t1 - t0) / 1000000)) -ge 900 ] && ok "waited about Retry-After" || bad "did not wait for Retry-After"
+
+# ---- PID 1's step: keys for the locked volumes of a Windows-made BitLocker disk
+if (. tests/host/bitlk.sh) >/dev/null 2>&1; then
+	. tests/host/bitlk.sh
+	BL=bitlk-aes-xts-128
+	BLRP=$(conf $BL RP)
+	BLID=$(conf $BL RP_VMK_GUID)
+	printf 'KeyId,RecoveryPassword\n%s,%s\n' "$BLID" "$BLRP" >"$T/bl.csv"
+	"$LG" keys export --tree "$T/www" "$T/bl.csv" >/dev/null
+	expect_rc 0 "keys fetched by the protector IDs read from the volume" "$FG" "$S" "$T/ca.pem" fetch-keys "$IMAGES/$BL.img"
+	contains "$T/out" "found 1 unknown 0 failed 0 needed [] keyring 1" "the volume's recovery password came from the server"
+	contains "$T/err" "key $(echo "$BLID" | cut -c1-8 | tr a-f A-F) (recovery password): from the server" "the screen line names the key ID"
+	grep -q "GET /v1/keys/$(echo "$BLID" | tr a-f A-F) " "$T/ngx/logs/access.log" && ok "asked by the protector GUID on the disk" ||
+		bad "no request for the volume's protector"
+	if grep -qF -- "$BLRP" "$T/out" "$T/err"; then bad "the served password was printed"; else ok "the served password is not printed"; fi
+	rm "$T/www/v1/keys/$(echo "$BLID" | tr a-f A-F)"
+	expect_rc 0 "a volume whose key the server does not know" "$FG" "$S" "$T/ca.pem" fetch-keys "$IMAGES/$BL.img"
+	contains "$T/out" "found 0 unknown 1 failed 0 needed [\"$(echo "$BLID" | cut -c1-8 | tr a-f A-F)\"]" "its recovery key ID is needed"
+else
+	echo "skip: no BitLocker test images: PID 1's key step not checked"
+fi
 
 # ---- trust -----------------------------------------------------------------
 n_before=$(wc -l <"$T/ngx/logs/access.log")

@@ -9,10 +9,14 @@
  *   fleetget SERVER CA.pem plan UUID       prints mode, run_id, reason
  *   fleetget SERVER CA.pem denylist DIR    writes DIR/denylist.json(.minisig)
  *   fleetget SERVER CA.pem report FILE     POSTs FILE, prints the status
+ *   fleetget SERVER CA.pem fetch-keys IMG  PID 1's step: keys for every locked
+ *                                          volume of IMG by protector ID; prints
+ *                                          the log lines and the counts
  * Errors: exit 1 with the client's message on stderr. FLEET_POST_BUDGET_MS
  * and FLEET_REQUEST_MS shorten the bounds for tests.
  */
 #include "net/fleet.h"
+#include "net/session.h"
 #include "formats/keys.h"
 #include "lib/hash.h"
 #include "lib/guid.h"
@@ -107,6 +111,18 @@ int main(int argc, char **argv)
 		}
 		free(list);
 		free(sig);
+	} else if (!strcmp(what, "fetch-keys")) {
+		struct lg_keyring *kr = lg_keyring_new();
+		struct lg_key_fetch kf;
+		char *targets[1] = { argv[4] };
+		r = lg_fleet_fetch_keys(f, targets, 1, kr, show_progress, NULL, &kf);
+		char *needed = json_dumps(kf.needed, JSON_COMPACT);
+		printf("asked %zu found %zu unknown %zu failed %zu needed %s keyring %zu\n", kf.asked, kf.found, kf.unknown,
+		       kf.failed, needed ? needed : "?", kr->n);
+		free(needed);
+		json_decref(kf.needed);
+		lg_keyring_free(kr);
+		rc = r < 0;
 	} else if (!strcmp(what, "report")) {
 		char *body = NULL;
 		size_t len = 0;

@@ -7,6 +7,7 @@
 #include "test.h"
 #include "net/fleet.h"
 #include "net/lease.h"
+#include "net/session.h"
 #include "formats/keys.h"
 #include "lib/guid.h"
 
@@ -236,6 +237,63 @@ static void test_lease(void)
 	CHECK_INT(lg_lease_parse(st, strlen(st), ack, 240 + 40, &l, &err), 0);
 }
 
+/* The server can only ask for less than the image would do. */
+static void test_plan_decide(void)
+{
+	struct lg_plan_choice c;
+	struct lg_fleet_plan p = { .mode = LG_PLAN_SCAN, .reason = "paused by alice" };
+	lg_plan_decide(true, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_SCAN);
+	CHECK_STR(c.source, "server");
+	CHECK_STR(c.reason, "paused by alice");
+	p = (struct lg_fleet_plan){ .mode = LG_PLAN_FIX, .reason = "ring 1" };
+	lg_plan_decide(false, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_SCAN); /* never more than the image */
+	CHECK_STR(c.source, "image");
+	CHECK_CONTAINS(c.reason, "only scans");
+	lg_plan_decide(true, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_FIX);
+	CHECK_STR(c.source, "server");
+	p = (struct lg_fleet_plan){ .mode = LG_PLAN_UNDO, .run_id = "20261204T170211Z-3fa2c1", .reason = "rollback" };
+	lg_plan_decide(true, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_UNDO);
+	CHECK_STR(c.run_id, "20261204T170211Z-3fa2c1");
+	json_t *j = lg_plan_json(&c);
+	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	CHECK_STR(s, "{\"mode\":\"undo\",\"reason\":\"rollback\",\"run_id\":\"20261204T170211Z-3fa2c1\",\"source\":\"server\"}");
+	free(s);
+	json_decref(j);
+	lg_plan_decide(true, -ECONNREFUSED, NULL, "https://10.0.2.2:8443: Connection refused", &c);
+	CHECK_INT(c.mode, LG_PLAN_FIX);
+	CHECK_STR(c.source, "image");
+	CHECK_CONTAINS(c.reason, "Connection refused");
+	lg_plan_decide(false, -ENOENT, NULL, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_SCAN);
+	CHECK_STR(c.reason, "the server has no plan for this PC");
+	p = (struct lg_fleet_plan){ .mode = LG_PLAN_NONE };
+	lg_plan_decide(true, -EBADMSG, &p, "the plan's mode \"format\" is not fix, scan or undo", &c);
+	CHECK_INT(c.mode, LG_PLAN_FIX);
+	CHECK_CONTAINS(c.reason, "is not fix, scan or undo");
+}
+
+static void test_machine_id(void)
+{
+	char path[] = "/tmp/lg-uuid-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "4C4C4544-0042-3510-8052-B4C04F564433\n", 37) == 37);
+	close(fd);
+	char id[40];
+	CHECK_INT(lg_machine_id(path, id), 0);
+	CHECK_STR(id, "4c4c4544-0042-3510-8052-b4c04f564433");
+	FILE *f = fopen(path, "w");
+	fputs("../../etc/passwd-0000-0000-000000000", f);
+	fclose(f);
+	CHECK_INT(lg_machine_id(path, id), -EINVAL);
+	unlink(path);
+	CHECK_INT(lg_machine_id("/nonexistent/uuid", id), -ENOENT);
+}
+
 int main(void)
 {
 	RUN(test_server_check);
@@ -245,5 +303,7 @@ int main(void)
 	RUN(test_plan);
 	RUN(test_retry_after);
 	RUN(test_lease);
+	RUN(test_plan_decide);
+	RUN(test_machine_id);
 	return t_done();
 }
