@@ -10,7 +10,8 @@
 #   e2e_vars                       $WORK/vars.fd, a fresh OVMF variable store
 #   e2e_windows_entry              add Boot0007 "Windows Boot Manager" to it
 #   e2e_usb_stick IMG              the boot stick (USB mass storage, boots first)
-#   e2e_disk nvme|ahci|virtio IMG  a disk: an NVMe namespace, a SATA disk on the
+#   e2e_disk BUS IMG               BUS nvme, nvme4k (4096-byte blocks), ahci, virtio, scsi
+#                                  (virtio-scsi): an NVMe namespace, a SATA disk on the
 #                                  q35 AHCI controller, or a virtio-blk disk
 #   e2e_cdrom ISO                  a SATA DVD drive with the ISO, boots first
 #   e2e_pxe DIR FILE               virtio-net with OVMF's own PXE stack, QEMU's
@@ -93,6 +94,7 @@ e2e_reset_devices() {
 	HAVE_NET=0
 	USB_CTRL=0
 	SATA_PORT=0
+	SCSI_CTRL=0
 	NDISK=0
 }
 
@@ -114,6 +116,14 @@ e2e_disk() {
 	ahci) QEMU_DEVS="$QEMU_DEVS -device ide-hd,drive=$id,bus=ide.$SATA_PORT,bootindex=$((NDISK + 1))"
 	      SATA_PORT=$((SATA_PORT + 1)) ;;
 	virtio) QEMU_DEVS="$QEMU_DEVS -device virtio-blk-pci,drive=$id,bootindex=$((NDISK + 1))" ;;
+	scsi) # virtio-scsi, as cloud VMs have it: one controller, a disk per LUN
+	      if [ "${SCSI_CTRL:-0}" = 0 ]; then
+		      QEMU_DEVS="$QEMU_DEVS -device virtio-scsi-pci,id=scsi0"
+		      SCSI_CTRL=1
+	      fi
+	      QEMU_DEVS="$QEMU_DEVS -device scsi-hd,drive=$id,bus=scsi0.0,lun=$NDISK,bootindex=$((NDISK + 1))" ;;
+	nvme4k) # an NVMe namespace with 4096-byte logical blocks (4Kn)
+	      QEMU_DEVS="$QEMU_DEVS -device nvme,drive=$id,serial=lastgood$NDISK,logical_block_size=4096,physical_block_size=4096,bootindex=$((NDISK + 1))" ;;
 	*) e2e_fail "e2e_disk: unknown bus $1" ;;
 	esac
 }
@@ -126,6 +136,14 @@ e2e_cdrom() {
 
 e2e_pxe() {
 	QEMU_DEVS="$QEMU_DEVS -netdev user,id=n0,tftp=$1,bootfile=$2"
+	QEMU_DEVS="$QEMU_DEVS -device virtio-net-pci,netdev=n0,romfile=,bootindex=0"
+	HAVE_NET=1
+}
+
+# A NIC on the tap device TAP (in the network namespace $E2E_NETNS, where
+# the test runs its own DHCP and HTTP servers), booting first.
+e2e_nic_tap() {
+	QEMU_DEVS="$QEMU_DEVS -netdev tap,id=n0,ifname=$1,script=no,downscript=no"
 	QEMU_DEVS="$QEMU_DEVS -device virtio-net-pci,netdev=n0,romfile=,bootindex=0"
 	HAVE_NET=1
 }
@@ -143,7 +161,7 @@ e2e_boot() {
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
 	set +e
-	timeout -k 5 "$timeout_s" "$QEMU" -machine "$E2E_MACHINE" -accel tcg -m "$E2E_MEM" -smp 1 \
+	timeout -k 5 "$timeout_s" ${E2E_NETNS:+ip netns exec "$E2E_NETNS"} "$QEMU" -machine "$E2E_MACHINE" -accel tcg -m "$E2E_MEM" -smp 1 \
 		-display none -monitor none -no-reboot -serial "${E2E_SERIAL:-file:$LOG}" $net $E2E_QEMU_EXTRA \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd" \
@@ -236,10 +254,11 @@ e2e_signed_list() {
 # ntfs-3g's tools, which read a file system from offset 0.
 e2e_partition() {
 	disk=$1 n=$2 dest=$3
-	first=$(sgdisk -i "$n" "$disk" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
-	last=$(sgdisk -i "$n" "$disk" | sed -n 's/^Last sector: \([0-9]*\).*/\1/p')
-	[ -n "$first" ] && [ -n "$last" ] || e2e_fail "$disk has no partition $n"
-	dd if="$disk" of="$dest" bs=512 skip="$first" count=$((last - first + 1)) conv=sparse status=none
+	line=$(sfdisk -d "$disk" 2>/dev/null | grep "^[^ ]*[^0-9]$n : ") || e2e_fail "$disk has no partition $n"
+	first=$(echo "$line" | sed -n 's/.*start= *\([0-9]*\).*/\1/p')
+	count=$(echo "$line" | sed -n 's/.*size= *\([0-9]*\).*/\1/p')
+	[ -n "$first" ] && [ -n "$count" ] || e2e_fail "$disk: cannot read partition $n"
+	dd if="$disk" of="$dest" bs=512 skip="$first" count="$count" conv=sparse status=none
 }
 
 # The number of the first NTFS partition of a GPT disk image.
