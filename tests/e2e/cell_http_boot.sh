@@ -16,7 +16,7 @@ e2e_vars
 e2e_windows_entry
 ns=lastgood-cell-$$
 E2E_NETNS=$ns
-srv=$WORK/http
+srv=$(pwd)/$WORK/http
 mkdir -p "$srv/root" "$srv/tmp"
 cp "$WORK/lastgood.efi" "$srv/root/lastgood.efi"
 cleanup() {
@@ -49,7 +49,10 @@ ip netns exec "$ns" /usr/sbin/dnsmasq --port=0 --interface=tap0 --bind-dynamic -
 	--dhcp-option-force=tag:http,60,HTTPClient --dhcp-boot=tag:http,http://192.168.77.1/lastgood.efi \
 	--leasefile-ro --log-dhcp --log-facility="$srv/dnsmasq.log" --pid-file="$srv/dnsmasq.pid" ||
 	e2e_fail "dnsmasq did not start"
-export E2E_NETNS
+# PXE off in the firmware, as fleets that boot over HTTP set it: OVMF
+# would otherwise try PXE over IPv4 and IPv6 first (minutes of timeouts)
+E2E_QEMU_EXTRA="-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n"
+export E2E_NETNS E2E_QEMU_EXTRA
 e2e_nic_tap tap0
 e2e_disk nvme "$WORK/disk.img"
 cell_boot 420
