@@ -72,6 +72,7 @@ echo "$ls_after" | grep -qx "$CS_BAD" && e2e_fail "$CS_BAD is still in $CS_DIR"
 RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
 a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$CS_BAD")
 b=$(e2e_ntfs_sha "$WORK/after4k.img" "/\$LastGood/quarantine/$RUN_ID$CS_DIR/$CS_BAD")
-[ -n "$a" ] && [ "$a" = "$b" ] || e2e_fail "the quarantined file is missing or differs from the original"
+case $a in missing:*) e2e_fail "no $CS_BAD on the 4Kn disk before the run" ;; esac
+[ "$a" = "$b" ] || e2e_fail "the quarantined file is missing or differs from the original"
 e2e_log_has "nvme0n1"
 cell_pass

@@ -267,13 +267,20 @@ e2e_ntfs_partno() {
 }
 
 # sha256 of a file inside an NTFS image, read with ntfs-3g's ntfscat.
+# A file that cannot be read gives "missing:PATH", never the hash of nothing.
+# -f: also on a volume left marked dirty (ntfs-3g's tools refuse those).
 e2e_ntfs_sha() {
-	ntfscat "$1" "$2" 2>/dev/null | sha256sum | cut -d' ' -f1
+	if ntfscat -f "$1" "$2" >"$WORK/.ntfscat" 2>/dev/null; then
+		sha256sum <"$WORK/.ntfscat" | cut -d" " -f1
+	else
+		echo "missing:$2"
+	fi
+	rm -f "$WORK/.ntfscat"
 }
 
 # File names in a directory of an NTFS image (ntfsls), one per line.
 e2e_ntfs_ls() {
-	{ ntfsls -p "$2" "$1" 2>/dev/null || true; } | grep -v -x -e '\.' -e '\.\.' || true
+	{ ntfsls -f -p "$2" "$1" 2>/dev/null || true; } | grep -v -x -e '\.' -e '\.\.' || true
 }
 
 # Prepare a crowdstrike-fixture run: $WORK/disk.img (copy of the fixture),
@@ -300,6 +307,7 @@ e2e_check_fixed() {
 	for good in C-00000291-00000000-00000031.sys C-00000291-00000000-00000033.sys CSAgent.sys; do
 		a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$good")
 		b=$(e2e_ntfs_sha "$WORK/after.img" "$CS_DIR/$good")
+		case $a in missing:*) e2e_fail "the disk had no $good before the run: not the crowdstrike tree?" ;; esac
 		[ "$a" = "$b" ] || e2e_fail "$good changed (or went missing): it is not on the deny-list"
 	done
 	RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
@@ -313,6 +321,7 @@ e2e_check_fixed() {
 	q="/\$LastGood/quarantine/$RUN_ID$CS_DIR/$CS_BAD"
 	a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$CS_BAD")
 	b=$(e2e_ntfs_sha "$WORK/after.img" "$q")
+	case $a in missing:*) e2e_fail "the disk had no $CS_BAD before the run" ;; esac
 	[ "$a" = "$b" ] || e2e_fail "the quarantined file $q is missing or differs from the original"
 	e2e_ntfs_ls "$WORK/after.img" "/\$LastGood/reports" | grep -qx "$RUN_ID.json" ||
 		e2e_fail "no report \\\$LastGood\\reports\\$RUN_ID.json on the Windows volume"
