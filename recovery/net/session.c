@@ -131,6 +131,21 @@ json_t *lg_plan_json(const struct lg_plan_choice *c)
 	return o;
 }
 
+void lg_report_add_network(json_t *report, const char *mac, const char *ip, const struct lg_plan_choice *plan)
+{
+	json_t *m = json_object_get(report, "machine");
+	if (!json_is_object(m)) {
+		m = json_object();
+		json_object_set_new(report, "machine", m);
+	}
+	if (mac)
+		json_object_set_new(m, "mac", json_string(mac));
+	if (ip)
+		json_object_set_new(m, "ip", json_string(ip));
+	if (plan)
+		json_object_set_new(report, "plan", lg_plan_json(plan));
+}
+
 int lg_machine_id(const char *path, char out[40])
 {
 	char buf[64] = "";

@@ -42,6 +42,11 @@ void lg_plan_decide(bool image_fix, int fetch_result, const struct lg_fleet_plan
 		    const char *fetch_error, struct lg_plan_choice *out);
 json_t *lg_plan_json(const struct lg_plan_choice *c);
 
+/* What the recovery image adds to a report before it is POSTed
+ * (docs/fleet-api.md): machine.mac and machine.ip of the interface used
+ * (either may be NULL), and plan. */
+void lg_report_add_network(json_t *report, const char *mac, const char *ip, const struct lg_plan_choice *plan);
+
 /* The machine id for GET v1/plan/: /sys/class/dmi/id/product_uuid, lower
  * case, checked (hex digits and dashes). -ENOENT without one. */
 int lg_machine_id(const char *path, char out[40]);

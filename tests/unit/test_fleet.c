@@ -263,6 +263,12 @@ static void test_plan_decide(void)
 	CHECK_STR(s, "{\"mode\":\"undo\",\"reason\":\"rollback\",\"run_id\":\"20261204T170211Z-3fa2c1\",\"source\":\"server\"}");
 	free(s);
 	json_decref(j);
+	json_t *rep = json_pack("{s:{s:s}}", "machine", "product_uuid", "x");
+	lg_report_add_network(rep, "52:54:00:12:34:56", "10.0.2.15", &c);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(rep, "machine"), "mac")), "52:54:00:12:34:56");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(rep, "machine"), "ip")), "10.0.2.15");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(rep, "plan"), "source")), "server");
+	json_decref(rep);
 	lg_plan_decide(true, -ECONNREFUSED, NULL, "https://10.0.2.2:8443: Connection refused", &c);
 	CHECK_INT(c.mode, LG_PLAN_FIX);
 	CHECK_STR(c.source, "image");
