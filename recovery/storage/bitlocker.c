@@ -833,6 +833,83 @@ static int unlock_ask(const struct lg_key_asker *asker, const char *vol, const s
 	return asker->ask(asker->ctx, &req, typed_try, u, err);
 }
 
+/* A session on the volume: the device (a loop device for an image),
+ * libcryptsetup's context on it, its reading checked against ours. */
+static int unlock_session(const char *dev, uint64_t offset, uint64_t size, bool check_only, bool read_only,
+			  const char *vol, const struct lg_bitlocker_info *info, struct lg_bitlocker_session **sp,
+			  struct lg_bl_result *res, struct lg_err *err)
+{
+	char path[PATH_MAX];
+	int loop_fd = -1;
+	int r = open_target(dev, offset, size, !check_only, read_only, path, sizeof(path), &loop_fd, err);
+	if (r < 0)
+		return r;
+	struct lg_bitlocker_session *s = calloc(1, sizeof(*s));
+	if (!s) {
+		if (loop_fd >= 0)
+			close(loop_fd);
+		return -ENOMEM;
+	}
+	s->loop_fd = loop_fd;
+	snprintf(res->device, sizeof(res->device), "%.*s", (int)sizeof(res->device) - 1, path);
+	crypt_set_log_callback(NULL, cs_log, NULL);
+	cs_last_error[0] = 0;
+	r = crypt_init(&s->cd, path);
+	if (r == 0) {
+		crypt_set_log_callback(s->cd, cs_log, NULL);
+		r = crypt_load(s->cd, CRYPT_BITLK, NULL);
+	}
+	if (r < 0) {
+		lg_err_set(err, "%s: libcryptsetup cannot read it: %s", vol,
+			   cs_last_error[0] ? cs_last_error : strerror(-r));
+		lg_bitlocker_close(s);
+		return r == -ENOTSUP ? -ENOTSUP : r;
+	}
+	/* Both readers must agree on which volume this is. */
+	const char *their = crypt_get_uuid(s->cd);
+	if (their && strcasecmp(their, info->volume_guid)) {
+		lg_err_set(err, "%s: libcryptsetup reads volume GUID %s", vol, their);
+		lg_bitlocker_close(s);
+		return -EBADMSG;
+	}
+	*sp = s;
+	return 0;
+}
+
+/* The key file's keys, each for its own protector: 0 when one unlocked
+ * (res says which), -EKEYREJECTED when all were wrong (rejected lists
+ * them), -ENOKEY when there were none, another error as it came. */
+static int unlock_with_files(struct unlock_ctx *u, const struct lg_key *const *cands, size_t ncand,
+			     struct lg_bl_result *res, char *rejected, size_t rcap)
+{
+	size_t ro = 0;
+	int r = -ENOKEY;
+	for (size_t i = 0; i < ncand; i++) {
+		const struct lg_key *k = cands[i];
+		res->keys_tried++;
+		if (k->type == LG_KEY_RECOVERY_PASSWORD)
+			r = try_key(u, k->password, strlen(k->password));
+		else
+			r = try_key(u, (const char *)k->bek, k->bek_len);
+		if (r == 0) {
+			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
+			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
+									: LG_BL_PROT_STARTUP_KEY;
+			snprintf(res->source, sizeof(res->source), "%s", k->source);
+			return 0;
+		}
+		if (r != -EPERM)
+			return r;
+		int n = snprintf(rejected + ro, rcap - ro, "%s%s for protector %s (%s)",
+				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
+				 "the startup key", k->id, k->source);
+		if (n > 0 && (size_t)n < rcap - ro)
+			ro += (size_t)n;
+		r = -EKEYREJECTED;
+	}
+	return r;
+}
+
 int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 			   const struct lg_bl_unlock_opts *o, char **mapped_path,
 			   struct lg_bitlocker_session **sp, struct lg_bl_result *res,
@@ -884,41 +961,11 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 	}
 
 	/* The device, then libcryptsetup's own reading of the metadata. */
-	char path[PATH_MAX];
-	int loop_fd = -1;
 	bool check_only = verify_only || !dm;
-	r = open_target(dev, offset, size, !check_only, o->read_only || check_only,
-			    path, sizeof(path), &loop_fd, err);
+	struct lg_bitlocker_session *s = NULL;
+	r = unlock_session(dev, offset, size, check_only, o->read_only || check_only, vol, info, &s, res, err);
 	if (r < 0)
 		return r;
-	struct lg_bitlocker_session *s = calloc(1, sizeof(*s));
-	if (!s) {
-		if (loop_fd >= 0)
-			close(loop_fd);
-		return -ENOMEM;
-	}
-	s->loop_fd = loop_fd;
-	snprintf(res->device, sizeof(res->device), "%.*s", (int)sizeof(res->device) - 1, path);
-	crypt_set_log_callback(NULL, cs_log, NULL);
-	cs_last_error[0] = 0;
-	r = crypt_init(&s->cd, path);
-	if (r == 0) {
-		crypt_set_log_callback(s->cd, cs_log, NULL);
-		r = crypt_load(s->cd, CRYPT_BITLK, NULL);
-	}
-	if (r < 0) {
-		lg_err_set(err, "%s: libcryptsetup cannot read it: %s", vol,
-			   cs_last_error[0] ? cs_last_error : strerror(-r));
-		lg_bitlocker_close(s);
-		return r == -ENOTSUP ? -ENOTSUP : r;
-	}
-	/* Both readers must agree on which volume this is. */
-	const char *their = crypt_get_uuid(s->cd);
-	if (their && strcasecmp(their, info->volume_guid)) {
-		lg_err_set(err, "%s: libcryptsetup reads volume GUID %s", vol, their);
-		lg_bitlocker_close(s);
-		return -EBADMSG;
-	}
 
 	struct unlock_ctx u = { .cd = s->cd, .flags = o->read_only ? CRYPT_ACTIVATE_READONLY : 0 };
 	if (!check_only) {
@@ -930,33 +977,8 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		u.map_name = s->name;
 	}
 
-	/* The key file's keys, each for its own protector. */
 	char rejected[512] = "";
-	size_t ro = 0;
-	r = -ENOKEY;
-	for (size_t i = 0; i < ncand; i++) {
-		const struct lg_key *k = cands[i];
-		res->keys_tried++;
-		if (k->type == LG_KEY_RECOVERY_PASSWORD)
-			r = try_key(&u, k->password, strlen(k->password));
-		else
-			r = try_key(&u, (const char *)k->bek, k->bek_len);
-		if (r == 0) {
-			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
-			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
-									: LG_BL_PROT_STARTUP_KEY;
-			snprintf(res->source, sizeof(res->source), "%s", k->source);
-			break;
-		}
-		if (r != -EPERM)
-			break;
-		int n = snprintf(rejected + ro, sizeof(rejected) - ro, "%s%s for protector %s (%s)",
-				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
-				 "the startup key", k->id, k->source);
-		if (n > 0 && (size_t)n < sizeof(rejected) - ro)
-			ro += (size_t)n;
-		r = -EKEYREJECTED;
-	}
+	r = unlock_with_files(&u, cands, ncand, res, rejected, sizeof(rejected));
 
 	if (r != 0 && (r == -ENOKEY || r == -EKEYREJECTED) && can_prompt) {
 		struct lg_err perr = { "" };
@@ -969,7 +991,7 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		} else {
 			lg_err_set(err, "%s stays locked: %s%s%s. Look up: %s", vol,
 				   perr.msg,
-				   ro ? "; before that, wrong keys: " : "", rejected, plist);
+				   rejected[0] ? "; before that, wrong keys: " : "", rejected, plist);
 			lg_bitlocker_close(s);
 			return pr == -EACCES || pr == -ETIMEDOUT || pr == -EIO ? -ECANCELED : pr;
 		}
