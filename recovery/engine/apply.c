@@ -26,7 +26,7 @@ static int pending_one(struct lg_vol_ctx *vol, const char *id, json_t *done, str
 		return r;
 	if (!j->ended && !j->undo_ended) {
 		if (vol->run->o->fix)
-			r = lg_journal_complete(vol->v, j, err);
+			r = lg_quarantine_complete(vol->v, j, err);
 		json_array_append_new(done, json_string(j->run_id));
 	} else if (j->undo_ended == false && j->ended) {
 		/* An undo cut short is finished by running undo again. */
@@ -93,7 +93,7 @@ static int restore_one(struct lg_vol_ctx *vol, struct lg_jwriter *w, const struc
 	struct lg_err rerr = { "" };
 	json_t *rf = json_pack("{s:s, s:s, s:s}", "rule", rule->id,
 			       "bundle", rule->restore->bundle, "entry", rule->restore->entry);
-	int r = lg_restore_content(w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
+	int r = lg_quarantine_restore(w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
 	if (r < 0) {
 		json_object_set_new(mj, "restore", json_pack("{s:s, s:s}", "result", "failed",
 							     "error", rerr.msg));

@@ -2,7 +2,7 @@
 /*
  * lg_undo: find the volume holding a run's journal ($LastGood/journal/<run>)
  * among the targets (BitLocker volumes unlocked as fix unlocks them) and
- * undo the run there (quarantine.h: lg_journal_undo).
+ * undo the run there (quarantine.h: lg_quarantine_undo).
  */
 #include "engine/run.h"
 
@@ -60,7 +60,7 @@ static void undo_journal(struct undo_ctx *u, struct lg_volume *v, json_t *vr)
 	if (r == 0 && j->undo_ended) {
 		json_object_set_new(vr, "status", json_string("already-undone"));
 	} else if (r == 0) {
-		r = lg_journal_undo(v, j, results, &err);
+		r = lg_quarantine_undo(v, j, results, &err);
 		json_object_set_new(vr, "status", json_string(r < 0 ? "refused" : "undone"));
 	}
 	if (r < 0) {

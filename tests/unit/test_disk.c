@@ -175,10 +175,10 @@ static void test_not_disks(void)
 
 static void test_fs_names(void)
 {
-	CHECK_STR(lg_fs_name(LG_FS_NTFS), "ntfs");
-	CHECK_STR(lg_fs_name(LG_FS_VFAT), "vfat");
-	CHECK_STR(lg_fs_name(LG_FS_BITLOCKER), "bitlocker");
-	CHECK(lg_fs_name(LG_FS_UNKNOWN) != NULL);
+	CHECK_STR(lg_disk_fs_name(LG_FS_NTFS), "ntfs");
+	CHECK_STR(lg_disk_fs_name(LG_FS_VFAT), "vfat");
+	CHECK_STR(lg_disk_fs_name(LG_FS_BITLOCKER), "bitlocker");
+	CHECK(lg_disk_fs_name(LG_FS_UNKNOWN) != NULL);
 }
 
 int main(void)

@@ -132,7 +132,7 @@ static void test_restore(void)
 	char hex[65], got[65];
 	lg_hex(sha, 32, hex);
 	/* the wrong checksum: the copy is not put in place */
-	CHECK_INT(lg_restore_content(&w, BAD, good, sizeof(good), wrong, NULL, &err), -EIO);
+	CHECK_INT(lg_quarantine_restore(&w, BAD, good, sizeof(good), wrong, NULL, &err), -EIO);
 	CHECK_CONTAINS(err.msg, "does not read back as written");
 	CHECK_INT(lg_fs_stat(v, BAD, NULL, NULL, NULL), -ENOENT);
 	CHECK_INT(lg_fs_stat(v, DIR_ "~lastgood-" RUN_ID "-C-00000291-00000000-00000032.sys", NULL, NULL, NULL), 0);
@@ -141,14 +141,14 @@ static void test_restore(void)
 	begin(&w2, v, "20260102T000000Z-00q002");
 	char q2[512];
 	CHECK_INT(lg_quarantine(&w2, GOOD, NULL, q2, sizeof(q2), &err), 0);
-	CHECK_INT(lg_restore_content(&w2, GOOD, good, sizeof(good), sha,
+	CHECK_INT(lg_quarantine_restore(&w2, GOOD, good, sizeof(good), sha,
 				     json_pack("{s:s}", "bundle", "b.zip"), &err), 0);
 	sha_of(v, GOOD, got);
 	CHECK_STR(got, hex);
 	CHECK_INT(lg_fs_stat(v, DIR_ "~lastgood-20260102T000000Z-00q002-C-00000291-00000000-00000033.sys",
 			     NULL, NULL, NULL), -ENOENT);
 	/* a taken path is never overwritten */
-	CHECK_INT(lg_restore_content(&w2, GOOD, good, sizeof(good), sha, NULL, &err), -EEXIST);
+	CHECK_INT(lg_quarantine_restore(&w2, GOOD, good, sizeof(good), sha, NULL, &err), -EEXIST);
 	CHECK_CONTAINS(err.msg, "the path is taken");
 	struct lg_journal *j = journal(v, "20260102T000000Z-00q002");
 	CHECK(j && j->n_steps == 2);
@@ -221,7 +221,7 @@ static void test_complete(void)
 							     "sha256", hex), &seq), 0);
 	CHECK_INT(lg_fs_create(v, tmp, good, sizeof(good)), 0);
 	struct lg_journal *j = journal(v, RUN_ID);
-	CHECK_INT(lg_journal_complete(v, j, &err), 0);
+	CHECK_INT(lg_quarantine_complete(v, j, &err), 0);
 	lg_journal_free(j);
 	sha_of(v, q, after);
 	CHECK_STR(after, before);
@@ -241,7 +241,7 @@ static void test_complete(void)
 							     "sha256", hex), &seq), 0);
 	CHECK_INT(lg_fs_create(v, tmp2, "the go", 6), 0);
 	j = journal(v, run2);
-	CHECK_INT(lg_journal_complete(v, j, &err), 0);
+	CHECK_INT(lg_quarantine_complete(v, j, &err), 0);
 	lg_journal_free(j);
 	CHECK_INT(lg_fs_stat(v, DIR_ "new.sys", NULL, NULL, NULL), -ENOENT);
 	CHECK_INT(lg_path_quarantined(partial, sizeof(partial), run2, tmp2), 0);
@@ -254,7 +254,7 @@ static void test_complete(void)
 	CHECK_INT(lg_jwriter_intent(&w, "quarantine", json_pack("{s:s, s:s}", "from", "gone.sys", "to", "also-gone.sys"),
 				    &seq), 0);
 	j = journal(v, run3);
-	CHECK_INT(lg_journal_complete(v, j, &err), -ENOENT);
+	CHECK_INT(lg_quarantine_complete(v, j, &err), -ENOENT);
 	CHECK_CONTAINS(err.msg, "neither gone.sys nor also-gone.sys exists");
 	lg_journal_free(j);
 	CHECK_INT(lg_volume_close(v), 0);
@@ -272,12 +272,12 @@ static void test_undo(void)
 	static const char good[] = "replacement";
 	unsigned char sha[32];
 	lg_hash_buf(good, sizeof(good), sha, NULL);
-	CHECK_INT(lg_restore_content(&w, BAD, good, sizeof(good), sha, NULL, &err), 0);
+	CHECK_INT(lg_quarantine_restore(&w, BAD, good, sizeof(good), sha, NULL, &err), 0);
 	CHECK_INT(lg_jwriter_mark(&w, "end", 0), 0);
 
 	json_t *results = json_array();
 	struct lg_journal *j = journal(v, RUN_ID);
-	CHECK_INT(lg_journal_undo(v, j, results, &err), 0);
+	CHECK_INT(lg_quarantine_undo(v, j, results, &err), 0);
 	lg_journal_free(j);
 	sha_of(v, BAD, now);
 	CHECK_STR(now, before);
@@ -301,7 +301,7 @@ static void test_undo(void)
 	CHECK_INT(lg_fs_create(v, GOOD, "newcomer", 8), 0);
 	results = json_array();
 	j = journal(v, run2);
-	CHECK_INT(lg_journal_undo(v, j, results, &err), -EEXIST);
+	CHECK_INT(lg_quarantine_undo(v, j, results, &err), -EEXIST);
 	CHECK_CONTAINS(err.msg, "has been taken since by another file");
 	lg_journal_free(j);
 	CHECK_INT(json_array_size(results), 0);
