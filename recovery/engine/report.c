@@ -129,6 +129,8 @@ json_t *lg_report_match_json(const struct lg_match *m)
 		lg_hex(m->sha256, 32, hex);
 		json_object_set_new(o, "sha256", json_string(hex));
 	}
+	if (m->flags & LG_MATCH_CHANGED_AFTER_SIGNING)
+		json_object_set_new(o, "changed_after_signing", json_true());
 	return o;
 }
 
