@@ -748,6 +748,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	atomic_fetch_sub(&s->inflight, 1);
 }
 
+/* libmicrohttpd's own unescaping would turn %00 into the end of the
+ * string ("/lastgood.efi%00.txt" would name lastgood.efi): this one
+ * leaves %00 (and any malformed escape) as it is, which no route and no
+ * file name takes. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (*r == '%' && (hi = lg_hexval(r[1])) >= 0 && (lo = lg_hexval(r[2])) >= 0 && (hi || lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct server *s = cls;
@@ -942,6 +962,7 @@ int lg_serve_run(const struct lg_serve_opts *o, struct lg_err *err)
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
 				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,

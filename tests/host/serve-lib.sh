@@ -4,6 +4,8 @@
 # server on the loopback on a port of its choosing. Everything talks to
 # 127.0.0.x only.
 need curl openssl sqlite3
+SERVERS=""
+trap 'for p in $SERVERS; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 
 TOKEN=test-admin-token-0123456789abcdef
 # make_certs DIR: DIR/ca.pem + DIR/cert.pem/key.pem for 127.0.0.1 (signed
@@ -68,6 +70,20 @@ report() {
 		volumes: [], summary: {volumes: 1, windows_volumes: 1, matches: 1, quarantined: 1},
 		plan: {mode: $mode, source: "server", reason: "test"}}' | jq -c "$extra"
 }
+# reports_bulk FROM TO DIR: one report file a machine, DIR/<run_id>.json (one jq run)
+reports_bulk() {
+	jq -nc --argjson a "$1" --argjson b "$2" 'range($a; $b) as $n | {
+		run_id: ("20261204T1700\($n % 60 | tostring | if length < 2 then "0" + . else . end)Z-"
+			 + ($n | tostring | ("000000" + .)[-6:])),
+		mode: "fix", exit_code: 0, outcome: "fixed",
+		machine: {product_uuid: ("4c4c4544-0000-1000-8000-" + ($n | tostring | ("000000000000" + .)[-12:])),
+			  computer_name: ("PC-\($n)")},
+		volumes: [], summary: {matches: 1}}' |
+	while read -r line; do
+		r=${line#*\"run_id\":\"}; r=${r%%\"*}
+		printf '%s\n' "$line" >"$3/$r.json"
+	done
+}
 # run_id N: a run id for report N (unique per N)
 run_id() { printf '20261204T1700%02dZ-%06x\n' $(( $1 % 60 )) "$1"; }
 
@@ -80,6 +96,7 @@ start_server() {
 	"$LG" serve --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --admin-token "$TOKEN" \
 		--listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
 	SRV_PID=$!
+	SERVERS="$SERVERS $SRV_PID"
 	local i
 	for i in $(seq 1 100); do
 		[ -s "$T/$name.port" ] && break
@@ -95,7 +112,7 @@ stop_server() {
 }
 # c ARGS...: curl against the test CA; status in $T/code, body in $T/body, headers in $T/hdr
 c() {
-	curl -sS --cacert "$T/ca.pem" -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" >"$T/code" 2>"$T/curlerr" || true
+	curl -sS -g --cacert "$T/ca.pem" -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" >"$T/code" 2>"$T/curlerr" || true
 	cat "$T/code"
 }
 hdr() { grep -i "^$1:" "$T/hdr" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
