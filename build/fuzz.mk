@@ -25,6 +25,7 @@ FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recover
 FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
+FUZZ_HARNESSES += fleetreport:recovery/serve/report.c,recovery/lib/util.c
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
