@@ -7,10 +7,20 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#define BATCH_RING 1024
+
 struct lg_fleet_db {
 	sqlite3 *h;
 	pthread_mutex_t lock;
 	struct lg_fleet_plan_cfg cfg;
+	/* Group commit (op_begin, op_end): writes join the open transaction,
+	 * each in its own savepoint; the committer thread commits them
+	 * together, one fsync for all, and wakes their writers. */
+	pthread_cond_t work, done_cv;
+	pthread_t committer;
+	bool in_txn, stop, thread_started;
+	uint64_t batch, done;           /* the open batch; the last one committed */
+	bool failed[BATCH_RING];        /* per batch: the commit failed */
 };
 
 static const char schema[] =
@@ -90,6 +100,65 @@ static long long query_int(sqlite3 *h, const char *sql, const char *arg)
 	return v;
 }
 
+/* With db->lock held: join the open transaction (or open one), in a
+ * savepoint of this operation's own. */
+static int op_begin(struct lg_fleet_db *db)
+{
+	if (!db->in_txn) {
+		if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return -EIO;
+		db->in_txn = true;
+		pthread_cond_signal(&db->work);
+	}
+	return sqlite3_exec(db->h, "SAVEPOINT op", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Undo this operation's writes only. */
+static void op_abort(struct lg_fleet_db *db)
+{
+	sqlite3_exec(db->h, "ROLLBACK TO op", NULL, NULL, NULL);
+	sqlite3_exec(db->h, "RELEASE op", NULL, NULL, NULL);
+}
+
+/* Done writing; when wait, returns once the batch is on disk: 0, or
+ * -EIO when its commit failed (everything in it was rolled back). */
+static int op_end(struct lg_fleet_db *db, bool wait)
+{
+	if (sqlite3_exec(db->h, "RELEASE op", NULL, NULL, NULL) != SQLITE_OK) {
+		op_abort(db);
+		return -EIO;
+	}
+	if (!wait)
+		return 0;
+	uint64_t mine = db->batch;
+	while (db->done < mine)
+		pthread_cond_wait(&db->done_cv, &db->lock);
+	return db->failed[mine % BATCH_RING] ? -EIO : 0;
+}
+
+static void *committer(void *arg)
+{
+	struct lg_fleet_db *db = arg;
+	pthread_mutex_lock(&db->lock);
+	for (;;) {
+		while (!db->in_txn && !db->stop)
+			pthread_cond_wait(&db->work, &db->lock);
+		if (!db->in_txn)
+			break;
+		uint64_t b = db->batch;
+		bool ok = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+		if (!ok)
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		db->in_txn = false;
+		db->failed[b % BATCH_RING] = !ok;
+		db->done = b;
+		db->batch = b + 1;
+		pthread_cond_broadcast(&db->done_cv);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return NULL;
+}
+
 static void state_get(struct lg_fleet_db *db, const char *k, char *out, size_t outsz)
 {
 	query_text(db->h, out, outsz, "SELECT v FROM state WHERE k=?", k);
@@ -123,6 +192,9 @@ int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg
 		return -EIO;
 	}
 	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->work, NULL);
+	pthread_cond_init(&db->done_cv, NULL);
+	db->batch = 1;
 	if (cfg)
 		db->cfg = *cfg;
 	/* The deployment state is set once, at the first start; later starts
@@ -131,6 +203,13 @@ int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg
 	state_get(db, "deploy", deploy, sizeof(deploy));
 	if (!*deploy)
 		state_set(db, "deploy", db->cfg.canary || db->cfg.canary_list_n ? "canary" : "all");
+	if (pthread_create(&db->committer, NULL, committer, db)) {
+		lg_err_set(err, "cannot start the database thread");
+		sqlite3_close(db->h);
+		free(db);
+		return -EAGAIN;
+	}
+	db->thread_started = true;
 	*out = db;
 	return 0;
 }
@@ -140,8 +219,14 @@ void lg_fleet_db_close(struct lg_fleet_db *db)
 	if (!db)
 		return;
 	pthread_mutex_lock(&db->lock);
-	sqlite3_close(db->h);
+	db->stop = true;
+	pthread_cond_signal(&db->work);
 	pthread_mutex_unlock(&db->lock);
+	if (db->thread_started)
+		pthread_join(db->committer, NULL);
+	sqlite3_close(db->h);
+	pthread_cond_destroy(&db->work);
+	pthread_cond_destroy(&db->done_cv);
 	pthread_mutex_destroy(&db->lock);
 	free(db);
 }
@@ -165,12 +250,15 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 	snprintf(matches, sizeof(matches), "%lld", r->matches);
 	pthread_mutex_lock(&db->lock);
 	int rc = -EIO;
-	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (op_begin(db) < 0)
 		goto fail;
 	if (query_int(db->h, "SELECT COUNT(*) FROM reports WHERE run_id=?", r->run_id)) {
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		/* Already there (maybe in this very batch): 0 once it is on disk. */
+		rc = op_end(db, true);
+		if (rc < 0)
+			lg_err_set(err, "database: commit failed");
 		pthread_mutex_unlock(&db->lock);
-		return 0;
+		return rc;
 	}
 	/* A PC that reports again after a fix crashed and booted the network
 	 * again: the fix did not help (an undo run is the operator's doing). */
@@ -199,15 +287,19 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 			" COALESCE((SELECT received FROM reports WHERE run_id=last_run), '') <= ?3)",
 		 r->run_id, r->machine, now) < 0)
 		goto rollback;
-	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto rollback;
+	/* The 2xx only once the report is on disk. */
+	if (op_end(db, true) < 0) {
+		lg_err_set(err, "database: commit failed");
+		pthread_mutex_unlock(&db->lock);
+		return -EIO;
+	}
 	pthread_mutex_unlock(&db->lock);
 	if (recrash)
 		*recrash = again;
 	return 1;
 rollback:
 	lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	op_abort(db);
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 fail:
@@ -241,7 +333,11 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	const char *mode = "fix";
 	now_text(now);
 	pthread_mutex_lock(&db->lock);
-	sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (op_begin(db) < 0) {
+		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+		pthread_mutex_unlock(&db->lock);
+		return NULL;
+	}
 	touch_machine(db, machine, client_ip, now);
 	state_get(db, "deploy", deploy, sizeof(deploy));
 	state_get(db, "paused", paused, sizeof(paused));
@@ -295,9 +391,8 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	char *text = json_dumps(o, JSON_PRESERVE_ORDER);
 	json_decref(o);
 	EXEC(db->h, "UPDATE machines SET plan=?, plan_reason=?, plan_time=? WHERE machine=?", mode, reason, now, machine);
-	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (op_end(db, true) < 0) {
+		lg_err_set(err, "database: commit failed");
 		free(text);
 		text = NULL;
 	}
@@ -311,8 +406,12 @@ int lg_fleet_db_decide(struct lg_fleet_db *db, const char *action, const char *o
 	now_text(now);
 	snprintf(who, sizeof(who), "%s at %s", op, now);
 	pthread_mutex_lock(&db->lock);
-	sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	int rc = 0;
+	int rc = op_begin(db);
+	if (rc < 0) {
+		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+		pthread_mutex_unlock(&db->lock);
+		return rc;
+	}
 	if (!strcmp(action, "pause"))
 		rc = state_set(db, "paused", who);
 	else if (!strcmp(action, "resume"))
@@ -326,17 +425,20 @@ int lg_fleet_db_decide(struct lg_fleet_db *db, const char *action, const char *o
 		rc = -EINVAL;
 	if (rc >= 0)
 		rc = EXEC(db->h, "INSERT INTO decisions(time,operator,action) VALUES(?,?,?)", now, op, action);
-	if (rc >= 0 && sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+	if (rc >= 0) {
+		rc = op_end(db, true);
+		if (rc < 0)
+			lg_err_set(err, "database: commit failed");
 		pthread_mutex_unlock(&db->lock);
-		return 0;
+		return rc;
 	}
 	if (rc == -EINVAL)
 		lg_err_set(err, "unknown action '%s' (pause, resume, promote, rollback)", action);
 	else
 		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	op_abort(db);
 	pthread_mutex_unlock(&db->lock);
-	return rc < 0 ? rc : -EIO;
+	return rc;
 }
 
 void lg_fleet_db_seen(struct lg_fleet_db *db, const char *ip, const char *what)
@@ -344,8 +446,11 @@ void lg_fleet_db_seen(struct lg_fleet_db *db, const char *ip, const char *what)
 	char now[32];
 	now_text(now);
 	pthread_mutex_lock(&db->lock);
-	EXEC(db->h, "INSERT INTO clients(ip,first_seen,last_seen,what) VALUES(?,?,?,?) ON CONFLICT(ip) DO UPDATE"
-		    " SET last_seen=excluded.last_seen, what=excluded.what", ip, now, now, what);
+	if (op_begin(db) == 0) {
+		EXEC(db->h, "INSERT INTO clients(ip,first_seen,last_seen,what) VALUES(?,?,?,?) ON CONFLICT(ip) DO UPDATE"
+			    " SET last_seen=excluded.last_seen, what=excluded.what", ip, now, now, what);
+		op_end(db, false);
+	}
 	pthread_mutex_unlock(&db->lock);
 }
 
@@ -364,15 +469,23 @@ int lg_fleet_db_key_take(struct lg_fleet_db *db, const char *ip, const char *pro
 	pthread_mutex_lock(&db->lock);
 	bool ok = !limit || query_int(db->h, "SELECT COUNT(*) FROM key_log WHERE protector=? AND result='served'",
 				      protector) < (long long)limit;
-	key_log(db, ip, protector, ok ? "served" : "use-limit");
+	/* A key goes out only once its log entry is on disk. */
+	int rc = op_begin(db);
+	if (rc == 0) {
+		key_log(db, ip, protector, ok ? "served" : "use-limit");
+		rc = op_end(db, true);
+	}
 	pthread_mutex_unlock(&db->lock);
-	return ok;
+	return rc < 0 ? rc : ok;
 }
 
 void lg_fleet_db_key_miss(struct lg_fleet_db *db, const char *ip, const char *protector)
 {
 	pthread_mutex_lock(&db->lock);
-	key_log(db, ip, protector, "miss");
+	if (op_begin(db) == 0) {
+		key_log(db, ip, protector, "miss");
+		op_end(db, false);
+	}
 	pthread_mutex_unlock(&db->lock);
 }
 

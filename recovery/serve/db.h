@@ -46,7 +46,8 @@ void lg_fleet_db_seen(struct lg_fleet_db *db, const char *client_ip, const char 
 
 /* Key log (never the key). lg_fleet_db_key_take: the key is about to be
  * served; returns 1 (logged "served") or 0 when it was served `limit`
- * times already (logged "use-limit"; limit 0 = none). lg_fleet_db_key_miss:
+ * times already (logged "use-limit"; limit 0 = none), once the log entry
+ * is on disk; -EIO when it could not be written. lg_fleet_db_key_miss:
  * logs "miss". The machine is the one that last asked for its plan from
  * that address. */
 int lg_fleet_db_key_take(struct lg_fleet_db *db, const char *client_ip, const char *protector, unsigned limit);

@@ -513,7 +513,13 @@ static enum MHD_Result send_key(struct server *s, struct MHD_Connection *c, cons
 	}
 	if (!b)
 		return send_error(s, c, 500, "out of memory");
-	if (!lg_fleet_db_key_take(s->db, ip, guid, s->o->key_uses)) {
+	int taken = lg_fleet_db_key_take(s->db, ip, guid, s->o->key_uses);
+	if (taken < 0) {
+		secret_free(b->data);
+		logf_(s, "key %s not served to %s: the key log could not be written", guid, ip);
+		return send_error(s, c, 503, "database error");
+	}
+	if (!taken) {
 		secret_free(b->data);
 		logf_(s, "key %s not served to %s: used %u times already (--key-uses)", guid, ip, s->o->key_uses);
 		return send_error(s, c, 403, "key use limit reached");
