@@ -243,11 +243,16 @@ for i in $(seq 21 28); do
 	report "$i" "$(run_id "$i")" fixed fix ". + {pad: \"$(head -c 60000 /dev/zero | tr '\0' b)\"}" >"$T/t$i.json"
 done
 for i in $(seq 21 28); do
-	# 60 kB at 40 kB/s: still uploading when SIGTERM comes
-	curl -sS --cacert "$T/ca.pem" --limit-rate 40k -o /dev/null -w '%{http_code}\n' -X POST -H "$JSON" \
+	# 60 kB at 20 kB/s: still uploading when SIGTERM comes
+	curl -sS --cacert "$T/ca.pem" --limit-rate 20k -o /dev/null -w '%{http_code}\n' -X POST -H "$JSON" \
 		--data-binary "@$T/t$i.json" "$URL/v1/reports" >"$T/t$i.code" 2>/dev/null &
 done
-sleep 0.6
+# All 8 connected (the machine may be busy), their headers sent.
+for _ in $(seq 1 200); do
+	[ "$(ss -Htn state established "( sport = :$PORT )" | wc -l)" -ge 8 ] && break
+	sleep 0.1
+done
+sleep 1
 kill -TERM "$SRV_PID"
 sleep 0.2
 rc=0; curl -sS --cacert "$T/ca.pem" -o /dev/null --max-time 3 "$URL/lastgood.efi" 2>/dev/null || rc=$?
@@ -261,7 +266,7 @@ same "$(sqlite3 "$T/term.sqlite" 'SELECT COUNT(*) FROM reports')" 8 "... and all
 
 # ---- kill -9: every report that got a 2xx is in the database ------------------
 mkdir -p "$T/many"
-reports_bulk 100 700 "$T/many"
+reports_bulk 100 400 "$T/many"
 start_server s5 --root "$T/root" --keys "$T/keys.csv" --db "$T/kill.sqlite"
 ls "$T/many" | xargs -P 8 -I{} sh -c 'echo "$(curl -sS --cacert "$1/ca.pem" -o /dev/null -w "%{http_code}" -X POST \
 	-H "Content-Type: application/json" --data-binary @"$1/many/$2" "$3/v1/reports" 2>/dev/null) ${2%.json}"' \
@@ -272,7 +277,7 @@ kill -9 "$SRV_PID"
 wait "$XP" || true
 wait "$SRV_PID" 2>/dev/null || true
 acc=$(grep -c '^20[01] ' "$T/kill.codes" || true)
-[ "$acc" -gt 0 ] && [ "$acc" -lt 600 ] && ok "kill -9 in the middle: $acc of 600 reports accepted before it" \
+[ "$acc" -gt 0 ] && [ "$acc" -lt 300 ] && ok "kill -9 in the middle: $acc of 300 reports accepted before it" \
 	|| bad "kill -9 came at the wrong time ($acc accepted)"
 same "$(sqlite3 "$T/kill.sqlite" 'PRAGMA integrity_check')" ok "the database is intact after kill -9"
 awk '/^20[01] / {print $2}' "$T/kill.codes" | sort >"$T/accepted"
