@@ -46,20 +46,6 @@ static void usage(FILE *f)
 		"                   a TIME in the past makes an expired list pass.\n");
 }
 
-static int parse_now(const char *s, int64_t *out)
-{
-	if (s[0] == '@') {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end)
-			return -EINVAL;
-		*out = v;
-		return 0;
-	}
-	return lg_rfc3339_parse(s, out, NULL);
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -86,7 +72,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->sig = optarg;
 			break;
 		case 'n':
-			if (parse_now(optarg, &o->now) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &o->now) < 0) {
 				fprintf(stderr, "lastgood denylist: --now wants 2024-07-19T06:00:00Z or @UNIXSECONDS, not '%s'\n",
 					optarg);
 				return -EINVAL;
@@ -118,9 +104,7 @@ static int default_trust(struct opts *o, struct lg_err *err)
 		o->trust_source = "--trust";
 		return 0;
 	}
-	const char *dir = getenv("LASTGOOD_TRUST_DIR");
-	if (!dir || !*dir)
-		dir = LG_TRUST_DIR_DEFAULT;
+	const char *dir = lg_trust_dir();
 	o->trust_source = dir;
 	int r = lg_trust_keys_in_dir(dir, &o->dir_keys, &o->n_dir_keys, err);
 	if (r < 0)
@@ -251,6 +235,16 @@ static void print_rule(const struct lg_rule *r)
 	if (r->company) {
 		printf("  company=");
 		put_safe(stdout, r->company);
+	}
+	if (r->n_signers) {
+		lg_hex(r->signers[0].tbs, 4, hex);
+		printf("  signer=tbs:%s...", hex);
+		if (r->signers[0].publisher) {
+			printf("/publisher=");
+			put_safe(stdout, r->signers[0].publisher);
+		}
+		if (r->n_signers > 1)
+			printf("(+%zu)", r->n_signers - 1);
 	}
 	if (r->restore) {
 		printf("  restore=");
@@ -398,10 +392,14 @@ static void print_import_summary(const char *input, const struct lg_import_opts 
 		lol ? "drivers" : "file rules and signers", rep->samples,
 		lol ? "samples" : "deny rules and denied signers");
 	fprintf(f, "  imported %zu as %zu rule%s (%zu path%s each, action %s): %zu by Authenticode hash, "
-		"%zu by file SHA-256, %zu by original file name\n",
+		"%zu by file SHA-256, %zu by original file name",
 		rep->imported, rep->rules, rep->rules == 1 ? "" : "s", np, np == 1 ? "" : "s",
 		o->action == LG_ACTION_QUARANTINE ? "quarantine" : "report", rep->by_authentihash, rep->by_sha256,
 		rep->by_name);
+	if (!lol)
+		fprintf(f, " (%zu of them with their signers), %zu by signer alone", rep->name_with_signer,
+			rep->by_signer);
+	fputc('\n', f);
 	size_t skipped = 0;
 	for (int i = 0; i < LG_IMPORT_SKIP_COUNT; i++)
 		skipped += rep->skipped[i];
@@ -418,8 +416,8 @@ static void print_import_summary(const char *input, const struct lg_import_opts 
 	if (rep->fallbacks)
 		fprintf(f, "  %zu imported by a weaker field after a malformed hash\n", rep->fallbacks);
 	if (rep->skipped[LG_IMPORT_SKIP_SIGNER])
-		fprintf(f, "  %zu rule%s depend on a signer certificate, which lastgood does not check: "
-			"not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
+		fprintf(f, "  %zu rule%s depend on a signer lastgood cannot check (CertOemID, CertEKU, CertIssuer, "
+			"well-known root) or that no DeniedSigners list names: not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
 			rep->skipped[LG_IMPORT_SKIP_SIGNER] == 1 ? "" : "s");
 	size_t shown = verbose ? rep->n_notes : (rep->n_notes < IMPORT_NOTES_SHOWN ? rep->n_notes : IMPORT_NOTES_SHOWN);
 	for (size_t i = 0; i < shown; i++) {
@@ -502,7 +500,7 @@ static int do_import(int argc, char **argv)
 		case 'n':
 		case 'e': {
 			int64_t t;
-			if (parse_now(optarg, &t) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &t) < 0) {
 				fprintf(stderr, "lastgood denylist import: --%s wants 2024-07-19T06:00:00Z or @UNIXSECONDS, "
 					"not '%s'\n", c == 'n' ? "now" : "expires", optarg);
 				return LG_EXIT_USAGE;

@@ -876,6 +876,41 @@ static int import_one(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
+/* --canary-list: one UUID, serial or computer name a line, lower-cased;
+ * blank lines and # comments skipped. */
+static int load_canary_list(const char *path, char ***out, size_t *n, struct lg_err *err)
+{
+	char *list = NULL, **canary = NULL;
+	size_t len, ncanary = 0;
+	int rc = lg_read_file(path, 1 << 20, &list, &len);
+	if (rc < 0) {
+		lg_err_set(err, "--canary-list %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	char *save = NULL;
+	for (char *line = strtok_r(list, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		while (isspace((unsigned char)*line))
+			line++;
+		size_t k = strlen(line);
+		while (k && isspace((unsigned char)line[k - 1]))
+			line[--k] = '\0';
+		if (!k || *line == '#')
+			continue;
+		char **nc = realloc(canary, (ncanary + 1) * sizeof(*nc));
+		if (!nc)
+			break;
+		canary = nc;
+		for (char *p = line; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if ((canary[ncanary] = strdup(line)))
+			ncanary++;
+	}
+	free(list);
+	*out = canary;
+	*n = ncanary;
+	return 0;
+}
+
 int lg_serve_run(const struct lg_serve_opts *o, struct lg_err *err)
 {
 	struct server *s = lg_zalloc(sizeof(*s));
@@ -910,32 +945,8 @@ int lg_serve_run(const struct lg_serve_opts *o, struct lg_err *err)
 		lg_err_set(err, "TLS certificate or key: %s", strerror(-rc));
 		goto out;
 	}
-	if (o->canary_list) {
-		char *list = NULL;
-		size_t len;
-		if ((rc = lg_read_file(o->canary_list, 1 << 20, &list, &len)) < 0) {
-			lg_err_set(err, "--canary-list %s: %s", o->canary_list, strerror(-rc));
-			goto out;
-		}
-		char *save = NULL;
-		for (char *line = strtok_r(list, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-			while (isspace((unsigned char)*line))
-				line++;
-			size_t n = strlen(line);
-			while (n && isspace((unsigned char)line[n - 1]))
-				line[--n] = '\0';
-			if (!n || *line == '#')
-				continue;
-			char **nc = realloc(canary, (ncanary + 1) * sizeof(*nc));
-			if (!nc)
-				break;
-			canary = nc;
-			for (char *p = line; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-			canary[ncanary++] = strdup(line);
-		}
-		free(list);
-	}
+	if (o->canary_list && (rc = load_canary_list(o->canary_list, &canary, &ncanary, err)) < 0)
+		goto out;
 	struct lg_fleet_plan_cfg cfg = { o->canary, canary, ncanary };
 	if ((rc = lg_fleet_db_open(&s->db, o->db, &cfg, err)) < 0)
 		goto out;
