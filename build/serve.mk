@@ -20,7 +20,7 @@ CHECK_TESTS += tests/serve/browser.sh
 bench-fleet: $(OUT)/lastgood $(FLEETLOAD)
 	@mkdir -p $(or $(BENCH_PARTS),$(OUT)/bench/parts)
 	OUT=$(OUT) PARTS=$(or $(BENCH_PARTS),$(OUT)/bench/parts) tests/bench/fleet-server.sh
-	@test -n '$(BENCH_PARTS)' || tests/bench/report.sh $(OUT)/bench/parts $(OUT)/bench/fleet-results.json
+	$(if $(filter command line,$(origin BENCH_PARTS)),,@tests/bench/report.sh $(OUT)/bench/parts $(OUT)/bench/fleet-results.json)
 
 BENCH_EXTRA += bench-fleet
 
