@@ -113,7 +113,8 @@ static void logf_(struct server *s, const char *fmt, ...)
 struct req {
 	char *body;
 	size_t len, cap;
-	bool too_large;
+	bool too_large;      /* a chunked report body went over the limit */
+	uint64_t dropped;    /* bytes read and dropped since */
 	char ip[48];
 };
 
@@ -542,8 +543,6 @@ static enum MHD_Result send_key(struct server *s, struct MHD_Connection *c, cons
 
 static enum MHD_Result take_report(struct server *s, struct MHD_Connection *c, struct req *q)
 {
-	if (q->too_large)
-		return send_error(s, c, 413, "report larger than 4 MiB");
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct && strncasecmp(ct, "application/json", 16))
 		return send_error(s, c, 415, "Content-Type must be application/json");
@@ -667,6 +666,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct server *s = cls;
 	struct req *q = *con_cls;
+	bool report_post = !strcmp(url, "/v1/reports") && !strcmp(method, "POST");
 	if (!q) {
 		q = lg_zalloc(sizeof(*q));
 		if (!q)
@@ -674,36 +674,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = q;
 		atomic_fetch_add(&s->inflight, 1);
 		client_ip(c, q->ip);
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > LG_FLEET_REPORT_MAX)
-			q->too_large = true;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		/* Only reports have bodies; others' bodies are read and dropped. */
-		if (!strcmp(url, "/v1/reports") && !q->too_large) {
-			if (q->len + *upload_size > LG_FLEET_REPORT_MAX) {
-				q->too_large = true;
-			} else {
-				if (q->len + *upload_size > q->cap) {
-					size_t cap = q->cap ? q->cap : 16384;
-					while (cap < q->len + *upload_size)
-						cap *= 2;
-					char *nb = realloc(q->body, cap);
-					if (!nb)
-						return MHD_NO;
-					q->body = nb;
-					q->cap = cap;
-				}
-				memcpy(q->body + q->len, upload, *upload_size);
-				q->len += *upload_size;
-			}
+		/* Only a report has a body worth reading: everything else is
+		 * answered at once (a body sent anyway is not read; the
+		 * connection closes after the answer). */
+		if (report_post) {
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (cl && strtoull(cl, NULL, 10) > LG_FLEET_REPORT_MAX)
+				return send_error(s, c, 413, "report larger than 4 MiB");
+			return MHD_YES;
 		}
+	} else if (*upload_size) {
+		size_t n = *upload_size;
 		*upload_size = 0;
+		if (!report_post)
+			return MHD_YES;
+		/* A chunked body that grows too big: libmicrohttpd answers only
+		 * after the body, so the rest is read and dropped (up to 64 MiB,
+		 * then the connection is closed). */
+		if (q->too_large || q->len + n > LG_FLEET_REPORT_MAX) {
+			q->too_large = true;
+			q->dropped += n;
+			return q->dropped > (64u << 20) ? MHD_NO : MHD_YES;
+		}
+		if (q->len + n > q->cap) {
+			size_t cap = q->cap ? q->cap : 16384;
+			while (cap < q->len + n)
+				cap *= 2;
+			char *nb = realloc(q->body, cap);
+			if (!nb)
+				return MHD_NO;
+			q->body = nb;
+			q->cap = cap;
+		}
+		memcpy(q->body + q->len, upload, n);
+		q->len += n;
 		return MHD_YES;
+	} else if (report_post) {
+		if (q->too_large)
+			return send_error(s, c, 413, "report larger than 4 MiB");
+		return take_report(s, c, q);
 	}
-	if (q->too_large && !strcmp(url, "/v1/reports"))
-		return send_error(s, c, 413, "report larger than 4 MiB");
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	if (is_operator_path(url)) {
 		char op[64];
