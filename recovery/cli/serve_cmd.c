@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  --miss-limit N       unknown protectors one client may ask for per minute\n"
 		"                       before it gets 429 (default 30)\n"
 		"  --import-reports DIR load the *.json reports under DIR (sticks, a collector)\n"
+		"  --port-file FILE     write the port listened on (with --listen ADDR:0)\n"
 		"ctl: pause (every PC from now on only scans), resume, promote (everyone fixes),\n"
 		"rollback (PCs that come back undo their last fix), status. The token comes from\n"
 		"--token-file or $LASTGOOD_ADMIN_TOKEN; --url defaults to https://127.0.0.1:443.\n");
