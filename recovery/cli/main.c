@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lastgood: one multi-call binary. As PID 1 it is the recovery image's
- * init; otherwise the first argument picks a subcommand (kmod's style).
+ * lastgood, the host command: the first argument picks a subcommand
+ * (kmod's style). The recovery image's PID 1 is another binary built from
+ * the same library (boot/init.c: lastgood-init).
  */
 #include "cli/commands.h"
 #include "lib/util.h"
@@ -21,7 +22,6 @@ static const struct command commands[] = {
 	{ "undo", cmd_undo, "put back what a fix run changed (--run ID)" },
 	{ "denylist", cmd_denylist, "verify or show a deny-list" },
 	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info" },
-	{ "init", cmd_init, "run as the recovery image's init (PID 1)" },
 };
 
 static void usage(FILE *f)
@@ -36,8 +36,6 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	if (getpid() == 1)
-		return cmd_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return LG_EXIT_USAGE;
