@@ -156,7 +156,7 @@ void pid1_wait_for_disks(struct init_state *s)
 			lg_coldplug(s->mods, "/sys/devices", mod_cb, s);
 			flush_drivers();
 		}
-		lg_disks_list("/sys/block", s->disks, MAX_DISKS, &s->n_disks);
+		lg_coldplug_disks_list("/sys/block", s->disks, MAX_DISKS, &s->n_disks);
 		double now = lg_con_uptime();
 		if (!same_disks(prev, n_prev, s->disks, s->n_disks)) {
 			memcpy(prev, s->disks, sizeof(prev[0]) * s->n_disks);

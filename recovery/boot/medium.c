@@ -102,7 +102,7 @@ void pid1_mount_medium(struct init_state *s)
 	}
 	if (s->medium_mounted) {
 		const char *slash = strrchr(s->medium_dev, '/');
-		if (!slash || lg_disk_of_partition("/sys/class/block", slash + 1, s->medium_disk) < 0)
+		if (!slash || lg_coldplug_disk_of_partition("/sys/class/block", slash + 1, s->medium_disk) < 0)
 			s->medium_disk[0] = 0;
 		lg_con_printf("    boot medium: %s (%s), left alone", s->medium_dev, s->medium_fs);
 	} else {

@@ -76,20 +76,6 @@ static void print_json(json_t *report)
 	fflush(stdout);
 }
 
-static int parse_now(const char *s, int64_t *now)
-{
-	if (s[0] == '@') {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || *end || end == s + 1)
-			return -EINVAL;
-		*now = v;
-		return 0;
-	}
-	return lg_rfc3339_parse(s, now, NULL);
-}
-
 static int scan_or_fix(int argc, char **argv, bool fix)
 {
 	static const struct option opts[] = {
@@ -130,7 +116,7 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 			trust[o.n_trust++] = optarg;
 			break;
 		case OPT_NOW:
-			if (parse_now(optarg, &o.now) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &o.now) < 0) {
 				fprintf(stderr, "lastgood %s: --now %s: expected RFC 3339 UTC (2024-07-19T06:00:00Z) or @unix-seconds\n",
 					name, optarg);
 				return LG_EXIT_USAGE;
@@ -193,17 +179,15 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	char **keys = NULL;
 	size_t n_keys = 0;
 	if (!o.n_trust) {
-		const char *dir = getenv("LASTGOOD_TRUST_DIR");
-		if (dir && !dir[0])
-			dir = NULL; /* empty means unset, as for denylist verify */
+		const char *dir = lg_trust_dir();
 		struct lg_err err = { "" };
-		if (lg_trust_keys_in_dir(dir ? dir : LG_TRUST_DIR_DEFAULT, &keys, &n_keys, &err) < 0) {
+		if (lg_trust_keys_in_dir(dir, &keys, &n_keys, &err) < 0) {
 			fprintf(stderr, "lastgood %s: %s\n", name, err.msg);
 			return LG_EXIT_DENYLIST;
 		}
 		if (!n_keys) {
 			fprintf(stderr, "lastgood %s: deny-list refused: no trusted key configured (give --trust KEY.pub, "
-				"or put keys in %s)\n", name, dir ? dir : LG_TRUST_DIR_DEFAULT);
+				"or put keys in %s)\n", name, dir);
 			return LG_EXIT_DENYLIST;
 		}
 		o.trust = (const char **)keys;

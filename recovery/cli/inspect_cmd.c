@@ -18,7 +18,7 @@ static void bitlocker_print(FILE *f, const struct lg_bitlocker_info *info, const
 	for (size_t i = 0; i < info->n_protectors; i++) {
 		const struct lg_bl_protector *p = &info->protectors[i];
 		char kid[9];
-		lg_bl_recovery_key_id(p->guid, kid);
+		lg_guid_recovery_key_id(p->guid, kid);
 		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD)
 			fprintf(f, "%sprotector %s  recovery password, recovery key ID %s\n", indent, p->id, kid);
 		else if (p->kind == LG_BL_PROT_UNKNOWN)

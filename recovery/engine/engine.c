@@ -309,7 +309,7 @@ static int handle_pending(struct vol_run *vr, bool fix, struct lg_err *err)
 			break;
 		if (!j->ended && !j->undo_ended) {
 			if (fix)
-				r = lg_journal_complete(vr->v, j, err);
+				r = lg_quarantine_complete(vr->v, j, err);
 			json_array_append_new(done, json_string(j->run_id));
 		} else if (j->undo_ended == false && j->ended) {
 			/* An undo cut short is finished by running undo again. */
@@ -446,7 +446,7 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 		if (rule->restore) {
 			json_t *rf = json_pack("{s:s, s:s, s:s}", "rule", rule->id,
 					       "bundle", rule->restore->bundle, "entry", rule->restore->entry);
-			r = lg_restore_content(&w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
+			r = lg_quarantine_restore(&w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
 			free(good);
 			if (r < 0) {
 				json_object_set_new(mj, "restore", json_pack("{s:s, s:s}", "result", "failed",
@@ -1069,7 +1069,7 @@ static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *b
 	if (r == 0 && j->undo_ended) {
 		json_object_set_new(vr, "status", json_string("already-undone"));
 	} else if (r == 0) {
-		r = lg_journal_undo(v, j, results, &err);
+		r = lg_quarantine_undo(v, j, results, &err);
 		json_object_set_new(vr, "status", json_string(r < 0 ? "refused" : "undone"));
 	}
 	if (r < 0) {

@@ -80,8 +80,8 @@ static int content_matches(struct lg_volume *v, const char *path, const char *sh
 	return !strcmp(hex, sha_hex);
 }
 
-int lg_restore_content(struct lg_jwriter *w, const char *path, const void *data, size_t len,
-		       const unsigned char sha256[32], json_t *facts, struct lg_err *err)
+int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const void *data, size_t len,
+			  const unsigned char sha256[32], json_t *facts, struct lg_err *err)
 {
 	char tmp[4096], hex[65];
 	int r = tmp_name(path, w->run_id, tmp, sizeof(tmp));
@@ -212,7 +212,7 @@ static int complete_restore(struct lg_volume *v, const char *run_id, const struc
 	return lg_fs_rename(v, tmp, q);
 }
 
-int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
+int lg_quarantine_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
 {
 	struct lg_jwriter w;
 	lg_jwriter_reopen(&w, v, j);
@@ -282,11 +282,11 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 	return r;
 }
 
-int lg_journal_undo(struct lg_volume *v, const struct lg_journal *j, json_t *results,
-		    struct lg_err *err)
+int lg_quarantine_undo(struct lg_volume *v, const struct lg_journal *j, json_t *results,
+		       struct lg_err *err)
 {
 	/* First make an interrupted run whole, so undo has one state to undo. */
-	int r = lg_journal_complete(v, j, err);
+	int r = lg_quarantine_complete(v, j, err);
 	if (r < 0)
 		return r;
 	/* Refuse before changing anything when a path is taken since. */

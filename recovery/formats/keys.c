@@ -18,7 +18,9 @@
  * Windows 11 the volume GUID the key belongs to.
  */
 #include "formats/keys.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -550,21 +552,104 @@ static char detect_delim(const char *p, const char *end)
 	return cand[best];
 }
 
-/* UTF-16LE (after its BOM) to UTF-8; the ASCII-only content of a key file
- * is what matters, anything else becomes '?'. */
-static char *utf16le_to_utf8(const unsigned char *p, size_t len, size_t *outlen)
+/* Which column holds what, from the header record f[0..nh). */
+struct csv_cols {
+	int col[COL_NAME + 1];  /* by role, -1 when absent */
+	int id_col;             /* the recovery key id: COL_ID, COL_DN or (AD) COL_NAME */
+	size_t header_line;
+};
+
+static int csv_columns(const char *name, const struct csv_field *f, int nh, struct csv_cols *c,
+		       struct lg_err *err)
 {
-	char *o = malloc(len / 2 + 1);
-	if (!o)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		unsigned c = p[i] | p[i + 1] << 8;
-		o[n++] = c < 0x80 ? (char)c : '?';
+	int *col = c->col;
+	c->header_line = f[0].line;
+	int prio[COL_NAME + 1];
+	for (int i = 0; i <= COL_NAME; i++)
+		col[i] = -1, prio[i] = 1 << 30;
+	char headers[256] = "";
+	size_t ho = 0;
+	for (int i = 0; i < nh; i++) {
+		char norm[64];
+		header_norm(f[i].s, norm, sizeof(norm));
+		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
+		if (n > 0 && (size_t)n < sizeof(headers) - ho)
+			ho += (size_t)n;
+		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
+			if (strcmp(norm, header_names[k].name))
+				continue;
+			enum col_role role = header_names[k].role;
+			if ((int)k < prio[role]) {
+				prio[role] = (int)k;
+				col[role] = i;
+			}
+		}
 	}
-	o[n] = 0;
-	*outlen = n;
-	return o;
+	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
+	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
+	 * computer. */
+	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
+	int id_from_name = -1;
+	c->id_col = col[COL_ID];
+	if (c->id_col < 0 && col[COL_DN] >= 0)
+		c->id_col = col[COL_DN];
+	if (c->id_col < 0 && ad && col[COL_NAME] >= 0)
+		c->id_col = id_from_name = col[COL_NAME];
+	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
+		col[COL_COMPUTER] = col[COL_NAME];
+	char acc[256];
+	if (col[COL_PASSWORD] < 0) {
+		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name,
+			   c->header_line, headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	if (c->id_col < 0) {
+		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name,
+			   c->header_line, headers, accepted(COL_ID, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One record: a recovery password added to kr (0), or skipped because it
+ * is empty or "N/A" (1), or a message naming the line (-EINVAL). */
+static int csv_key(struct lg_keyring *kr, const char *name, const struct csv_field *f, size_t line,
+		   const struct csv_cols *c, struct lg_err *err)
+{
+	const int *col = c->col;
+	const struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[c->id_col];
+	if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null"))
+		return 1;
+	unsigned char guid[16];
+	if (field_guid(id->s, id->len, guid) < 0) {
+		char sh[48];
+		shown(id->s, sh, sizeof(sh));
+		lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
+			   name, id->line, id->col, sh);
+		return -EINVAL;
+	}
+	struct lg_key *k = keyring_add(kr);
+	if (!k)
+		return -ENOMEM;
+	k->type = LG_KEY_RECOVERY_PASSWORD;
+	memcpy(k->protector, guid, 16);
+	lg_guid_format(guid, k->id);
+	snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
+	struct lg_err perr = { "" };
+	if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
+		lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
+			   k->id, perr.msg);
+		return -EINVAL;
+	}
+	if (col[COL_COMPUTER] >= 0)
+		shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
+	else if (col[COL_DN] >= 0)
+		dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
+	if (col[COL_VOLUME] >= 0) {
+		const struct csv_field *v = &f[col[COL_VOLUME]];
+		k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
+	}
+	return 0;
 }
 
 int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *buf, size_t len,
@@ -574,7 +659,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 	size_t conv_len = 0;
 	const unsigned char *u = (const unsigned char *)buf;
 	if (len >= 2 && u[0] == 0xff && u[1] == 0xfe) {
-		conv = utf16le_to_utf8(u + 2, len - 2, &conv_len);
+		/* UTF-16LE (after its BOM): the ASCII-only content of a key
+		 * file is what matters, anything else becomes '?'. */
+		conv = lg_utf16_to_utf8_dup(u + 2, (len - 2) / 2, LG_UTF16_ASCII, &conv_len);
 		if (!conv)
 			return -ENOMEM;
 		buf = conv;
@@ -621,51 +708,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 			lg_err_set(err, "%s: empty: no header line", name);
 		goto out;
 	}
-	size_t header_line = f[0].line;
-	int col[COL_NAME + 1];
-	int prio[COL_NAME + 1];
-	for (int i = 0; i <= COL_NAME; i++)
-		col[i] = -1, prio[i] = 1 << 30;
-	char headers[256] = "";
-	size_t ho = 0;
-	for (int i = 0; i < nh; i++) {
-		char norm[64];
-		header_norm(f[i].s, norm, sizeof(norm));
-		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
-		if (n > 0 && (size_t)n < sizeof(headers) - ho)
-			ho += (size_t)n;
-		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
-			if (strcmp(norm, header_names[k].name))
-				continue;
-			enum col_role role = header_names[k].role;
-			if ((int)k < prio[role]) {
-				prio[role] = (int)k;
-				col[role] = i;
-			}
-		}
-	}
-	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
-	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
-	 * computer. */
-	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
-	int id_col = col[COL_ID], id_from_name = -1;
-	if (id_col < 0 && col[COL_DN] >= 0)
-		id_col = col[COL_DN];
-	if (id_col < 0 && ad && col[COL_NAME] >= 0)
-		id_col = id_from_name = col[COL_NAME];
-	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
-		col[COL_COMPUTER] = col[COL_NAME];
-	char acc[256];
-	if (col[COL_PASSWORD] < 0) {
-		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+	struct csv_cols cols;
+	if (csv_columns(name, f, nh, &cols, err) < 0)
 		goto out;
-	}
-	if (id_col < 0) {
-		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_ID, acc, sizeof(acc)));
-		goto out;
-	}
 
 	for (;;) {
 		int n = csv_record(&c, rec, CSV_MAX_RECORD, f, err);
@@ -676,45 +721,15 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 		size_t line = f[0].line;
 		if (n != nh) {
 			lg_err_set(err, "%s:%zu: %d field%s, the header (line %zu) has %d", name, line, n,
-				   n == 1 ? "" : "s", header_line, nh);
+				   n == 1 ? "" : "s", cols.header_line, nh);
 			goto out;
 		}
-		struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[id_col];
-		if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null")) {
-			skipped++;
-			continue;
-		}
-		unsigned char guid[16];
-		if (field_guid(id->s, id->len, guid) < 0) {
-			char sh[48];
-			shown(id->s, sh, sizeof(sh));
-			lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
-				   name, id->line, id->col, sh);
+		int q = csv_key(kr, name, f, line, &cols, err);
+		if (q < 0) {
+			r = q;
 			goto out;
 		}
-		struct lg_key *k = keyring_add(kr);
-		if (!k) {
-			r = -ENOMEM;
-			goto out;
-		}
-		k->type = LG_KEY_RECOVERY_PASSWORD;
-		memcpy(k->protector, guid, 16);
-		lg_guid_format(guid, k->id);
-		snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
-		struct lg_err perr = { "" };
-		if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
-			lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
-				   k->id, perr.msg);
-			goto out;
-		}
-		if (col[COL_COMPUTER] >= 0)
-			shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
-		else if (col[COL_DN] >= 0)
-			dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
-		if (col[COL_VOLUME] >= 0) {
-			struct csv_field *v = &f[col[COL_VOLUME]];
-			k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
-		}
+		skipped += (size_t)q;
 	}
 	r = keyring_dedup(kr, first, err);
 	if (r == 0) {
@@ -759,16 +774,6 @@ int lg_keyring_load_csv(struct lg_keyring *kr, const char *path, struct lg_err *
 #define BEK_ENTRY_HDR 8
 #define BEK_EXTKEY_HDR 24
 
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned char *buf,
 			 size_t len, struct lg_err *err)
 {
@@ -776,17 +781,17 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 		lg_err_set(err, "%s: %zu bytes: not a .BEK startup key file", name, len);
 		return -EINVAL;
 	}
-	if (rd32(buf) != len || rd32(buf + 4) != 1 || rd32(buf + 8) != BEK_HDR) {
+	if (lg_le32(buf) != len || lg_le32(buf + 4) != 1 || lg_le32(buf + 8) != BEK_HDR) {
 		lg_err_set(err, "%s: not a .BEK startup key file (header: size %u for %zu bytes, version %u)",
-			   name, rd32(buf), len, rd32(buf + 4));
+			   name, lg_le32(buf), len, lg_le32(buf + 4));
 		return -EINVAL;
 	}
 	const unsigned char *e = buf + BEK_HDR;
-	size_t esize = rd16(e), room = len - BEK_HDR;
-	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || rd16(e + 2) != 0x0006 ||
-	    rd16(e + 4) != 0x0009) {
+	size_t esize = lg_le16(e), room = len - BEK_HDR;
+	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || lg_le16(e + 2) != 0x0006 ||
+	    lg_le16(e + 4) != 0x0009) {
 		lg_err_set(err, "%s: no startup key entry after the header (size %zu, type 0x%04x, value 0x%04x)",
-			   name, esize, rd16(e + 2), rd16(e + 4));
+			   name, esize, lg_le16(e + 2), lg_le16(e + 4));
 		return -EINVAL;
 	}
 	if (memcmp(e + BEK_ENTRY_HDR, buf + 16, 16)) {
@@ -798,7 +803,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 	size_t pos = BEK_ENTRY_HDR + BEK_EXTKEY_HDR;
 	while (esize - pos >= BEK_ENTRY_HDR) {
 		const unsigned char *p = e + pos;
-		size_t sz = rd16(p);
+		size_t sz = lg_le16(p);
 		if (sz == 0)
 			break;
 		if (sz < BEK_ENTRY_HDR || sz > esize - pos) {
@@ -806,7 +811,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 				   BEK_HDR + pos, sz);
 			return -EINVAL;
 		}
-		uint16_t value = rd16(p + 4);
+		uint16_t value = lg_le16(p + 4);
 		if (value == 0x0001 && sz >= BEK_ENTRY_HDR + 4 + 32)
 			has_key = true;          /* encryption method, then the 256-bit key */
 		else if (value == 0x0017 && sz >= BEK_ENTRY_HDR + 16) {

@@ -25,6 +25,8 @@
  */
 #include "storage/bitlocker.h"
 #include "formats/keys.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -68,61 +70,6 @@ enum {
 
 /* Unix time of the FILETIME epoch, in 100 ns units. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
-
-void lg_guid_format(const unsigned char g[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
-int lg_guid_parse(const char *s, size_t len, unsigned char out[16])
-{
-	if (len >= 2 && s[0] == '{' && s[len - 1] == '}') {
-		s++;
-		len -= 2;
-	}
-	if (len != 36)
-		return -EINVAL;
-	unsigned char b[16];
-	size_t n = 0;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		int h = lg_hexval(s[i]), l = i + 1 < 36 ? lg_hexval(s[i + 1]) : -1;
-		if (h < 0 || l < 0)
-			return -EINVAL;
-		b[n++] = (unsigned char)(h << 4 | l);
-		i++;
-	}
-	/* Text is big-endian per field; the first three fields are stored
-	 * little-endian on disk. */
-	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-	for (int i = 0; i < 16; i++)
-		out[i] = b[order[i]];
-	return 0;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 const char *lg_bl_kind_name(enum lg_bl_kind k)
 {
@@ -175,11 +122,6 @@ bool lg_bl_kind_usable(enum lg_bl_kind k)
 	return k == LG_BL_PROT_RECOVERY_PASSWORD || k == LG_BL_PROT_STARTUP_KEY;
 }
 
-void lg_bl_recovery_key_id(const unsigned char guid[16], char out[9])
-{
-	snprintf(out, 9, "%02X%02X%02X%02X", guid[3], guid[2], guid[1], guid[0]);
-}
-
 const char *lg_bl_encryption_name(uint16_t e)
 {
 	switch (e) {
@@ -207,73 +149,21 @@ int lg_bl_cipher(uint16_t e, const char **cipher, int *key_bits)
 	return 0;
 }
 
-/* UTF-16LE (as stored, NUL-terminated or not) to UTF-8 in out[cap]:
- * unpaired surrogates become U+FFFD; what does not fit is cut at a
- * character boundary. */
-static void utf16_to_utf8(const unsigned char *p, size_t bytes, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i + 1 < bytes; i += 2) {
-		uint32_t c = le16(p + i);
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < bytes) {
-			uint32_t d = le16(p + i + 2);
-			if (d >= 0xdc00 && d < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-				i += 2;
-			} else {
-				c = 0xfffd;
-			}
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		char u[4];
-		size_t n;
-		if (c < 0x80) {
-			u[0] = (char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			u[0] = (char)(0xc0 | c >> 6);
-			u[1] = (char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			u[0] = (char)(0xe0 | c >> 12);
-			u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (char)(0xf0 | c >> 18);
-			u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
-		/* Control characters (C0 and C1) would let a volume's label
-		 * move the cursor on the technician's screen. */
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-			u[0] = '?';
-			n = 1;
-		}
-		if (o + n >= cap)
-			break;
-		memcpy(out + o, u, n);
-		o += n;
-	}
-	out[o] = 0;
-}
-
 /* The nested properties of a VMK entry: only the VMK's name is listed.
  * A malformed property ends the walk, the protector stays listed. */
 static void vmk_properties(const unsigned char *p, size_t len, struct lg_bl_protector *pr)
 {
 	size_t pos = 0;
 	while (len - pos >= FVE_ENTRY_HDR) {
-		uint16_t sz = le16(p + pos);
+		uint16_t sz = lg_le16(p + pos);
 		if (sz < FVE_ENTRY_HDR || sz > len - pos)
 			return;
-		if (le16(p + pos + 4) == VALUE_STRING && !pr->name[0])
-			utf16_to_utf8(p + pos + FVE_ENTRY_HDR, sz - FVE_ENTRY_HDR, pr->name, sizeof(pr->name));
+		/* Controls would let a volume move the cursor on the
+		 * technician's screen: they become '?'. */
+		if (lg_le16(p + pos + 4) == VALUE_STRING && !pr->name[0])
+			lg_utf16_to_utf8_buf(p + pos + FVE_ENTRY_HDR, (sz - FVE_ENTRY_HDR) / 2,
+					     LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL, pr->name, sizeof(pr->name),
+					     NULL, NULL);
 		pos += sz;
 	}
 }
@@ -288,19 +178,19 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 		lg_err_set(err, "FVE metadata block: no \"-FVE-FS-\" signature");
 		return -EBADMSG;
 	}
-	uint16_t version = le16(blk + 10);
+	uint16_t version = lg_le16(blk + 10);
 	if (version != 2) {
 		lg_err_set(err, "FVE metadata block: version %u (%s)", version,
 			   version == 1 ? "Windows Vista: not supported" : "unknown");
 		return -EBADMSG;
 	}
-	size_t block_size = (size_t)le16(blk + 8) * 16;
+	size_t block_size = (size_t)lg_le16(blk + 8) * 16;
 	if (block_size < FVE_HDRS || block_size > LG_FVE_BLOCK_MAX) {
 		lg_err_set(err, "FVE metadata block: size %zu is %s", block_size,
 			   block_size < FVE_HDRS ? "smaller than its headers" : "larger than the 64 KiB metadata area");
 		return -EBADMSG;
 	}
-	uint32_t meta_size = le32(blk + 64), meta_version = le32(blk + 68), meta_hdr = le32(blk + 72);
+	uint32_t meta_size = lg_le32(blk + 64), meta_version = lg_le32(blk + 68), meta_hdr = lg_le32(blk + 72);
 	if (meta_version != 1 || meta_hdr != FVE_META_HDR) {
 		lg_err_set(err, "FVE metadata header at byte 64: version %u, header size %u (expected 1 and %d)",
 			   meta_version, meta_hdr, FVE_META_HDR);
@@ -318,17 +208,17 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 	info->crc_ok = false;
 	if (lg_in_bounds(block_size, 8, len)) {
 		const unsigned char *v = blk + block_size;
-		info->crc_ok = le16(v) >= 8 &&
-			       (uint32_t)crc32(0, blk, (uInt)block_size) == le32(v + 4);
+		info->crc_ok = lg_le16(v) >= 8 &&
+			       (uint32_t)crc32(0, blk, (uInt)block_size) == lg_le32(v + 4);
 	}
 	info->metadata_version = version;
-	info->state = le16(blk + 12);
-	info->next_state = le16(blk + 14);
-	info->volume_size = le64(blk + 16);
+	info->state = lg_le16(blk + 12);
+	info->next_state = lg_le16(blk + 14);
+	info->volume_size = lg_le64(blk + 16);
 	memcpy(info->volume_guid_raw, blk + 80, 16);
 	lg_guid_format(info->volume_guid_raw, info->volume_guid);
-	info->encryption = le16(blk + 100);
-	uint64_t ft = le64(blk + 104);
+	info->encryption = lg_le16(blk + 100);
+	uint64_t ft = lg_le64(blk + 104);
 	info->created = ft > FILETIME_UNIX_EPOCH ? (int64_t)((ft - FILETIME_UNIX_EPOCH) / 10000000u) : 0;
 	info->description[0] = 0;
 	info->n_protectors = 0;
@@ -336,7 +226,7 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 
 	size_t pos = FVE_HDRS, end = (size_t)entries_end;
 	while (end - pos >= FVE_ENTRY_HDR) {
-		uint16_t sz = le16(blk + pos), type = le16(blk + pos + 2), value = le16(blk + pos + 4);
+		uint16_t sz = lg_le16(blk + pos), type = lg_le16(blk + pos + 2), value = lg_le16(blk + pos + 4);
 		if (sz == 0)
 			break; /* padding after the last entry */
 		if (sz < FVE_ENTRY_HDR || sz > end - pos) {
@@ -359,12 +249,13 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 				memset(pr, 0, sizeof(*pr));
 				memcpy(pr->guid, data, 16);
 				lg_guid_format(pr->guid, pr->id);
-				pr->protection = le16(data + 26);
+				pr->protection = lg_le16(data + 26);
 				pr->kind = protection_kind(pr->protection);
 				vmk_properties(data + FVE_VMK_HDR, dlen - FVE_VMK_HDR, pr);
 			}
 		} else if (type == ENTRY_DESCRIPTION && value == VALUE_STRING && !info->description[0]) {
-			utf16_to_utf8(data, dlen, info->description, sizeof(info->description));
+			lg_utf16_to_utf8_buf(data, dlen / 2, LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL,
+					     info->description, sizeof(info->description), NULL, NULL);
 		}
 		pos += sz;
 	}
@@ -396,7 +287,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 	} else {
 		return 0;
 	}
-	info->sector_size = le16(bs + 11);
+	info->sector_size = lg_le16(bs + 11);
 
 	_cleanup_free_ unsigned char *blk = malloc(LG_FVE_BLOCK_MAX + 8);
 	if (!blk)
@@ -407,7 +298,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 		return -ENOMEM;
 	int chosen = 0;
 	for (int i = 0; i < 3 && !chosen; i++) {
-		uint64_t mo = le64(bs + ptr_at + 8 * (size_t)i);
+		uint64_t mo = lg_le64(bs + ptr_at + 8 * (size_t)i);
 		info->metadata_offset[i] = mo;
 		if (!lg_in_bounds(mo, FVE_HDRS, size))
 			continue;
@@ -416,7 +307,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 			continue;
 		/* Read the block and its validation record, as much of them as
 		 * the partition holds. */
-		size_t want = (size_t)le16(blk + 8) * 16 + 8;
+		size_t want = (size_t)lg_le16(blk + 8) * 16 + 8;
 		if (want > LG_FVE_BLOCK_MAX + 8)
 			want = LG_FVE_BLOCK_MAX + 8;
 		if (want < FVE_HDRS)
@@ -449,7 +340,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 	free(fallback);
 	/* The offsets of all three copies, as the boot sector gives them. */
 	for (int i = 0; i < 3; i++)
-		info->metadata_offset[i] = le64(bs + ptr_at + 8 * (size_t)i);
+		info->metadata_offset[i] = lg_le64(bs + ptr_at + 8 * (size_t)i);
 	return chosen ? 1 : -EBADMSG;
 }
 
@@ -511,7 +402,7 @@ json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info)
 			json_object_set_new(po, "name", json_string(p->name));
 		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD) {
 			char kid[9];
-			lg_bl_recovery_key_id(p->guid, kid);
+			lg_guid_recovery_key_id(p->guid, kid);
 			json_object_set_new(po, "recovery_key_id", json_string(kid));
 		}
 		json_array_append_new(arr, po);
@@ -745,7 +636,7 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 	for (size_t i = 0; i < info->n_protectors && o < len; i++) {
 		const struct lg_bl_protector *p = &info->protectors[i];
 		char kid[9];
-		lg_bl_recovery_key_id(p->guid, kid);
+		lg_guid_recovery_key_id(p->guid, kid);
 		int n;
 		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD)
 			n = snprintf(out + o, len - o, "%srecovery key ID %s (protector %s)", o ? "; " : "", kid, p->id);

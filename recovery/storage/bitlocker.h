@@ -12,6 +12,7 @@
 #ifndef LG_BITLOCKER_H
 #define LG_BITLOCKER_H
 
+#include "lib/guid.h"
 #include "lib/util.h"
 
 #include <jansson.h>
@@ -79,17 +80,8 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
  * blk[0..len). */
 int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info *info, struct lg_err *err);
 
-/* Format a GUID as stored on disk (mixed-endian) into 37 bytes. */
-void lg_guid_format(const unsigned char g[16], char out[37]);
-/* Parse "64311dea-4587-4029-924a-ba299647998e", with or without braces,
- * any case, into the on-disk byte order. Returns 0 or -EINVAL. */
-int lg_guid_parse(const char *s, size_t len, unsigned char out[16]);
-
 /* "recovery-password", "startup-key", "tpm", ... */
 const char *lg_bl_kind_name(enum lg_bl_kind k);
-/* What the recovery screen shows as "Recovery key ID": the first 8 hex
- * digits of the protector GUID, uppercase. */
-void lg_bl_recovery_key_id(const unsigned char guid[16], char out[9]);
 /* "XTS-AES 128", "AES-CBC 256 with diffuser", ...; NULL when unknown. */
 const char *lg_bl_encryption_name(uint16_t encryption);
 /* The dm-crypt view: cipher "aes-xts-plain64" and key bits (512 for

@@ -190,7 +190,7 @@ int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx
 		char kid[9], full[37];
 		if (lg_guid_parse(p->key_ids[i], strlen(p->key_ids[i]), g) < 0)
 			continue;
-		lg_bl_recovery_key_id(g, kid);
+		lg_guid_recovery_key_id(g, kid);
 		upper_id(p->key_ids[i], full);
 		pw_printf(&io, "  Recovery key ID: %s   (full ID %s)\n", kid, full);
 	}

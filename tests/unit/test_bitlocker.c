@@ -42,7 +42,7 @@ static void test_guid(void)
 	CHECK_INT(g[8], 0x92);
 	lg_guid_format(g, s);
 	CHECK_STR(s, "64311dea-4587-4029-924a-ba299647998e");
-	lg_bl_recovery_key_id(g, kid);
+	lg_guid_recovery_key_id(g, kid);
 	CHECK_STR(kid, "64311DEA");
 	CHECK_INT(lg_guid_parse("64311dea-4587-4029-924a-ba299647998", 35, g), -EINVAL);
 	CHECK_INT(lg_guid_parse("64311dea+4587-4029-924a-ba299647998e", 36, g), -EINVAL);
