@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "fix", cmd_fix, "quarantine matches, restore known-good content, journal everything" },
 	{ "undo", cmd_undo, "put back what a fix run changed (--run ID)" },
 	{ "denylist", cmd_denylist, "verify or show a deny-list" },
-	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info" },
+	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info, signatures" },
 };
 
 static void usage(FILE *f)
