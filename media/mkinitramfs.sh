@@ -203,6 +203,9 @@ main() {
 	# No debug info: it names the build directory (the same sources built
 	# elsewhere must give the same image), and the build-id hashes it.
 	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
+	# A volume Windows did not shut down cleanly has its $LogFile replayed
+	# with ntfs-3g's ntfsrecover before anything changes (recovery/storage/dirty.c).
+	copy_exec "$(command -v ntfsrecover)" /usr/bin/ntfsrecover
 	if [ -n "$SHELLBIN" ]; then
 		copy_exec "$SHELLBIN" /usr/bin/busybox
 		ln -s busybox "$ROOT/usr/bin/sh"
