@@ -24,6 +24,8 @@ $(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk
 	@echo 'PKG_LIBS := '"$$(pkg-config --libs $(PKGS))" >> $@.tmp
 	@echo 'PKG_INIT_LIBS := '"$$(pkg-config --libs $(INIT_PKGS))" >> $@.tmp
 	@echo 'PKG_ARCHIVE_PRIVATE := '"$$(pkg-config --static --libs-only-l libarchive)" >> $@.tmp
+	@echo 'SERVE_PKG_CFLAGS := '"$$(pkg-config --cflags $(SERVE_PKGS))" >> $@.tmp
+	@echo 'SERVE_PKG_LIBS := '"$$(pkg-config --libs $(SERVE_PKGS))" >> $@.tmp
 	@mv $@.tmp $@
 include build/flags.mk
 include $(OUT)/pkg.mk
@@ -51,6 +53,10 @@ LIBCLI      := $(OBJDIR)/libcli.a
 LIBBOOT     := $(OBJDIR)/libboot.a
 CLI_MAIN    := recovery/cli/main.c
 INIT_MAIN   := recovery/boot/init.c
+# net/: the fleet HTTPS client (libcurl), for PID 1 and its tests.
+LIBNET      := $(OBJDIR)/libnet.a
+# recovery/serve/ (host only: `lastgood serve`, libmicrohttpd and SQLite).
+LIBSERVE    := $(OBJDIR)/libserve.a
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -61,20 +67,25 @@ $(LIBIMPORT): $(call objs_of,import)
 $(LIBTERM): $(call objs_of,term)
 $(LIBCLI): $(call objs_of,cli,$(CLI_MAIN))
 $(LIBBOOT): $(call objs_of,boot,$(INIT_MAIN))
-$(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT):
+$(LIBNET): $(call objs_of,net)
+$(LIBSERVE): $(call objs_of,serve)
+$(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT) $(LIBNET) $(LIBSERVE):
 	@rm -f $@
 	ar rcs $@ $^
 
-# Two programs from the one library: the host command, with the
-# importers (libxml2), and PID 1 of the recovery image, without them.
-$(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBTERM) $(LIBIMPORT) $(LIBENGINE)
-	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS)
+$(call objs_of,serve) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
 
-$(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBENGINE) $(OUT)/pkg.mk
+# Two programs from the one library: the host command, with the
+# importers (libxml2) and the fleet server, and PID 1 of the recovery
+# image, without them.
+$(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBSERVE) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
+	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS) $(SERVE_PKG_LIBS)
+
+$(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBNET) $(LIBENGINE) $(OUT)/pkg.mk
 	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_INIT_LIBS)
 
 # Everything a test program may link, top layer first.
-LIBALL := $(LIBCLI) $(LIBBOOT) $(LIBTERM) $(LIBIMPORT) $(LIBENGINE)
+LIBALL := $(LIBCLI) $(LIBBOOT) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
 
 -include $(wildcard $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 

@@ -8,12 +8,17 @@
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
 #            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
-#            [-s SHELL [-c CLI]] -o OUTPUT
+#            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
 #   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
-#   -c  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
+#   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
 #       the shell (it brings libxml2 and its ICU data along)
+#   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
+#       copied modules ask for (modinfo -F firmware) go to /usr/lib/firmware;
+#       the ones not found are listed in /etc/lastgood/firmware-missing
+#   -c  the fleet server's CA (or pinned certificate), PEM, built in as
+#       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
 # Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
 set -eu
 
@@ -151,6 +156,44 @@ copy_gconv() {
 	fi
 }
 
+# The firmware every copied module names, from the fetched Debian trees.
+copy_firmware() {
+	: >"$ROOT/etc/lastgood/firmware-missing"
+	[ -n "$FWENV" ] || return 0
+	# shellcheck disable=SC1090
+	. "$FWENV"
+	find "$ROOT/usr/lib/modules" -name '*.ko*' | LC_ALL=C sort | while read -r ko; do
+		mod=$(basename "$ko" | sed 's/\.ko.*//')
+		modinfo -F firmware "$ko" 2>/dev/null | while read -r fw; do
+			[ -n "$fw" ] || continue
+			found=
+			for tree in "$FIRMWARE_DIR"/*/lib/firmware "$FIRMWARE_DIR"/*/usr/lib/firmware; do
+				if [ -e "$tree/$fw" ]; then
+					found=$tree/$fw
+					break
+				fi
+			done
+			if [ -n "$found" ]; then
+				[ -e "$ROOT/usr/lib/firmware/$fw" ] || install_file "$found" "/usr/lib/firmware/$fw" 0644
+			else
+				echo "$mod $fw" >>"$ROOT/etc/lastgood/firmware-missing"
+			fi
+		done
+	done
+	printf '%s\n' "${FIRMWARE_PKGS:-}" | tr ' ' '\n' | sed '/^$/d' >"$ROOT/etc/lastgood/firmware-packages"
+}
+
+# The fleet server built in (make image SERVER=... SERVER_CA=...): the CA
+# can only come from the image, never from the command line.
+copy_server() {
+	[ -n "$SERVER_CA" ] || [ -n "$SERVER_URL" ] || return 0
+	[ -n "$SERVER_CA" ] && [ -n "$SERVER_URL" ] || die "-c SERVER_CA and -u SERVER_URL go together"
+	grep -q -- '-----BEGIN CERTIFICATE-----' "$SERVER_CA" || die "$SERVER_CA is not a PEM certificate"
+	case $SERVER_URL in https://*) ;; *) die "the server must be https://... (got $SERVER_URL)" ;; esac
+	install_file "$SERVER_CA" /etc/lastgood/server-ca.pem 0644
+	printf '%s\n' "$SERVER_URL" >"$ROOT/etc/lastgood/server"
+}
+
 normalize() {
 	find "$ROOT" -type d -exec chmod 0755 {} +
 	chmod 1777 "$ROOT/tmp"
@@ -173,7 +216,8 @@ pack() {
 
 main() {
 	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI=""
-	while getopts b:k:m:t:d:Dz:s:c:o: opt; do
+	FWENV="" SERVER_CA="" SERVER_URL=""
+	while getopts b:k:m:t:d:Dz:s:l:f:c:u:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -183,7 +227,10 @@ main() {
 		D) DEMO=1 ;;
 		z) COMPRESS=$OPTARG ;;
 		s) SHELLBIN=$OPTARG ;;
-		c) CLI=$OPTARG ;;
+		l) CLI=$OPTARG ;;
+		f) FWENV=$OPTARG ;;
+		c) SERVER_CA=$OPTARG ;;
+		u) SERVER_URL=$OPTARG ;;
 		o) OUTPUT=$OPTARG ;;
 		*) die "bad option (see the header of $0)" ;;
 		esac
@@ -191,7 +238,7 @@ main() {
 	[ -n "$BINARY" ] && [ -n "$KENV" ] && [ -n "$MODLIST" ] && [ -n "$DENYLIST" ] && [ -n "$OUTPUT" ] ||
 		die "missing option (see the header of $0)"
 	[ -x "$BINARY" ] || die "$BINARY is not an executable"
-	[ -z "$CLI" ] || [ -n "$SHELLBIN" ] || die "-c (the command-line tool) only goes into an image with a shell (-s)"
+	[ -z "$CLI" ] || [ -n "$SHELLBIN" ] || die "-l (the command-line tool) only goes into an image with a shell (-s)"
 	[ -z "$CLI" ] || [ -x "$CLI" ] || die "$CLI is not an executable"
 	# shellcheck disable=SC1090
 	. "$KENV"
@@ -218,7 +265,9 @@ main() {
 	fi
 	prepare_kernel_tree
 	copy_modules
+	copy_firmware
 	copy_trust
+	copy_server
 	copy_locale
 	copy_gconv
 	normalize

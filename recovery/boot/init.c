@@ -15,6 +15,7 @@
 
 #include "boot/console.h"
 #include "boot/efivar.h"
+#include "engine/paths.h"
 #include "formats/denylist.h"
 
 #include <fcntl.h>
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
 	pid1_phase_begin(s, PH_FINISH, "Finishing");
 	char report[600] = "", next[512] = "";
 	if (pid1_save_reports(s, report, sizeof(report) - 80) < 0 && outcome == LG_OUTCOME_ENGINE)
-		strcat(report, "; the Windows volume keeps its copy in \\$LastGood\\reports");
+		strcat(report, "; the Windows volume keeps its copy in \\" LG_DIR "\\reports");
 	if (s->opts.mode != LG_MODE_FIX)
 		snprintf(next, sizeof(next), "firmware default (%s mode changes nothing, not even BootNext)",
 			 s->opts.mode == LG_MODE_SCAN ? "scan" : "shell");

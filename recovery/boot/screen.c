@@ -8,6 +8,7 @@
 
 #include "boot/console.h"
 #include "boot/pid1.h"
+#include "engine/paths.h"
 
 #include <jansson.h>
 #include <sys/wait.h>
@@ -90,7 +91,7 @@ static void verdict_fix_ok(const struct lg_run_facts *f, struct lg_verdict *v)
 		else
 			TITLE("Done: Windows should now start");
 		v->text = "Every file on the deny-list that was found is now in the quarantine folder "
-			  "\\$LastGood\\quarantine on the Windows volume (nothing was deleted; "
+			  "\\" LG_DIR "\\quarantine on the Windows volume (nothing was deleted; "
 			  "'lastgood undo' puts it back).";
 		v->windows_should_start = true;
 	}

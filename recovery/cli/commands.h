@@ -10,5 +10,7 @@ int cmd_fix(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_denylist(int argc, char **argv);
 int cmd_pe(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

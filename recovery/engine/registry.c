@@ -8,6 +8,7 @@
  */
 #include "engine/registry.h"
 
+#include "engine/paths.h"
 #include "storage/fsops.h"
 #include "lib/hash.h"
 #include "lib/le.h"
@@ -659,6 +660,33 @@ int lg_registry_load(struct lg_volume *v, const struct lg_reg_opts *o, struct lg
 	return 0;
 }
 
+int lg_registry_computer_name(struct lg_registry *r, char *out, size_t outlen)
+{
+	if (!outlen)
+		return -EINVAL;
+	out[0] = '\0';
+	if (!r || !r->n_sets)
+		return -ENOENT;
+	hive_node_h n = node_path(r, r->idx[0].node, "Control\\ComputerName\\ComputerName");
+	_cleanup_free_ char *name = n ? value_str(r, n, "ComputerName") : NULL;
+	if (!name || !*name)
+		return -ENOENT;
+	size_t o = 0;
+	const char *p = name;
+	for (; *p && o + 1 < outlen; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			out[o++] = *p;
+	if (*p) {
+		/* cut short: not inside a UTF-8 sequence */
+		while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > 0 && ((unsigned char)out[o - 1] & 0x80))
+			o--;
+	}
+	out[o] = '\0';
+	return o ? 0 : -ENOENT;
+}
+
 /* ---- the index: services, filter lists, storage devices per control set -- */
 
 static int push(void **arr, size_t *n, size_t size)
@@ -1275,13 +1303,10 @@ static int make_names(const char *windir, const char *run_id, bool undo, struct 
 	int a = snprintf(nm->hive, sizeof(nm->hive), "%s/System32/config/SYSTEM", windir);
 	int b = snprintf(nm->tmp, sizeof(nm->tmp), "%s/System32/config/~lastgood-%s-%sSYSTEM", windir,
 			 run_id, undo ? "undo-" : "");
-	int c = snprintf(nm->aside, sizeof(nm->aside), LG_DIR "/quarantine/%s/registry/SYSTEM%s", run_id,
-			 undo ? ".before-undo" : "");
-	int d = snprintf(nm->partial, sizeof(nm->partial), LG_DIR "/quarantine/%s/registry/%sSYSTEM.partial",
-			 run_id, undo ? "undo-" : "");
+	int c = lg_path_registry_copy(nm->aside, sizeof(nm->aside), run_id, "", undo ? ".before-undo" : "");
+	int d = lg_path_registry_copy(nm->partial, sizeof(nm->partial), run_id, undo ? "undo-" : "", ".partial");
 	return a < 0 || b < 0 || c < 0 || d < 0 || (size_t)a >= sizeof(nm->hive) ||
-	       (size_t)b >= sizeof(nm->tmp) || (size_t)c >= sizeof(nm->aside) ||
-	       (size_t)d >= sizeof(nm->partial) ? -ENAMETOOLONG : 0;
+	       (size_t)b >= sizeof(nm->tmp) ? -ENAMETOOLONG : 0;
 }
 
 /* The new file gets the original's security descriptor and attributes:
