@@ -22,6 +22,8 @@ $(DEPS_STAMP): build/packages.txt build/install-deps
 $(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk
 	@echo 'PKG_CFLAGS := '"$$(pkg-config --cflags $(PKGS))" > $@.tmp
 	@echo 'PKG_LIBS := '"$$(pkg-config --libs $(PKGS))" >> $@.tmp
+	@echo 'PKG_INIT_LIBS := '"$$(pkg-config --libs $(INIT_PKGS))" >> $@.tmp
+	@echo 'PKG_ARCHIVE_PRIVATE := '"$$(pkg-config --static --libs-only-l libarchive)" >> $@.tmp
 	@echo 'SERVE_PKG_CFLAGS := '"$$(pkg-config --cflags $(SERVE_PKGS))" >> $@.tmp
 	@echo 'SERVE_PKG_LIBS := '"$$(pkg-config --libs $(SERVE_PKGS))" >> $@.tmp
 	@mv $@.tmp $@
@@ -36,61 +38,58 @@ $(FLAGS_STAMP): FORCE
 	@echo '$(LG_CFLAGS) $(LG_LDFLAGS)' | cmp -s - $@ || echo '$(LG_CFLAGS) $(LG_LDFLAGS)' > $@
 
 # recovery/ is layered (docs/architecture.md): the front ends (cli/: the
-# host command; boot/: PID 1 of the recovery image) sit on import/ (host
-# only: deny-list importers) and on the engine library, which is built from
-# the lower folders only: a file there that calls a front end does not link.
+# host command; boot/: PID 1 of the recovery image; term/: what both show)
+# sit on import/ (host only: deny-list importers) and on the engine
+# library, which is built from the lower folders only: a file there that
+# calls a front end does not link.
 ENGINE_DIRS := lib formats storage engine
 ENGINE_SRC  := $(foreach d,$(ENGINE_DIRS),$(wildcard recovery/$(d)/*.c))
 ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
 LIBENGINE   := $(OBJDIR)/libengine.a
-IMPORT_OBJ  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/import/*.c))
+objs_of      = $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out $(2),$(wildcard recovery/$(1)/*.c)))
 LIBIMPORT   := $(OBJDIR)/libimport.a
+LIBTERM     := $(OBJDIR)/libterm.a
+LIBCLI      := $(OBJDIR)/libcli.a
+LIBBOOT     := $(OBJDIR)/libboot.a
+CLI_MAIN    := recovery/cli/main.c
+INIT_MAIN   := recovery/boot/init.c
 # net/: the fleet HTTPS client (libcurl), for PID 1 and its tests.
-NET_OBJ     := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/net/*.c))
 LIBNET      := $(OBJDIR)/libnet.a
 # recovery/serve/ (host only: `lastgood serve`, libmicrohttpd and SQLite).
-SERVE_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/serve/*.c))
 LIBSERVE    := $(OBJDIR)/libserve.a
-FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c recovery/term/*.c)))
-LIBFRONT    := $(OBJDIR)/libfront.a
-MAIN_OBJ    := $(OBJDIR)/recovery/cli/main.o
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBENGINE): $(ENGINE_OBJ)
+$(LIBIMPORT): $(call objs_of,import)
+$(LIBTERM): $(call objs_of,term)
+$(LIBCLI): $(call objs_of,cli,$(CLI_MAIN))
+$(LIBBOOT): $(call objs_of,boot,$(INIT_MAIN))
+$(LIBNET): $(call objs_of,net)
+$(LIBSERVE): $(call objs_of,serve)
+$(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT) $(LIBNET) $(LIBSERVE):
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBIMPORT): $(IMPORT_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+$(call objs_of,serve) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
 
-$(LIBNET): $(NET_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+# Two programs from the one library: the host command, with the
+# importers (libxml2) and the fleet server, and PID 1 of the recovery
+# image, without them.
+$(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBSERVE) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
+	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS) $(SERVE_PKG_LIBS)
 
-$(LIBSERVE): $(SERVE_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(SERVE_OBJ) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
-
-$(LIBFRONT): $(FRONT_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+$(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBNET) $(LIBENGINE) $(OUT)/pkg.mk
+	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_INIT_LIBS)
 
 # Everything a test program may link, top layer first.
-LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
-
-# Only the CLI links the server (and its libraries).
-$(OUT)/lastgood: $(MAIN_OBJ) $(LIBFRONT) $(LIBSERVE) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
-	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS) $(SERVE_PKG_LIBS)
+LIBALL := $(LIBCLI) $(LIBBOOT) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
 
 -include $(wildcard $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
-all: $(OUT)/lastgood
+all: $(OUT)/lastgood $(OUT)/lastgood-init
 
 # Fragments of the other parts (fixtures, tests, media, fuzzing, benches).
 include $(sort $(filter-out build/flags.mk,$(wildcard build/*.mk)))
@@ -102,7 +101,7 @@ install: $(OUT)/lastgood
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/lastgood/
 
 clean:
-	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
+	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/lastgood-init $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
 	       $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe $(OUT)/manifest.json \
 	       $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
 

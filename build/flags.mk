@@ -2,6 +2,12 @@
 # tests). The UEFI stub has its own flags in efi/efi.mk.
 CC ?= gcc
 PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0 libcurl
+# PID 1 of the recovery image (out/lastgood-init) links without the
+# importers' libxml2 (and so without its 31 MB of ICU data). Debian's
+# shared libarchive needs libxml2 (for xar, which we never read), so PID 1
+# takes libarchive's static archive and drops the unused formats
+# (--gc-sections); its other libraries stay shared.
+INIT_PKGS := $(filter-out libxml-2.0 libarchive,$(PKGS))
 # `lastgood serve` only (recovery/serve/, cli/serve_cmd.c): linked into out/lastgood,
 # never into anything PID 1 of the recovery image needs on its own.
 SERVE_PKGS := libmicrohttpd sqlite3
@@ -30,3 +36,5 @@ LG_CFLAGS   = $(CSTD) $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
               $(NTFS_DEFS) -Irecovery $(PKG_CFLAGS) $(CFLAGS)
 LG_LDFLAGS := $(SAN) $(LDFLAGS)
 LG_LIBS     = $(PKG_LIBS) -lpthread
+LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed $(PKG_INIT_LIBS) \
+               -Wl,-Bstatic -larchive -Wl,-Bdynamic $(filter-out -larchive -lxml2 -lacl,$(PKG_ARCHIVE_PRIVATE)) -lpthread

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Build the recovery initramfs: the lastgood binary as /init, its shared
+# Build the recovery initramfs: PID 1 (out/lastgood-init) as /init, its shared
 # library closure (found with ldd, the way mkinitramfs' copy_exec does),
 # the kernel modules of media/modules.list with their dependencies, a
 # depmod'ed module tree, the trusted keys and the default deny-list.
@@ -8,9 +8,12 @@
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
 #            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
-#            [-s SHELL] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
+#            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
+#   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
+#   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
+#       the shell (it brings libxml2 and its ICU data along)
 #   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
 #       copied modules ask for (modinfo -F firmware) go to /usr/lib/firmware;
 #       the ones not found are listed in /etc/lastgood/firmware-missing
@@ -212,9 +215,9 @@ pack() {
 }
 
 main() {
-	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN=""
+	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI=""
 	FWENV="" SERVER_CA="" SERVER_URL=""
-	while getopts b:k:m:t:d:Dz:s:f:c:u:o: opt; do
+	while getopts b:k:m:t:d:Dz:s:l:f:c:u:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -224,6 +227,7 @@ main() {
 		D) DEMO=1 ;;
 		z) COMPRESS=$OPTARG ;;
 		s) SHELLBIN=$OPTARG ;;
+		l) CLI=$OPTARG ;;
 		f) FWENV=$OPTARG ;;
 		c) SERVER_CA=$OPTARG ;;
 		u) SERVER_URL=$OPTARG ;;
@@ -234,6 +238,8 @@ main() {
 	[ -n "$BINARY" ] && [ -n "$KENV" ] && [ -n "$MODLIST" ] && [ -n "$DENYLIST" ] && [ -n "$OUTPUT" ] ||
 		die "missing option (see the header of $0)"
 	[ -x "$BINARY" ] || die "$BINARY is not an executable"
+	[ -z "$CLI" ] || [ -n "$SHELLBIN" ] || die "-l (the command-line tool) only goes into an image with a shell (-s)"
+	[ -z "$CLI" ] || [ -x "$CLI" ] || die "$CLI is not an executable"
 	# shellcheck disable=SC1090
 	. "$KENV"
 	KMODDIR=$(cd "$KMODDIR" && pwd -P)
@@ -244,13 +250,18 @@ main() {
 	# No debug info: it names the build directory (the same sources built
 	# elsewhere must give the same image), and the build-id hashes it.
 	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
-	ln -s ../../init "$ROOT/usr/bin/lastgood"
 	# A volume Windows did not shut down cleanly has its $LogFile replayed
 	# with ntfs-3g's ntfsrecover before anything changes (recovery/storage/dirty.c).
 	copy_exec "$(command -v ntfsrecover)" /usr/bin/ntfsrecover
 	if [ -n "$SHELLBIN" ]; then
 		copy_exec "$SHELLBIN" /usr/bin/busybox
 		ln -s busybox "$ROOT/usr/bin/sh"
+		# The command-line tool for the person at the shell (lastgood
+		# inspect, scan, ...): a separate program, PID 1 never runs it.
+		if [ -n "$CLI" ]; then
+			copy_exec "$CLI" /usr/bin/lastgood
+			strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/usr/bin/lastgood"
+		fi
 	fi
 	prepare_kernel_tree
 	copy_modules

@@ -62,9 +62,4 @@ int lg_coldplug_disks_list(const char *sysblock, struct lg_disk *out, size_t cap
  * itself. Reads sysclassblock (/sys/class/block). */
 int lg_coldplug_disk_of_partition(const char *sysclassblock, const char *part, char out[LG_DISK_NAME_MAX]);
 
-/* The names these had before they took their file's prefix, until the
- * split of boot/init.c calls them by the new ones. */
-#define lg_disks_list lg_coldplug_disks_list
-#define lg_disk_of_partition lg_coldplug_disk_of_partition
-
 #endif

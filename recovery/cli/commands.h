@@ -11,7 +11,6 @@ int cmd_undo(int argc, char **argv);
 int cmd_denylist(int argc, char **argv);
 int cmd_pe(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
-int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif

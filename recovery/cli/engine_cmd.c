@@ -57,25 +57,12 @@ static void line_stderr(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-/* Under an older recovery image's init (LASTGOOD_PROMPT_MARKERS=1), the
- * prompt is framed by marker lines on stderr so that init holds its own
- * progress lines back meanwhile. */
-static void prompt_markers(bool asking, void *ctx)
-{
-	(void)ctx;
-	fprintf(stderr, "%s\n", asking ? LG_PROMPT_BEGIN : LG_PROMPT_END);
-	fflush(stderr);
-}
-
 /* --prompt: ask at the consoles of /proc/consoles, giving up after 10 idle minutes. */
 static struct lg_console_asker console = { .idle_s = 600 };
 static struct lg_key_asker asker;
 
 static const struct lg_key_asker *prompt_asker(void)
 {
-	const char *m = getenv("LASTGOOD_PROMPT_MARKERS");
-	if (m && !strcmp(m, "1"))
-		console.state = prompt_markers;
 	asker = lg_console_asker(&console);
 	return &asker;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lastgood: one multi-call binary. As PID 1 it is the recovery image's
- * init; otherwise the first argument picks a subcommand (kmod's style).
+ * lastgood, the host command: the first argument picks a subcommand
+ * (kmod's style). The recovery image's PID 1 is another binary built from
+ * the same library (boot/init.c: lastgood-init).
  */
 #include "cli/commands.h"
 #include "lib/util.h"
@@ -23,7 +24,6 @@ static const struct command commands[] = {
 	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info, signatures" },
 	{ "keys", cmd_keys, "export BitLocker keys as a tree a web server serves (keys export --tree)" },
 	{ "serve", cmd_serve, "the fleet server: boot files, keys, plans, reports, fleet page" },
-	{ "init", cmd_init, "run as the recovery image's init (PID 1)" },
 };
 
 static void usage(FILE *f)
@@ -38,8 +38,6 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	if (getpid() == 1)
-		return cmd_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return LG_EXIT_USAGE;

@@ -52,10 +52,4 @@ struct lg_console_asker {
 /* An lg_key_asker that asks through c (borrowed: it must outlive the asker). */
 struct lg_key_asker lg_console_asker(struct lg_console_asker *c);
 
-/* While an older protocol is still in use between PID 1 and an engine
- * child that prints on stderr: the console prompt is framed by these
- * lines (with LASTGOOD_PROMPT_MARKERS=1 in the environment). */
-#define LG_PROMPT_BEGIN "lastgood: @prompt-begin"
-#define LG_PROMPT_END "lastgood: @prompt-end"
-
 #endif

@@ -11,7 +11,7 @@
 # bitlk-aes-xts-256 (no key served). Checked on the serial console:
 #  - the stub fetched keys.csv and the .BEK (names and byte counts), said
 #    which listed .BEK is missing, and carried on;
-#  - PID 1 staged them and gave the engine --keys;
+#  - PID 1 loaded them into memory and handed the keys to the engine;
 #  - the engine unlocked the first two (the recovery password from
 #    keys.csv, matched by protector GUID; the startup key) and reported the
 #    third as locked with its recovery key ID to look up;
@@ -67,8 +67,8 @@ e2e_log_has "fetched startup key $sk_file ($bek_bytes bytes)"
 e2e_log_has "startup key $missing not used (the server said: "
 # PID 1
 e2e_log_has "built-in deny-list: serial 1"
-e2e_log_has "2 BitLocker key files"
-e2e_log_has "--keys /run/lastgood/keys"
+e2e_log_has "2 BitLocker key files from the boot server (kept in memory only)"
+e2e_log_has "3 BitLocker keys handed to the engine"
 # the engine: the two volumes with a key are opened (the key matched by
 # protector GUID, named by file and line), the third is not
 e2e_log_has "BitLocker volume $(conf $RP_IMG GUID) unlocked: recovery password from keys.csv line 2 (protector $rp_id)"

@@ -11,7 +11,7 @@
 
 EFI=$OUT/lastgood.efi
 MEDIA=$OUT/media
-e2e_need "$EFI" "$OUT/lastgood" "$OUT/efi/stub.efi" "$MEDIA/config" "$MEDIA/denylist.json" "$MEDIA/sbat.csv" \
+e2e_need "$EFI" "$OUT/lastgood-init" "$OUT/efi/stub.efi" "$MEDIA/config" "$MEDIA/denylist.json" "$MEDIA/sbat.csv" \
 	"$OUT/cache/kernel.env"
 WORK=$OUT/e2e/reproducible
 rm -rf "$WORK"
@@ -25,7 +25,7 @@ export SOURCE_DATE_EPOCH
 [ -n "$SOURCE_DATE_EPOCH" ] && [ -n "$COMPRESS" ] || fail "cannot read the settings from $MEDIA/config"
 . "$OUT/cache/kernel.env"
 
-cp "$OUT/lastgood" "$OUT/efi/stub.efi" "$VMLINUZ" "$WORK/in/"
+cp "$OUT/lastgood-init" "$OUT/efi/stub.efi" "$VMLINUZ" "$WORK/in/"
 cp "$MEDIA"/trusted/*.pub "$WORK/in/trusted/"
 cp "$MEDIA/denylist.json" "$MEDIA/denylist.json.minisig" "$MEDIA/sbat.csv" media/modules.list "$WORK/in/"
 cmdline=$(objcopy -O binary --only-section=.cmdline "$EFI" /dev/stdout)
@@ -38,7 +38,7 @@ build() {
 	keys=""
 	for k in "$WORK"/in/trusted/*.pub; do keys="$keys -t $k"; done
 	# shellcheck disable=SC2086
-	TMPDIR=$2 media/mkinitramfs.sh -b "$WORK/in/lastgood" -k "$OUT/cache/kernel.env" -m "$WORK/in/modules.list" \
+	TMPDIR=$2 media/mkinitramfs.sh -b "$WORK/in/lastgood-init" -k "$OUT/cache/kernel.env" -m "$WORK/in/modules.list" \
 		$keys -d "$WORK/in/denylist.json" $demo -z "$COMPRESS" -o "$dir/initrd.img"
 	media/mkefi.sh -s "$WORK/in/stub.efi" -k "$WORK/in/$(basename "$VMLINUZ")" -i "$dir/initrd.img" \
 		-c "$cmdline" -v "$version" -b "$WORK/in/sbat.csv" -o "$dir/lastgood.efi"
@@ -59,8 +59,8 @@ a=$(sha256sum <"$WORK/a/lastgood.efi" | cut -d' ' -f1)
 b=$(sha256sum <"$WORK/b/deeper/dir/lastgood.efi" | cut -d' ' -f1)
 [ "$a" = "$b" ] || fail "the two lastgood.efi builds differ: $a and $b"
 
-# make's own image is the same, when out/lastgood has not been rebuilt since.
-if cmp -s "$WORK/in/lastgood" "$OUT/lastgood" && [ "$EFI" -nt "$OUT/lastgood" ]; then
+# make's own image is the same, when out/lastgood-init has not been rebuilt since.
+if cmp -s "$WORK/in/lastgood-init" "$OUT/lastgood-init" && [ "$EFI" -nt "$OUT/lastgood-init" ]; then
 	m=$(sha256sum <"$EFI" | cut -d' ' -f1)
 	[ "$m" = "$a" ] || fail "make image built $m, the rebuilds $a"
 	echo "make image's lastgood.efi is identical too"

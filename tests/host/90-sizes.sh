@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Sizes (issue 15): no function over 150 lines, entry points (the UEFI
-# stub, the CLI dispatch) under 300 lines. build/funclen does the
+# stub, the CLI dispatch, PID 1) under 300 lines. build/funclen does the
 # counting; this test checks that it counts and that the tree holds.
 # Functions still being split are named in LONG_OK with their issue; a
 # new long function fails here.
@@ -43,7 +43,7 @@ while read -r _ n where name; do
 done < <(build/funclen -f 150 recovery/*/*.c efi/*.c)
 [ "$fails" -eq 0 ] && ok "no other function over 150 lines"
 
-for f in efi/stub.c recovery/cli/main.c; do
+for f in efi/stub.c recovery/cli/main.c recovery/boot/init.c; do
 	n=$(wc -l < "$f")
 	[ "$n" -lt 300 ] && ok "$f: $n lines" || bad "$f: $n lines, an entry point stays under 300"
 done

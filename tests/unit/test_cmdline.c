@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The recovery image's PID 1, its pure parts: the kernel command line
- * (docs/cmdline.md), the engine's arguments, the final screen's words from
+ * (docs/cmdline.md), the final screen's words from
  * exit codes and reports, and which block devices count as disks.
  */
 #include "test.h"
 
 #include "boot/coldplug.h"
-#include "boot/init.h"
+#include "boot/cmdline.h"
+#include "boot/screen.h"
 
 #include <sys/wait.h>
 
@@ -112,33 +113,6 @@ static void test_bad_values(void)
 	CHECK_INT(lg_cmdline_parse(big, &o, &err), -EINVAL);
 	CHECK_INT(o.mode, LG_MODE_FIX);
 	CHECK_CONTAINS(err.msg, "too long");
-}
-
-static void test_engine_argv(void)
-{
-	char *trust[] = { "/etc/lastgood/trusted/a.pub", "/etc/lastgood/trusted/b.pub" };
-	char *targets[] = { "/dev/nvme0n1", "/dev/sdb" };
-	int argc = 0;
-	char **argv = NULL;
-	char *keys[] = { "/run/lastgood/keys/medium", "/run/lastgood/keys/network" };
-	CHECK_INT(lg_init_engine_argv(LG_MODE_FIX, "/etc/lastgood/denylist.json", trust, 2, "/run/lastgood/reports",
-				      keys, 2, true, targets, 2, &argc, &argv), 0);
-	const char *want[] = { "fix", "--denylist", "/etc/lastgood/denylist.json", "--trust",
-			       "/etc/lastgood/trusted/a.pub", "--trust", "/etc/lastgood/trusted/b.pub", "--json",
-			       "--report-dir", "/run/lastgood/reports", "--keys", "/run/lastgood/keys/medium",
-			       "--keys", "/run/lastgood/keys/network", "--prompt", "/dev/nvme0n1", "/dev/sdb" };
-	CHECK_INT(argc, 17);
-	for (int i = 0; i < argc && i < 17; i++)
-		CHECK_STR(argv[i], want[i]);
-	CHECK(argv[argc] == NULL);
-	free(argv);
-
-	CHECK_INT(lg_init_engine_argv(LG_MODE_SCAN, "/x.json", NULL, 0, NULL, NULL, 0, false, NULL, 0, &argc, &argv), 0);
-	CHECK_INT(argc, 4);
-	CHECK_STR(argv[0], "scan");
-	CHECK_STR(argv[3], "--json");
-	CHECK(argv[4] == NULL);
-	free(argv);
 }
 
 static int exited(int code) { return W_EXITCODE(code, 0); }
@@ -282,7 +256,6 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_options);
 	RUN(test_bad_values);
-	RUN(test_engine_argv);
 	RUN(test_verdicts);
 	RUN(test_verdict_locked);
 	RUN(test_facts);

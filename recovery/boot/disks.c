@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * PID 1 and the hardware: the drivers the devices ask for (coldplug.c),
+ * the wait for disks to settle, and which disks hold an NTFS or BitLocker
+ * volume (the ones the engine is given).
+ */
+#include "boot/pid1.h"
+
+#include "boot/console.h"
+#include "boot/efivar.h"
+
+#include <blkid.h>
+#include <dirent.h>
+#include <sys/mount.h>
+
+/* Loaded drivers are collected into one line per round (flush_drivers). */
+static char drivers_line[512];
+static size_t drivers_len;
+
+static void flush_drivers(void)
+{
+	if (drivers_len)
+		lg_con_printf("    drivers:%s", drivers_line);
+	drivers_len = 0;
+	drivers_line[0] = 0;
+}
+
+static void mod_cb(const char *module, int result, void *ud)
+{
+	struct init_state *s = ud;
+	if (result == 0) {
+		s->modules_loaded++;
+		if (drivers_len + strlen(module) + 2 >= sizeof(drivers_line) - 1)
+			flush_drivers();
+		drivers_len += (size_t)snprintf(drivers_line + drivers_len, sizeof(drivers_line) - drivers_len, " %s",
+						module);
+	} else if (result != -ENOENT && result != -ENODEV) {
+		flush_drivers();
+		lg_con_printf("    driver %s failed: %s", module, strerror(-result));
+	}
+}
+
+static void mount_efivarfs(void)
+{
+	if (access("/sys/firmware/efi", F_OK) < 0) {
+		lg_con_printf("lastgood: not started by UEFI firmware: BootNext cannot be set");
+		return;
+	}
+	if (mount("efivarfs", LG_EFIVARFS, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY)
+		lg_con_printf("lastgood: cannot mount efivarfs: %s (BootNext cannot be set)", strerror(errno));
+}
+
+void pid1_load_drivers(struct init_state *s)
+{
+	pid1_phase_begin(s, PH_DRIVERS, "Loading drivers");
+	struct lg_err err = { "" };
+	int r = lg_modload_new(NULL, &s->mods, &err);
+	if (r < 0) {
+		lg_con_printf("lastgood: %s: only built-in drivers are available", err.msg);
+	} else {
+		r = lg_modload_file(s->mods, "/etc/lastgood/modules.load", mod_cb, s);
+		if (r < 0 && r != -ENOENT)
+			lg_con_printf("lastgood: cannot read /etc/lastgood/modules.load: %s", strerror(-r));
+		flush_drivers();
+		/* Controllers first; the disks behind them (USB) show up with
+		 * their own modaliases a moment later, handled while waiting. */
+		lg_coldplug(s->mods, "/sys/devices", mod_cb, s);
+		flush_drivers();
+	}
+	mount_efivarfs();
+	lg_con_printf("    %u drivers loaded", s->modules_loaded);
+	pid1_phase_end(s, PH_DRIVERS);
+}
+
+/* TYPE and PART_ENTRY_UUID of a block device through libblkid's
+ * low-level probe (no cache, no udev). */
+int pid1_probe_dev(const char *dev, char *type, size_t tcap, char *partuuid, size_t pcap)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(dev);
+	if (!pr)
+		return -errno ? -errno : -EIO;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	int r = blkid_do_safeprobe(pr);
+	const char *v;
+	type[0] = partuuid[0] = 0;
+	if (r == 0 && blkid_probe_lookup_value(pr, "TYPE", &v, NULL) == 0)
+		snprintf(type, tcap, "%s", v);
+	if (r >= 0 && blkid_probe_lookup_value(pr, "PART_ENTRY_UUID", &v, NULL) == 0)
+		snprintf(partuuid, pcap, "%s", v);
+	blkid_free_probe(pr);
+	return r < 0 ? -EIO : 0;
+}
+
+/* Calls fn for the whole disk and each of its partitions (/dev names). */
+void pid1_for_each_part(const char *disk, void (*fn)(const char *name, void *ud), void *ud)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/block/%s", disk);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	fn(disk, ud);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char p2[512];
+		if (strncmp(e->d_name, disk, strlen(disk)))
+			continue;
+		snprintf(p2, sizeof(p2), "%s/%s/partition", path, e->d_name);
+		if (access(p2, F_OK) == 0)
+			fn(e->d_name, ud);
+	}
+	closedir(d);
+}
+
+static bool same_disks(const struct lg_disk *a, size_t na, const struct lg_disk *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) || a[i].sectors != b[i].sectors)
+			return false;
+	return true;
+}
+
+static void print_disks(struct init_state *s, double t0)
+{
+	char line[1024];
+	size_t o = 0;
+	line[0] = 0;
+	for (size_t i = 0; i < s->n_disks && o + 64 < sizeof(line); i++)
+		o += (size_t)snprintf(line + o, sizeof(line) - o, " %s (%.1f GB)", s->disks[i].name,
+				      (double)s->disks[i].sectors * 512 / 1e9);
+	lg_con_printf("    %4.1f s: %s", lg_con_uptime() - t0, s->n_disks ? line + 1 : "no disk yet");
+}
+
+/* Wait until the set of disks has not changed for two seconds (half a
+ * second once the boot medium the stub named is there with another disk)
+ * and that medium is there, at most opts.wait_s seconds. */
+void pid1_wait_for_disks(struct init_state *s)
+{
+	pid1_phase_begin(s, PH_DISKS, "Looking for disks");
+	char partuuid[64] = "";
+	if (lg_efivar_read_string(LG_EFIVARFS, "LoaderDevicePartUUID", LG_EFI_LOADER_GUID, partuuid,
+				  sizeof(partuuid)) == 0)
+		lg_con_printf("    boot medium: partition %s", partuuid);
+
+	double t0 = lg_con_uptime(), changed = t0, last_print = t0;
+	struct lg_disk prev[MAX_DISKS];
+	size_t n_prev = 0;
+	bool medium_seen = !partuuid[0];
+	for (;;) {
+		if (s->mods) {
+			lg_coldplug(s->mods, "/sys/devices", mod_cb, s);
+			flush_drivers();
+		}
+		lg_coldplug_disks_list("/sys/block", s->disks, MAX_DISKS, &s->n_disks);
+		double now = lg_con_uptime();
+		if (!same_disks(prev, n_prev, s->disks, s->n_disks)) {
+			memcpy(prev, s->disks, sizeof(prev[0]) * s->n_disks);
+			n_prev = s->n_disks;
+			changed = now;
+			print_disks(s, t0);
+			last_print = now;
+		}
+		if (!medium_seen && pid1_find_medium(s, partuuid))
+			medium_seen = true;
+		/* Two quiet seconds, or half a second once the medium the stub
+		 * named has shown up beside another disk: the medium is on the
+		 * slowest bus (USB: the kernel waits a second before it scans
+		 * a stick), internal disks come first. */
+		double settle = partuuid[0] && medium_seen && s->n_disks > 1 ? 0.5 : 2.0;
+		bool enough = s->n_disks > 0 && medium_seen && now - changed >= settle;
+		if (enough || now - t0 >= s->opts.wait_s)
+			break;
+		if (now - last_print >= 1.9) {
+			lg_con_printf("    %4.1f s: waiting for disks to settle (at most %d s, lastgood.wait=N)",
+				      now - t0, s->opts.wait_s);
+			last_print = now;
+		}
+		usleep(250 * 1000);
+	}
+	if (partuuid[0] && !medium_seen)
+		lg_con_printf("    the boot medium (partition %s) did not show up", partuuid);
+
+	pid1_mount_medium(s);
+	pid1_phase_end(s, PH_DISKS);
+}
+
+struct vol_count {
+	size_t windows;
+	char line[512];
+	size_t o;
+};
+
+static void count_windows(const char *name, void *ud)
+{
+	struct vol_count *c = ud;
+	char dev[64], type[32], uuid[64];
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	if (pid1_probe_dev(dev, type, sizeof(type), uuid, sizeof(uuid)) < 0)
+		return;
+	if (strcmp(type, "ntfs") && strcmp(type, "BitLocker"))
+		return;
+	c->windows++;
+	if (c->o + 48 < sizeof(c->line))
+		c->o += (size_t)snprintf(c->line + c->o, sizeof(c->line) - c->o, " %s (%s)", name, type);
+}
+
+/* Only disks with an NTFS or BitLocker volume go to the engine. The boot
+ * medium's disk is one of them only when lastgood was started from the
+ * Windows disk's own ESP: then the medium is unmounted while the engine
+ * works on that disk. */
+void pid1_count_windows(struct init_state *s)
+{
+	struct vol_count vc = { 0 };
+	for (size_t i = 0; i < s->n_disks; i++) {
+		size_t before = vc.windows;
+		pid1_for_each_part(s->disks[i].name, count_windows, &vc);
+		s->has_windows[i] = vc.windows > before;
+	}
+	s->n_windows = vc.windows;
+	lg_con_printf("    NTFS and BitLocker volumes: %s", vc.windows ? vc.line + 1 : "none");
+}
