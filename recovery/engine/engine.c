@@ -20,6 +20,7 @@
 #include "engine/quarantine.h"
 #include "engine/registry.h"
 #include "engine/restore.h"
+#include "engine/trust.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>
@@ -168,154 +169,6 @@ static void vol_status(struct vol_run *vr, const char *status, int code, const c
 	vr->run->exit = worse(vr->run->exit, code);
 }
 
-/* Runs whose journal has no end record: a fix that was cut short. */
-struct pending {
-	char **ids;
-	size_t n;
-};
-static int list_journals(struct lg_volume *v, struct pending *p);
-static void pending_free(struct pending *p);
-static int load_journal(struct lg_volume *v, const char *id, struct lg_journal **j, struct lg_err *err);
-
-static int read_state(struct vol_run *vr, struct lg_err *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	vr->stored_serial = -1;
-	int r = lg_fs_read(vr->v, STATE_PATH, LG_STATE_MAX_BYTES, &buf, &len);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		lg_err_set(err, "cannot read \\%s: %s", STATE_PATH, strerror(-r));
-		return r;
-	}
-	r = lg_state_parse(buf, len, &vr->stored_serial, err);
-	free(buf);
-	if (r == 0)
-		return 0;
-	/* A cut while state.json was rewritten: the journals of finished runs
-	 * hold the same facts (the serial is in each begin record). */
-	struct lg_err jerr = { "" };
-	struct pending p;
-	if (list_journals(vr->v, &p) < 0) {
-		lg_err_set(err, "\\%s is damaged and the journals cannot be listed", STATE_PATH);
-		return -EBADMSG;
-	}
-	vr->stored_serial = -1;
-	for (size_t i = 0; i < p.n; i++) {
-		struct lg_journal *j = NULL;
-		if (load_journal(vr->v, p.ids[i], &j, &jerr) < 0)
-			continue;
-		json_t *s = json_object_get(j->begin, "serial");
-		if (json_is_integer(s) && json_integer_value(s) > vr->stored_serial)
-			vr->stored_serial = json_integer_value(s);
-		lg_journal_free(j);
-	}
-	pending_free(&p);
-	json_object_set_new(vr->vr, "state_rebuilt", json_string("state.json was damaged; the applied serial was taken from the journals"));
-	return 0;
-}
-
-
-static int list_journals_cb(void *ctx, const ntfschar *name, const int len, const int type,
-			    const s64 pos, const MFT_REF mref, const unsigned dt_type)
-{
-	struct pending *p = ctx;
-	if (type == FILE_NAME_DOS || dt_type != NTFS_DT_REG)
-		return 0;
-	char *mb = NULL;
-	if (ntfs_ucstombs(name, len, &mb, 0) < 0)
-		return 0;
-	char **n = realloc(p->ids, (p->n + 1) * sizeof(*n));
-	if (!n) {
-		free(mb);
-		return -1;
-	}
-	p->ids = n;
-	p->ids[p->n++] = mb;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void pending_free(struct pending *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->ids[i]);
-	free(p->ids);
-}
-
-static int list_journals(struct lg_volume *v, struct pending *p)
-{
-	memset(p, 0, sizeof(*p));
-	ntfs_inode *dir = lg_volume_lookup(v, LG_DIR "/journal");
-	if (!dir)
-		return 0;
-	s64 pos = 0;
-	int r = ntfs_readdir(dir, &pos, p, list_journals_cb) ? -EIO : 0;
-	ntfs_inode_close(dir);
-	if (p->n)
-		qsort(p->ids, p->n, sizeof(*p->ids), cmp_str);
-	return r;
-}
-
-static int load_journal(struct lg_volume *v, const char *id, struct lg_journal **j, struct lg_err *err)
-{
-	char path[256];
-	snprintf(path, sizeof(path), LG_DIR "/journal/%s", id);
-	char *buf = NULL;
-	size_t len = 0;
-	int r = lg_fs_read(v, path, LG_JOURNAL_MAX_BYTES, &buf, &len);
-	if (r < 0) {
-		lg_err_set(err, "cannot read journal %s: %s", id, strerror(-r));
-		return r;
-	}
-	r = lg_journal_parse(buf, len, j, err);
-	free(buf);
-	return r;
-}
-
-/* Complete interrupted runs (fix) or report them (scan). */
-static int handle_pending(struct vol_run *vr, bool fix, struct lg_err *err)
-{
-	struct pending p;
-	int r = list_journals(vr->v, &p);
-	if (r < 0) {
-		lg_err_set(err, "cannot list \\%s\\journal", LG_DIR);
-		return r;
-	}
-	json_t *done = json_array();
-	for (size_t i = 0; i < p.n && r == 0; i++) {
-		struct lg_journal *j = NULL;
-		r = load_journal(vr->v, p.ids[i], &j, err);
-		if (r < 0)
-			break;
-		if (!j->ended && !j->undo_ended) {
-			if (fix)
-				r = lg_journal_complete(vr->v, j, err);
-			json_array_append_new(done, json_string(j->run_id));
-		} else if (j->undo_ended == false && j->ended) {
-			/* An undo cut short is finished by running undo again. */
-			for (size_t k = 0; k < j->n_steps; k++)
-				if (j->steps[k].state == LG_STEP_UNDO_INTENT) {
-					lg_err_set(err, "run %s was being undone when it stopped; finish with 'lastgood undo --run %s'",
-						   j->run_id, j->run_id);
-					r = -EBUSY;
-				}
-		}
-		lg_journal_free(j);
-	}
-	pending_free(&p);
-	if (json_array_size(done))
-		json_object_set_new(vr->vr, fix ? "completed_interrupted_runs" : "interrupted_runs", done);
-	else
-		json_decref(done);
-	return r;
-}
-
 /* One matched file, as the report and the journal describe it. */
 static json_t *match_json(const struct lg_match *m, const struct lg_rule *rule)
 {
@@ -413,7 +266,7 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 		char qpath[4096];
 		json_t *facts = json_deep_copy(mj);
 		json_object_del(facts, "result");
-		r = lg_quarantine(&w, m->path, facts, qpath, sizeof(qpath), &rerr);
+		r = lg_quarantine(&w, m->path, m->mref, facts, qpath, sizeof(qpath), &rerr);
 		if (r < 0) {
 			free(good);
 			json_object_set_new(mj, "result", json_string("failed"));
@@ -432,7 +285,7 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 		if (rule->restore) {
 			json_t *rf = json_pack("{s:s, s:s, s:s}", "rule", rule->id,
 					       "bundle", rule->restore->bundle, "entry", rule->restore->entry);
-			r = lg_restore_content(&w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
+			r = lg_restore_content(&w, m->path, qpath, good, good_len, rule->restore->sha256, rf, &rerr);
 			free(good);
 			if (r < 0) {
 				json_object_set_new(mj, "restore", json_pack("{s:s, s:s}", "result", "failed",
@@ -719,7 +572,11 @@ static void run_ntfs(struct vol_run *vrp)
 		json_object_set_new(vr.vr, "redo_replayed", json_string("changes an interrupted run had committed were completed when the volume was opened"));
 	if (o->fix && !vr.v->atomic)
 		json_object_set_new(vr.vr, "warning", json_string("the volume's $LogFile has no room for lastgood's commit groups: changes are written directly, and a power cut mid-run may need chkdsk"));
-	if ((r = read_state(&vr, &err)) < 0) {
+	/* \$LastGood is input from the volume: engine/trust.h. */
+	bool own_usable = true;
+	vr.stored_serial = -1;
+	if ((r = lg_trust_prepare(vr.v, o->fix, run->run_id, vr.vr, &own_usable, &err)) < 0 ||
+	    (own_usable && (r = lg_trust_read_state(vr.v, o->fix, run->run_id, vr.vr, &vr.stored_serial, &err)) < 0)) {
 		vol_status(&vr, "error", LG_EXIT_ERROR, "%s", err.msg);
 		goto out;
 	}
@@ -729,7 +586,7 @@ static void run_ntfs(struct vol_run *vrp)
 		vol_status(&vr, "refused", LG_EXIT_DENYLIST, "%s", err.msg);
 		goto out;
 	}
-	if ((r = handle_pending(&vr, o->fix, &err)) < 0) {
+	if (own_usable && (r = lg_trust_pending(vr.v, o->fix, run->run_id, vr.vr, &err)) < 0) {
 		vol_status(&vr, "error", LG_EXIT_ERROR, "%s", err.msg);
 		goto out;
 	}
@@ -753,6 +610,7 @@ static void run_ntfs(struct vol_run *vrp)
 		const char *refusal = mt->flags & LG_MATCH_DIRECTORY ? "the rule names a directory; lastgood moves only files"
 				    : mt->flags & LG_MATCH_REPARSE ? "the target is a reparse point (link or junction); lastgood does not follow or move those"
 				    : mt->flags & LG_MATCH_NAME_LOSSY ? "the name is not valid UTF-16; lastgood will not act on a name it cannot show exactly"
+				    : mt->flags & LG_MATCH_NAME_UNUSABLE ? "the name holds a NUL, '/', '\\' or ':', or is '.' or '..' (Windows never makes such a name); its path would lead to another file, so lastgood will not act on it"
 				    : NULL;
 		if (refusal) {
 			json_object_set_new(mj, "refused", json_string(refusal));
@@ -1113,7 +971,7 @@ static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *b
 	struct lg_journal *j = NULL;
 	json_t *results = json_array();
 	json_object_set_new(vr, "steps", results);
-	int r = load_journal(v, o->run_id, &j, &err);
+	int r = lg_trust_journal_file(v, o->run_id, &j, &err);
 	if (r == 0 && j->undo_ended) {
 		json_object_set_new(vr, "status", json_string("already-undone"));
 	} else if (r == 0) {
@@ -1123,7 +981,8 @@ static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *b
 	if (r < 0) {
 		json_object_set_new(vr, "reason", json_string(err.msg));
 		fprintf(stderr, "lastgood undo: %s\n", err.msg);
-		u->rc = worse(u->rc, r == -EEXIST ? LG_EXIT_POLICY : LG_EXIT_ERROR);
+		u->rc = worse(u->rc, r == -EEXIST || r == -EPERM || r == -EBADMSG || r == -ESTALE ? LG_EXIT_POLICY
+										      : LG_EXIT_ERROR);
 	}
 	lg_journal_free(j);
 	if (lg_volume_close(v) < 0)

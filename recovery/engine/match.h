@@ -102,7 +102,13 @@ enum lg_match_flags {
 	LG_MATCH_UNVERIFIED = 1u << 2, /* content conditions exist but were not checked (reparse point) */
 	LG_MATCH_NAME_LOSSY = 1u << 3, /* the name has an unpaired surrogate, shown as U+FFFD in path:
 					  use parent_mref + name to act on it */
+	LG_MATCH_NAME_UNUSABLE = 1u << 4, /* the name holds U+0000, '/', '\\' or ':', or is "." or "..":
+					     its path would name another file; refuse it */
 };
+
+/* Whether an on-disk name (UTF-16LE, len units) cannot be acted on by
+ * path: see LG_MATCH_NAME_UNUSABLE. */
+bool lg_match_name_unusable(const ntfschar *name, size_t len);
 
 struct lg_match {
 	char *path;                    /* relative to the root, '/'-separated, UTF-8, case as on disk */
