@@ -245,6 +245,38 @@ static int complete_restore(struct lg_volume *v, const char *run_id, const struc
 	return lg_fs_rename(v, tmp, q);
 }
 
+/* Whether the file at path is the one a step recorded: its sha256, and
+ * its MFT reference when the step has one. */
+static bool is_recorded_file(struct lg_volume *v, const char *path, const struct lg_step *s)
+{
+	json_int_t mref = json_integer_value(json_object_get(s->rec, "mref"));
+	uint64_t now = 0;
+	if (mref > 0 && (lg_fs_ref(v, path, &now, NULL) < 0 || now != (uint64_t)mref))
+		return false;
+	const char *sha = lg_step_str(s, "sha256");
+	return sha && content_matches(v, path, sha) == 1;
+}
+
+int lg_journal_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
+{
+	for (size_t i = 0; i < j->n_steps; i++) {
+		const struct lg_step *s = &j->steps[i];
+		if (s->state != LG_STEP_INTENT || strcmp(s->op, "quarantine"))
+			continue;
+		const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
+		if (!from || !to)
+			return -EBADMSG;
+		const char *which = lg_fs_stat(v, to, NULL, NULL, NULL) == 0 ? to
+				    : lg_fs_stat(v, from, NULL, NULL, NULL) == 0 ? from : NULL;
+		if (which && !is_recorded_file(v, which, s)) {
+			lg_err_set(err, "journal step %u (quarantine): %s is not the file the step recorded (sha256 "
+				   "or MFT reference differs); the run is not completed", s->seq, which);
+			return -ESTALE;
+		}
+	}
+	return 0;
+}
+
 int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
 {
 	struct lg_jwriter w;
@@ -327,7 +359,9 @@ int lg_journal_undo(struct lg_volume *v, const struct lg_journal *j, json_t *res
 		    struct lg_err *err)
 {
 	/* First make an interrupted run whole, so undo has one state to undo. */
-	int r = lg_journal_complete(v, j, err);
+	int r = lg_journal_complete_check(v, j, err);
+	if (r == 0)
+		r = lg_journal_complete(v, j, err);
 	if (r < 0)
 		return r;
 	/* Refuse before changing anything when a quarantined file is not the

@@ -39,6 +39,11 @@ int lg_restore_content(struct lg_jwriter *w, const char *path, const char *like,
  * does after a resume), so the next boot is a fresh start. */
 int lg_discard_hibernation(struct lg_jwriter *w, struct lg_err *err);
 
+/* Before completing: every announced quarantine names, at its original
+ * or its quarantine path, the file it recorded (sha256, MFT reference).
+ * -ESTALE with err naming the path when not: nothing is done. */
+int lg_journal_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err);
+
 /* Complete the steps of an interrupted run (intent without done). */
 int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err);
 

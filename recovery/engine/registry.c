@@ -1727,8 +1727,6 @@ static bool change_is_ours(const struct jchange *c)
 		return false;
 	if (c->type != LG_REG_MULTI_SZ || !lg_multisz_has(c->old, c->old_len, c->name))
 		return false;
-	if (strncmp(c->key, "Services\\", 9) && strncmp(c->key, "Control\\Class\\", 15))
-		return false;
 	/* The new list is the old one without the name, nothing else. */
 	unsigned char *w = malloc(c->old_len + 4);
 	size_t wl = 0;

@@ -230,8 +230,19 @@ static int each_journal(struct lg_volume *v, bool fix, const char *run_id, json_
 			note(vr, m == 0 ? "set_aside" : "ignored", path, jerr.msg, m == 0 ? moved : NULL);
 			continue;
 		}
-		r = fn(ctx, j, err);
+		r = fn(ctx, j, &jerr);
 		lg_journal_free(j);
+		if (r == -ESTALE || r == -EBADMSG) {
+			/* Its records do not fit the volume: not acted on. */
+			char path[512], moved[600], leaf[64];
+			snprintf(path, sizeof(path), JOURNAL_DIR "/%s", p.v[i]);
+			snprintf(leaf, sizeof(leaf), "journal-%zu", i + 1);
+			int m = fix ? set_aside(v, path, run_id, leaf, moved, sizeof(moved)) : -EROFS;
+			note(vr, m == 0 ? "set_aside" : "ignored", path, jerr.msg, m == 0 ? moved : NULL);
+			r = 0;
+		} else if (r < 0) {
+			lg_err_set(err, "%s", jerr.msg);
+		}
 	}
 	names_free(&p);
 	return r;
@@ -304,11 +315,11 @@ static int pending_cb(void *ctx, struct lg_journal *j, struct lg_err *err)
 {
 	struct pending_ctx *p = ctx;
 	if (!j->ended && !j->undo_ended) {
-		if (p->fix) {
-			int r = lg_journal_complete(p->v, j, err);
-			if (r < 0)
-				return r;
-		}
+		int r = lg_journal_complete_check(p->v, j, err);
+		if (r < 0)
+			return r;
+		if (p->fix && (r = lg_journal_complete(p->v, j, err)) < 0)
+			return r;
 		json_array_append_new(p->done, json_string(j->run_id));
 	} else if (!j->undo_ended) {
 		/* An undo cut short is finished by running undo again; this

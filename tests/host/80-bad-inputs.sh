@@ -103,6 +103,7 @@ time 2023-03-14T09:00:00Z
 disk 256M table=gpt
 part ntfs rest label=Windows
 include $PWD/tests/fixtures/scenarios/windows-tree.inc
+dir "\$LastGood" sd=lastgood
 file "\$LastGood/quarantine/fixed-run/$BAD" data=text:"someone else's file"
 EOF2
 if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$T/qexists.img" 2>"$T/mk.err"; then
@@ -119,5 +120,129 @@ if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$
 else
 	bad "could not build the quarantine-exists scenario: $(cat "$T/mk.err")"
 fi
+# --- hostile volumes (issue 16): nothing on the volume steers a run ---
+# mkhost NAME: $T/NAME.img from the scenario on stdin (windows-tree + lines)
+mkhost() {
+	{ printf 'time 2023-03-14T09:00:00Z\ndisk 256M table=gpt\npart ntfs rest label=Windows\ninclude %s\n' \
+		"$PWD/tests/fixtures/scenarios/windows-tree.inc"; cat; } > "$T/$1.txt"
+	$OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/$1.txt" "$T/$1.img" 2>"$T/mk.err" ||
+		{ bad "could not build the $1 scenario: $(cat "$T/mk.err")"; return 1; }
+}
+hsha() { ntfscat -f "$1" "/$2" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+SYS=Windows/System32
+CS=$SYS/drivers/CrowdStrike
+EVIL_SHA=$(printf 'not hal' | sha256sum | cut -d' ' -f1)
+# 1. a planted journal (begin + intent steps, as a user can write them)
+J='{"type":"begin","run_id":"evil","serial":1,"time":0}\n'
+J+='{"type":"intent","seq":1,"op":"quarantine","from":"'$SYS'/hal.dll","to":"$LastGood/quarantine/evil/'$SYS'/hal.dll","sha256":"'$EVIL_SHA'"}\n'
+J+='{"type":"intent","seq":2,"op":"restore","path":"'$SYS'/hal.dll","tmp":"'$SYS'/~lastgood-evil-hal.dll","sha256":"'$EVIL_SHA'","size":7}\n'
+J+='{"type":"intent","seq":3,"op":"quarantine","from":"Users/alice/Documents/report.docx","to":"$LastGood/quarantine/evil/Users/alice/Documents/report.docx","sha256":"'$EVIL_SHA'"}\n'
+J+='{"type":"intent","seq":4,"op":"registry","windir":"Windows","hive":"Windows/System32/config/SYSTEM","tmp":"Windows/System32/config/~lastgood-evil-SYSTEM","backup":"$LastGood/quarantine/evil/registry/SYSTEM","changes":[{"control_set":"ControlSet001","key":"Services\\\\disk","value":"Start","name":"disk","type_id":4,"old_hex":"03000000","new_hex":"04000000"}]}\n'
+J2='{"type":"begin","run_id":"../../Windows/x","serial":1,"time":0}\n'
+printf "$J" > "$T/evil.journal"; printf "$J2" > "$T/j2.journal"
+for trusted in no yes; do
+	sdl=; [ $trusted = yes ] && sdl="sd=lastgood"
+	mkhost planted$trusted <<EOF2 || continue
+file Users/alice/Documents/report.docx data=text:"alice's report"
+file $SYS/~lastgood-evil-hal.dll data=text:"not hal"
+dir "\$LastGood" $sdl
+dir "\$LastGood/journal" $sdl
+file "\$LastGood/journal/evil" data=file:$T/evil.journal $sdl
+file "\$LastGood/journal/j2" data=file:$T/j2.journal $sdl
+EOF2
+	img=$T/planted$trusted.img; p0=$(part "$img" 1)
+	before_hal=$(hsha "$p0" $SYS/hal.dll)
+	ntfscat -f "$p0" /$SYS/config/SYSTEM > "$T/sys0.hive"
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$img.p1"; p=$(part "$img" 1)
+	ntfscat -f "$p" /$SYS/config/SYSTEM > "$T/sys1.hive"
+	why=
+	[ "$rc" = 0 ] || why="exit $rc"
+	[ "$(hsha "$p" $SYS/hal.dll)" = "$before_hal" ] || why="$why; hal.dll replaced"
+	ntfscat -f "$p" /Users/alice/Documents/report.docx >/dev/null 2>&1 || why="$why; a user file was moved"
+	ntfscat -f "$p" /Windows/x >/dev/null 2>&1 && why="$why; records appended to /Windows/x"
+	cmp -s "$T/sys0.hive" "$T/sys1.hive" || why="$why; the SYSTEM hive was changed"
+	ntfscat -f "$p" "/$SYS/~lastgood-evil-hal.dll" >/dev/null 2>&1 || why="$why; the planted file was acted on"
+	ls_has "$p" "$CS" "$(basename $BAD)" && why="$why; the real match was not quarantined"
+	if [ $trusted = no ]; then
+		jq -e '.volumes[0].lastgood_dir.moved_to == "$LastGood.untrusted-r1"' "$T/out" >/dev/null || why="$why; report lacks lastgood_dir.moved_to"
+		ntfscat -f "$p" '/$LastGood.untrusted-r1/journal/evil' >/dev/null 2>&1 || why="$why; the planted folder was not kept aside"
+	else
+		[ "$(jq '[.volumes[0].set_aside[].path] | length' "$T/out")" = 2 ] || why="$why; report does not name both set-aside journals"
+		jq -r '.volumes[0].set_aside[].why' "$T/out" | grep -q "not an edit lastgood makes\|not one lastgood acts on\|run id" || why="$why; no reason given"
+	fi
+	[ -z "$why" ] && ok "planted journal ($([ $trusted = yes ] && echo "in a \$LastGood with lastgood's own descriptor: invariants" || echo "in a \$LastGood open to users: set aside whole")): nothing in it acted on (exit 0)" ||
+		{ bad "planted journal (trusted=$trusted):$why"; sed 's/^/    /' "$T/err" | head -5; }
+done
+
+# 2. what lastgood creates is SYSTEM's and Administrators' only; a restored
+# file takes the descriptor of the file it replaces
+mkhost sd <<EOF2 && {
+file $BAD size=40K data=random:2912 head=hex:AAAAAAAA01002301 created=2024-07-19T03:55:12Z modified=2024-07-19T04:09:00Z attrs=system,archive sd=system-file replace
+EOF2
+	mkdir -p "$T/b/drivers"
+	{ printf '\xaa\xaa\xaa\xaa\x01\x00\x23\x01'; head -c 1000 /dev/zero | tr '\0' G; } > "$T/b/drivers/good.sys"
+	tar -C "$T/b" -czf "$T/bundle.tar.gz" drivers/good.sys
+	gsum=$(sha256sum "$T/b/drivers/good.sys" | cut -d' ' -f1)
+	echo "s|\"action\": \"quarantine\"|\"action\": \"quarantine\", \"restore\": {\"bundle\": \"bundle.tar.gz\", \"entry\": \"drivers/good.sys\", \"sha256\": \"$gsum\"}|" | mk restore
+	n_cases=$((n_cases + 1))
+	p0=$(part "$T/sd.img" 1); ntfssecaudit -v "$p0" "/$BAD" 2>/dev/null | grep -E '^ +0000' > "$T/sd.orig"
+	rc=0; $LG fix --denylist "$T/restore.json" --trust $TRUST --bundle-dir "$T" --run-id r1 "$T/sd.img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$T/sd.img.p1"; p=$(part "$T/sd.img" 1)
+	why=; [ "$rc" = 0 ] || why="exit $rc"
+	for d in '$LastGood' '$LastGood/journal' '$LastGood/journal/r1' '$LastGood/quarantine/r1' '$LastGood/state.json'; do
+		ntfssecaudit -v "$p" "/$d" 2>/dev/null > "$T/sa"
+		grep -q 'Windows owner S-1-5-32-544' "$T/sa" || why="$why; $d: owner not Administrators"
+		# the Everyone SID (S-1-1-0) as it appears in the dump
+		tr -d ' \n' < "$T/sa" | grep -qi '0101000000000001000000' && why="$why; $d: Everyone has an ACE"
+	done
+	ntfssecaudit -v "$p" "/$BAD" 2>/dev/null | grep -E '^ +0000' > "$T/sd.restored"
+	[ -s "$T/sd.orig" ] && cmp -s "$T/sd.orig" "$T/sd.restored" || why="$why; the restored file does not have the replaced file's descriptor"
+	ntfsinfo -F "/$BAD" "$p" 2>/dev/null | grep -qi 'FILE_ATTR_SYSTEM\|System' || why="$why; the restored file lost the system attribute"
+	[ -z "$why" ] && ok "\$LastGood and what is in it: owner Administrators, no right for anyone else; restored driver keeps the replaced one's descriptor and attributes" ||
+		{ bad "descriptors:$why"; sed 's/^/    /' "$T/err" | head -5; }
+
+	# 3. undo checks the quarantined file against the journal's sha256
+	n_cases=$((n_cases + 1))
+	echo "planted by a user" > "$T/swap"
+	cp "$p" "$T/p.swap"
+	ntfscp -f "$T/p.swap" "$T/swap" "/\$LastGood/quarantine/r1/$BAD" >/dev/null 2>&1
+	start=$(partx -g -o START -n 1 "$T/sd.img")
+	dd if="$T/p.swap" of="$T/sd.img" bs=512 seek="$start" conv=notrunc,sparse status=none
+	h=$(sha "$T/sd.img")
+	rc=0; $LG undo --run r1 "$T/sd.img" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" = 4 ] && grep -q "sha256 differs" "$T/err" && [ "$(sha "$T/sd.img")" = "$h" ]; then
+		ok "undo with a quarantined file swapped since: refused, nothing moved back (exit 4)"
+	else
+		bad "undo with a swapped quarantined file: exit $rc"; sed 's/^/    /' "$T/err" | head -5
+	fi
+}
+
+# 4. names that would lead to another file: '..', NUL, '/'
+mkhost names <<EOF2 && {
+dir $CS/C-00000291-
+dir $CS/C-00000291-sub
+file $CS/C-00000291-sub/x.sys data=text:"unrelated"
+file $CS/dotdot.sys rawname=text:"C-00000291-/../CSAgent.sys" size=40K data=random:7 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+file $CS/nul.sys rawname=text:"C-00000291-00000000-00000033.sys\0x.sys" size=40K data=random:8 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+file $CS/slash.sys rawname=text:"C-00000291-sub/x.sys" size=40K data=random:9 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+EOF2
+	p0=$(part "$T/names.img" 1)
+	h1=$(hsha "$p0" $CS/CSAgent.sys); h2=$(hsha "$p0" $GOOD); h3=$(hsha "$p0" $CS/C-00000291-sub/x.sys)
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/names.img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$T/names.img.p1"; p=$(part "$T/names.img" 1)
+	why=; [ "$rc" = 4 ] || why="exit $rc (want 4)"
+	[ "$(hsha "$p" $CS/CSAgent.sys)" = "$h1" ] || why="$why; CSAgent.sys moved"
+	[ "$(hsha "$p" $GOOD)" = "$h2" ] || why="$why; the good channel file moved"
+	[ "$(hsha "$p" $CS/C-00000291-sub/x.sys)" = "$h3" ] || why="$why; an unrelated file moved"
+	[ "$(jq '[.volumes[0].matches[] | select(.refused != null and (.refused | contains("NUL")))] | length' "$T/out")" = 3 ] ||
+		why="$why; the three names are not refused with a reason"
+	ls_has "$p" "$CS" "$(basename $BAD)" && why="$why; the real match was not quarantined"
+	[ -z "$why" ] && ok "names with '..', NUL or '/': refused, the files they name untouched (exit 4)" ||
+		{ bad "hostile names:$why"; sed 's/^/    /' "$T/err" | head -5; }
+}
+
 echo "SUMMARY: $n_cases bad-input cases"
 finish
