@@ -244,5 +244,52 @@ EOF2
 		{ bad "hostile names:$why"; sed 's/^/    /' "$T/err" | head -5; }
 }
 
+# 5. damaged state and journals never block a run that does not need them
+printf '{"schema": 1, "highest_serial": 9007199254740992}\n' > "$T/state.big"
+printf '{"type":"begin","run_id":"old1","serial":1,"time":0}\n{"type":"intent","seq":1,"op":"quarantine"\n{"type":"end"}\n' > "$T/old1.journal"
+printf '{"type":"begin","run_id":"old2","serial":1,"time":0}\n{"type":"end"}\n{"type":"undo-intent","seq":1}\n' > "$T/old2.journal"
+mkhost damaged <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/state.json" data=file:$T/state.big sd=lastgood
+file "\$LastGood/journal/old1" data=file:$T/old1.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/damaged.img" >"$T/out" 2>"$T/err" || rc=$?
+	why=; [ "$rc" = 0 ] || why="exit $rc"
+	jq -e '[.volumes[0].set_aside[].path] | index("$LastGood/state.json") != null' "$T/out" >/dev/null || why="$why; state.json not named as set aside"
+	jq -e '[.volumes[0].set_aside[].path] | index("$LastGood/journal/old1") != null' "$T/out" >/dev/null || why="$why; the damaged journal not named as set aside"
+	jq -r '.volumes[0].set_aside[].why' "$T/out" | grep -q impossible || why="$why; the serial is not called impossible"
+	p=$(part "$T/damaged.img" 1)
+	ntfscat -f "$p" '/$LastGood/set-aside/r1/state.json' >/dev/null 2>&1 || why="$why; state.json not kept"
+	[ -z "$why" ] && ok "state.json with serial 2^53 and a journal with a damaged middle line: set aside, named, the run goes on (exit 0)" ||
+		{ bad "damaged state/journal:$why"; sed 's/^/    /' "$T/err" | head -5; }
+}
+mkhost undoing <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/journal/old2" data=file:$T/old2.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/undoing.img" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 0 ] && jq -e '.volumes[0].status == "fixed"' "$T/out" >/dev/null &&
+		ok "a journal ending in an undo-intent step does not block fix (exit 0)" ||
+		{ bad "journal ending in undo-intent: exit $rc"; sed 's/^/    /' "$T/err" | head -5; }
+}
+# 6. undo of a quarantine step in undo-intent state without "from"
+printf '{"type":"begin","run_id":"old3","serial":1,"time":0}\n{"type":"intent","seq":1,"op":"quarantine","to":"x"}\n{"type":"done","seq":1}\n{"type":"end"}\n{"type":"undo-intent","seq":1}\n' > "$T/old3.journal"
+mkhost nofrom <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/journal/old3" data=file:$T/old3.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	h=$(sha "$T/nofrom.img")
+	rc=0; $LG undo --run old3 "$T/nofrom.img" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 4 ] && grep -q "not one lastgood acts on" "$T/err" && [ "$(sha "$T/nofrom.img")" = "$h" ] &&
+		ok "undo of a quarantine step without from: refused, no crash (exit 4)" ||
+		{ bad "undo without from: exit $rc"; sed 's/^/    /' "$T/err" | head -5; }
+}
+
 echo "SUMMARY: $n_cases bad-input cases"
 finish
