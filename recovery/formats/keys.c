@@ -659,13 +659,15 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 		col[COL_COMPUTER] = col[COL_NAME];
 	char acc[256];
 	if (col[COL_PASSWORD] < 0) {
-		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+		/* The header's own text is not echoed: a file without a header
+		 * line has a key in its place. */
+		lg_err_set(err, "%s:%zu: no recovery password column among the header's %d fields (accepted: %s)",
+			   name, header_line, nh, accepted(COL_PASSWORD, acc, sizeof(acc)));
 		goto out;
 	}
 	if (id_col < 0) {
-		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name, header_line,
-			   headers, accepted(COL_ID, acc, sizeof(acc)));
+		lg_err_set(err, "%s:%zu: no recovery key id column among the header's %d fields (accepted: %s)",
+			   name, header_line, nh, accepted(COL_ID, acc, sizeof(acc)));
 		goto out;
 	}
 
@@ -688,10 +690,10 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 		}
 		unsigned char guid[16];
 		if (field_guid(id->s, id->len, guid) < 0) {
-			char sh[48];
-			shown(id->s, sh, sizeof(sh));
-			lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
-				   name, id->line, id->col, sh);
+			/* Never echoed: with the columns swapped it is the key. */
+			lg_err_set(err, "%s:%zu:%zu: the key id column (column %d) does not hold a GUID (like "
+				   "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns "
+				   "swapped?)", name, id->line, id->col, id_col + 1);
 			goto out;
 		}
 		struct lg_key *k = keyring_add(kr);
