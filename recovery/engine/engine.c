@@ -21,6 +21,7 @@
 #include "engine/registry.h"
 #include "engine/restore.h"
 #include "engine/trust.h"
+#include "lib/escape.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>
@@ -774,13 +775,16 @@ static void print_summary(const struct run *run)
 			const char *res = json_string_value(json_object_get(m, "result"));
 			const char *ref = json_string_value(json_object_get(m, "refused"));
 			const char *er = json_string_value(json_object_get(m, "error"));
+			/* Names come from the volume: shown escaped (lib/escape.h). */
+			char *path = lg_escape_term_dup(json_string_value(json_object_get(m, "path")));
 			fprintf(stderr, "    [%s] %s (%lld bytes, modified %s)%s%s%s%s\n",
 				json_string_value(json_object_get(m, "rule")),
-				json_string_value(json_object_get(m, "path")),
+				path ? path : "?",
 				(long long)json_integer_value(json_object_get(m, "size")),
 				json_string_value(json_object_get(json_object_get(m, "times"), "modified")),
 				res ? " -> " : ref ? " -> refused: " : "", res ? res : ref ? ref : "",
 				er ? ": " : "", er ? er : "");
+			free(path);
 		}
 	}
 	fprintf(stderr, "%u Windows volume%s, %u match%s, %u quarantined, %u restored, %u refused, %u failed\n",

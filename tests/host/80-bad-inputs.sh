@@ -291,5 +291,19 @@ EOF2
 		{ bad "undo without from: exit $rc"; sed 's/^/    /' "$T/err" | head -5; }
 }
 
+# 7. control characters in a name never reach the terminal raw
+mkhost esc <<EOF2 && {
+file $CS/esc.sys rawname=hex:"432d30303030303239312d1b5b324a07 0d0a30206d6174636865732e737973" size=40K data=random:7 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG scan --denylist $DL --trust $TRUST "$T/esc.img" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" = 3 ] && ! grep -q $'\x1b\|\x07\|\r' "$T/err" && grep -qF 'C-00000291-\x1b[2J\x07\r\n0 matches.sys' "$T/err" &&
+	   ! grep -q '^0 matches' "$T/err"; then
+		ok "a name with ESC, BEL, CR, LF is shown escaped, forges no line (exit 3)"
+	else
+		bad "terminal injection: exit $rc"; cat -v "$T/err" | sed 's/^/    /' | head -5
+	fi
+}
+
 echo "SUMMARY: $n_cases bad-input cases"
 finish
