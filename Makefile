@@ -43,7 +43,7 @@ ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
 LIBENGINE   := $(OBJDIR)/libengine.a
 IMPORT_OBJ  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/import/*.c))
 LIBIMPORT   := $(OBJDIR)/libimport.a
-FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c)))
+FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c recovery/term/*.c)))
 LIBFRONT    := $(OBJDIR)/libfront.a
 MAIN_OBJ    := $(OBJDIR)/recovery/cli/main.o
 

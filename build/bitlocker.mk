@@ -10,9 +10,9 @@
 
 BITLK_GUEST := $(OUT)/tests/e2e/bitlk-guest
 
-$(BITLK_GUEST): tests/e2e/bitlk-guest.c $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS_STAMP)
+$(BITLK_GUEST): tests/e2e/bitlk-guest.c $(LIBALL) $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LG_CFLAGS) -o $@ $< $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
+	$(CC) $(LG_CFLAGS) -o $@ $< $(LIBALL) $(LG_LDFLAGS) $(LG_LIBS)
 
 CHECK_EXTRA_PREREQS += $(BITLK_GUEST)
 

@@ -12,17 +12,17 @@
 # instrumentation). The harness is tests/fuzz/fuzz_NAME.c, its seeds
 # tests/fuzz/corpus/NAME/, an optional libFuzzer dictionary
 # tests/fuzz/NAME.dict. Its smoke run for make check comes with it.
-FUZZ_HARNESSES += denylist:recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c
+FUZZ_HARNESSES += denylist:recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c,recovery/lib/file_version.c,recovery/lib/rfc3339.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += minisign:recovery/formats/minisign.c,recovery/lib/util.c
-FUZZ_HARNESSES += pe:recovery/formats/pe.c,recovery/lib/hash.c,recovery/lib/util.c
-FUZZ_HARNESSES += importer:recovery/import/importer.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c
-FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/lib/util.c
-FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/storage/bitlocker.c,recovery/lib/util.c
-FUZZ_HARNESSES += glob:recovery/formats/glob.c
-FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c
+FUZZ_HARNESSES += pe:recovery/formats/pe.c,recovery/lib/hash.c,recovery/lib/util.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += importer:recovery/import/importer.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c,recovery/lib/file_version.c,recovery/lib/rfc3339.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += glob:recovery/formats/glob.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/storage/fsops.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recovery/lib/util.c
-FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
+FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
 

@@ -20,10 +20,10 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --build-
 EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
                 -j '.rel.*' -j '.rela.*' -j .reloc
 
-EFI_SRC := efi/stub.c efi/newc.c efi/pesec.c
+EFI_SRC := efi/stub.c efi/initrd.c efi/override.c efi/secboot.c efi/newc.c efi/pesec.c
 EFI_OBJ := $(EFI_SRC:efi/%.c=$(EFI_OUT)/%.o)
 
-$(EFI_OUT)/%.o: efi/%.c efi/newc.h efi/pesec.h efi/efi.mk | $(DEPS_STAMP)
+$(EFI_OUT)/%.o: efi/%.c $(wildcard efi/*.h) efi/efi.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 

@@ -228,7 +228,7 @@ int lg_coldplug(struct lg_modload *m, const char *sysdevices, lg_mod_cb cb, void
 	return loaded;
 }
 
-bool lg_disk_name_ok(const char *n)
+bool lg_coldplug_disk_name_ok(const char *n)
 {
 	size_t len = strlen(n);
 	if (len == 0 || len >= LG_DISK_NAME_MAX)
@@ -292,7 +292,7 @@ static int cmp_disk(const void *a, const void *b)
 	return strcmp(((const struct lg_disk *)a)->name, ((const struct lg_disk *)b)->name);
 }
 
-int lg_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t *n)
+int lg_coldplug_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t *n)
 {
 	DIR *d = opendir(sysblock);
 	*n = 0;
@@ -300,14 +300,14 @@ int lg_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t 
 		return -errno;
 	struct dirent *e;
 	while ((e = readdir(d)) && *n < cap) {
-		if (!lg_disk_name_ok(e->d_name))
+		if (!lg_coldplug_disk_name_ok(e->d_name))
 			continue;
 		char path[PATH_MAX];
 		uint64_t size = 0;
 		snprintf(path, sizeof(path), "%s/%s/size", sysblock, e->d_name);
 		if (read_u64(path, &size) < 0 || size == 0)
 			continue;
-		memcpy(out[*n].name, e->d_name, strlen(e->d_name) + 1);	/* < LG_DISK_NAME_MAX: lg_disk_name_ok */
+		memcpy(out[*n].name, e->d_name, strlen(e->d_name) + 1);	/* < LG_DISK_NAME_MAX: lg_coldplug_disk_name_ok */
 		out[*n].sectors = size;
 		(*n)++;
 	}
@@ -316,7 +316,7 @@ int lg_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t 
 	return 0;
 }
 
-int lg_disk_of_partition(const char *sysclassblock, const char *part, char out[LG_DISK_NAME_MAX])
+int lg_coldplug_disk_of_partition(const char *sysclassblock, const char *part, char out[LG_DISK_NAME_MAX])
 {
 	char path[PATH_MAX], real[PATH_MAX], probe[PATH_MAX + 16];
 	if (strchr(part, '/'))

@@ -45,7 +45,7 @@ int lg_coldplug(struct lg_modload *m, const char *sysdevices, lg_mod_cb cb, void
 /* Whole disks worth looking at: sd*, nvme<C>n<N>, vd*, hd*, xvd*,
  * mmcblk<N> (not their boot or rpmb areas). Not: loop, ram, zram, sr
  * (CD-ROM), dm-, md, nbd, partitions. */
-bool lg_disk_name_ok(const char *name);
+bool lg_coldplug_disk_name_ok(const char *name);
 
 #define LG_DISK_NAME_MAX 32
 struct lg_disk {
@@ -53,13 +53,18 @@ struct lg_disk {
 	uint64_t sectors;		/* 512-byte sectors, from sysfs "size" */
 };
 
-/* The disks in sysblock (/sys/block) that pass lg_disk_name_ok() and
+/* The disks in sysblock (/sys/block) that pass lg_coldplug_disk_name_ok() and
  * have media (size > 0), sorted by name. Up to cap entries. */
-int lg_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t *n);
+int lg_coldplug_disks_list(const char *sysblock, struct lg_disk *out, size_t cap, size_t *n);
 
 /* The whole-disk name holding partition `part` (a name as in
  * /sys/class/block), e.g. "nvme0n1" for "nvme0n1p2"; a whole disk gives
  * itself. Reads sysclassblock (/sys/class/block). */
-int lg_disk_of_partition(const char *sysclassblock, const char *part, char out[LG_DISK_NAME_MAX]);
+int lg_coldplug_disk_of_partition(const char *sysclassblock, const char *part, char out[LG_DISK_NAME_MAX]);
+
+/* The names these had before they took their file's prefix, until the
+ * split of boot/init.c calls them by the new ones. */
+#define lg_disks_list lg_coldplug_disks_list
+#define lg_disk_of_partition lg_coldplug_disk_of_partition
 
 #endif

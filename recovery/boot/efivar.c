@@ -4,6 +4,7 @@
  * read byte by byte: variable data has no alignment guarantee.
  */
 #include "boot/efivar.h"
+#include "lib/le.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -12,9 +13,6 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
 
 static char ascii_of(uint16_t c)
 {
@@ -29,8 +27,8 @@ int lg_load_option_parse(const void *buf, size_t len, struct lg_load_option *out
 		lg_err_set(err, "load option of %zu bytes is shorter than its 6-byte header", len);
 		return -EBADMSG;
 	}
-	out->attributes = rd32(p);
-	size_t dp_len = rd16(p + 4);
+	out->attributes = lg_le32(p);
+	size_t dp_len = lg_le16(p + 4);
 	size_t off = 6, o = 0;
 
 	/* Description: UCS-2 up to and including a NUL that must exist. */
@@ -39,7 +37,7 @@ int lg_load_option_parse(const void *buf, size_t len, struct lg_load_option *out
 			lg_err_set(err, "description runs past the end of the load option (%zu bytes)", len);
 			return -EBADMSG;
 		}
-		uint16_t c = rd16(p + off);
+		uint16_t c = lg_le16(p + off);
 		off += 2;
 		if (!c)
 			break;
@@ -62,7 +60,7 @@ int lg_load_option_parse(const void *buf, size_t len, struct lg_load_option *out
 			return -EBADMSG;
 		}
 		uint8_t type = dp[pos], sub = dp[pos + 1];
-		size_t nlen = rd16(dp + pos + 2);
+		size_t nlen = lg_le16(dp + pos + 2);
 		if (nlen < 4 || !lg_in_bounds(pos, nlen, dp_len)) {
 			lg_err_set(err, "device path node at offset %zu has length %zu (list is %zu bytes)",
 				   pos, nlen, dp_len);
@@ -74,10 +72,10 @@ int lg_load_option_parse(const void *buf, size_t len, struct lg_load_option *out
 			/* File path node: UCS-2 path, NUL-terminated within the
 			 * node. Consecutive nodes are parts of one path. */
 			if (prev_file && fo > 0 && out->file_path[fo - 1] != '\\' && fo + 1 < sizeof(out->file_path) &&
-			    nlen >= 6 && rd16(dp + pos + 4) != '\\')
+			    nlen >= 6 && lg_le16(dp + pos + 4) != '\\')
 				out->file_path[fo++] = '\\';
 			for (size_t i = 4; i + 1 < nlen; i += 2) {
-				uint16_t c = rd16(dp + pos + i);
+				uint16_t c = lg_le16(dp + pos + i);
 				if (!c)
 					break;
 				if (fo + 1 < sizeof(out->file_path))
@@ -118,7 +116,7 @@ int lg_efivar_read(const char *dir, const char *name, const char *guid, uint32_t
 		return -ENOMEM;
 	memcpy(d, buf + 4, n - 4);
 	if (attrs)
-		*attrs = rd32((const uint8_t *)buf);
+		*attrs = lg_le32((const uint8_t *)buf);
 	*data = d;
 	*len = n - 4;
 	return 0;
@@ -178,7 +176,7 @@ int lg_efi_get_bootnext(const char *dir, uint16_t *num)
 		return r;
 	if (n != 2)
 		return -EBADMSG;
-	*num = rd16(d);
+	*num = lg_le16(d);
 	return 0;
 }
 
@@ -262,7 +260,7 @@ int lg_efi_find_windows(const char *dir, uint16_t *num, struct lg_load_option *o
 	size_t n = 0;
 	if (lg_efivar_read(dir, "BootOrder", LG_EFI_GLOBAL_GUID, NULL, &order, &n) == 0) {
 		for (size_t i = 0; i + 1 < n; i += 2)
-			if (consider(dir, rd16(order + i), &found, &active, &best, &best_opt))
+			if (consider(dir, lg_le16(order + i), &found, &active, &best, &best_opt))
 				goto done;
 	}
 
@@ -311,7 +309,7 @@ int lg_efivar_read_string(const char *dir, const char *name, const char *guid, c
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i + 1 < n; i += 2) {
-		uint16_t c = rd16(d + i);
+		uint16_t c = lg_le16(d + i);
 		if (!c)
 			break;
 		if (c < 0x20 || c >= 0x7f)

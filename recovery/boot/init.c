@@ -18,6 +18,7 @@
 #include "formats/denylist.h"
 #include "boot/efivar.h"
 #include "engine/engine.h"
+#include "term/keyprompt.h"
 
 #include <blkid.h>
 #include <jansson.h>

@@ -46,20 +46,6 @@ static void usage(FILE *f)
 		"                   a TIME in the past makes an expired list pass.\n");
 }
 
-static int parse_now(const char *s, int64_t *out)
-{
-	if (s[0] == '@') {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end)
-			return -EINVAL;
-		*out = v;
-		return 0;
-	}
-	return lg_rfc3339_parse(s, out, NULL);
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -86,7 +72,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->sig = optarg;
 			break;
 		case 'n':
-			if (parse_now(optarg, &o->now) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &o->now) < 0) {
 				fprintf(stderr, "lastgood denylist: --now wants 2024-07-19T06:00:00Z or @UNIXSECONDS, not '%s'\n",
 					optarg);
 				return -EINVAL;
@@ -118,9 +104,7 @@ static int default_trust(struct opts *o, struct lg_err *err)
 		o->trust_source = "--trust";
 		return 0;
 	}
-	const char *dir = getenv("LASTGOOD_TRUST_DIR");
-	if (!dir || !*dir)
-		dir = LG_TRUST_DIR_DEFAULT;
+	const char *dir = lg_trust_dir();
 	o->trust_source = dir;
 	int r = lg_trust_keys_in_dir(dir, &o->dir_keys, &o->n_dir_keys, err);
 	if (r < 0)
@@ -502,7 +486,7 @@ static int do_import(int argc, char **argv)
 		case 'n':
 		case 'e': {
 			int64_t t;
-			if (parse_now(optarg, &t) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &t) < 0) {
 				fprintf(stderr, "lastgood denylist import: --%s wants 2024-07-19T06:00:00Z or @UNIXSECONDS, "
 					"not '%s'\n", c == 'n' ? "now" : "expires", optarg);
 				return LG_EXIT_USAGE;

@@ -3,6 +3,8 @@
 #include "cli/commands.h"
 #include "formats/denylist.h"
 #include "engine/engine.h"
+#include "term/keyprompt.h"
+#include "term/summary.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -43,18 +45,48 @@ static const char fix_only_help[] =
 	"                         of replaying its log first\n"
 	"  --force                act on a block device mounted on this host\n";
 
-static int parse_now(const char *s, int64_t *now)
+/* The engine's messages, on stderr with the command's name. */
+static void log_stderr(void *ctx, const char *line)
 {
-	if (s[0] == '@') {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || *end || end == s + 1)
-			return -EINVAL;
-		*now = v;
-		return 0;
-	}
-	return lg_rfc3339_parse(s, now, NULL);
+	fprintf(stderr, "%s: %s\n", (const char *)ctx, line);
+}
+
+static void line_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Under an older recovery image's init (LASTGOOD_PROMPT_MARKERS=1), the
+ * prompt is framed by marker lines on stderr so that init holds its own
+ * progress lines back meanwhile. */
+static void prompt_markers(bool asking, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", asking ? LG_PROMPT_BEGIN : LG_PROMPT_END);
+	fflush(stderr);
+}
+
+/* --prompt: ask at the consoles of /proc/consoles, giving up after 10 idle minutes. */
+static struct lg_console_asker console = { .idle_s = 600 };
+static struct lg_key_asker asker;
+
+static const struct lg_key_asker *prompt_asker(void)
+{
+	const char *m = getenv("LASTGOOD_PROMPT_MARKERS");
+	if (m && !strcmp(m, "1"))
+		console.state = prompt_markers;
+	asker = lg_console_asker(&console);
+	return &asker;
+}
+
+static void print_json(json_t *report)
+{
+	if (!report)
+		return;
+	json_dumpf(report, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+	putchar('\n');
+	fflush(stdout);
 }
 
 static int scan_or_fix(int argc, char **argv, bool fix)
@@ -80,7 +112,8 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	};
 	const char *name = fix ? "fix" : "scan";
 	const char *keyfiles[16];
-	struct lg_run_opts o = { .fix = fix };
+	struct lg_run_opts o = { .fix = fix, .log = log_stderr, .log_ctx = fix ? "lastgood fix" : "lastgood scan" };
+	bool json = false, quiet = false;
 	const char *trust[64], *bundles[16];
 	int c;
 	optind = 1;
@@ -96,15 +129,15 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 			trust[o.n_trust++] = optarg;
 			break;
 		case OPT_NOW:
-			if (parse_now(optarg, &o.now) < 0) {
+			if (lg_rfc3339_parse_arg(optarg, &o.now) < 0) {
 				fprintf(stderr, "lastgood %s: --now %s: expected RFC 3339 UTC (2024-07-19T06:00:00Z) or @unix-seconds\n",
 					name, optarg);
 				return LG_EXIT_USAGE;
 			}
 			o.have_now = true;
 			break;
-		case OPT_JSON: o.json = true; break;
-		case OPT_QUIET: o.quiet = true; break;
+		case OPT_JSON: json = true; break;
+		case OPT_QUIET: quiet = true; break;
 		case OPT_DISCARD_HIBER: o.discard_hibernation = true; break;
 		case OPT_REFUSE_DIRTY: o.refuse_dirty = true; break;
 		case OPT_FORCE: o.force = true; break;
@@ -125,7 +158,7 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 			}
 			keyfiles[o.n_keys++] = optarg;
 			break;
-		case OPT_PROMPT: o.interactive = true; break;
+		case OPT_PROMPT: o.asker = prompt_asker(); break;
 		case OPT_HELP:
 			printf(scan_fix_help, name, fix ? fix_only_help : "");
 			return LG_EXIT_OK;
@@ -159,17 +192,15 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 	char **keys = NULL;
 	size_t n_keys = 0;
 	if (!o.n_trust) {
-		const char *dir = getenv("LASTGOOD_TRUST_DIR");
-		if (dir && !dir[0])
-			dir = NULL; /* empty means unset, as for denylist verify */
+		const char *dir = lg_trust_dir();
 		struct lg_err err = { "" };
-		if (lg_trust_keys_in_dir(dir ? dir : LG_TRUST_DIR_DEFAULT, &keys, &n_keys, &err) < 0) {
+		if (lg_trust_keys_in_dir(dir, &keys, &n_keys, &err) < 0) {
 			fprintf(stderr, "lastgood %s: %s\n", name, err.msg);
 			return LG_EXIT_DENYLIST;
 		}
 		if (!n_keys) {
 			fprintf(stderr, "lastgood %s: deny-list refused: no trusted key configured (give --trust KEY.pub, "
-				"or put keys in %s)\n", name, dir ? dir : LG_TRUST_DIR_DEFAULT);
+				"or put keys in %s)\n", name, dir);
 			return LG_EXIT_DENYLIST;
 		}
 		o.trust = (const char **)keys;
@@ -184,7 +215,13 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		o.n_bundle_dirs = 1;
 	}
 	o.bundle_dirs = bundles;
-	int rc = lg_run(&o, NULL);
+	json_t *report = NULL;
+	int rc = lg_run(&o, &report);
+	if (json)
+		print_json(report);
+	if (report && !quiet)
+		lg_summary_run(report, line_stderr, NULL);
+	json_decref(report);
 	free(dlcopy);
 	lg_trust_keys_free(keys, n_keys);
 	return rc;
@@ -204,14 +241,15 @@ int cmd_undo(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
-	struct lg_undo_opts o = { 0 };
+	struct lg_undo_opts o = { .log = log_stderr, .log_ctx = "lastgood undo" };
+	bool json = false;
 	const char *keyfiles[16];
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RUN: o.run_id = optarg; break;
-		case OPT_JSON: o.json = true; break;
+		case OPT_JSON: json = true; break;
 		case OPT_FORCE: o.force = true; break;
 		case OPT_KEYS:
 			if (o.n_keys == ARRAY_SIZE(keyfiles)) {
@@ -220,7 +258,7 @@ int cmd_undo(int argc, char **argv)
 			}
 			keyfiles[o.n_keys++] = optarg;
 			break;
-		case OPT_PROMPT: o.interactive = true; break;
+		case OPT_PROMPT: o.asker = prompt_asker(); break;
 		case OPT_HELP:
 			printf("usage: lastgood undo --run ID [--json] [--force] [--keys PATH]... [--prompt] TARGET...\n"
 			       "Moves every file run ID quarantined back to its place, sets restored copies\n"
@@ -243,5 +281,12 @@ int cmd_undo(int argc, char **argv)
 	o.targets = argv + optind;
 	o.n_targets = (size_t)(argc - optind);
 	o.keys = keyfiles;
-	return lg_undo(&o);
+	json_t *report = NULL;
+	int rc = lg_undo(&o, &report);
+	if (json)
+		print_json(report);
+	else if (report)
+		lg_summary_undo(report, line_stderr, NULL);
+	json_decref(report);
+	return rc;
 }

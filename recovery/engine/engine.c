@@ -21,7 +21,6 @@
 #include "engine/registry.h"
 #include "engine/restore.h"
 #include "engine/trust.h"
-#include "lib/escape.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>
@@ -84,8 +83,8 @@ static int worse(int a, int b)
 
 struct run {
 	const struct lg_run_opts *o;
-	struct lg_keyring *keys;     /* BitLocker keys from --keys; NULL when none */
-	struct lg_denylist *dl;
+	const struct lg_keyring *keys; /* BitLocker keys (--keys or the caller's); NULL when none */
+	const struct lg_denylist *dl;
 	char run_id[32];
 	json_t *report;
 	json_t *volumes;
@@ -96,6 +95,20 @@ struct run {
 };
 
 /* ---- block devices mounted on this host ---------------------------- */
+
+/* One line to the front end's log (lg_run_opts.log), if it gave one. */
+static void say(lg_log_fn log, void *ctx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(lg_log_fn log, void *ctx, const char *fmt, ...)
+{
+	if (!log)
+		return;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log(ctx, line);
+}
 
 /* Whether dev (a block device) or one of its partitions is mounted. */
 static bool mounted_on_host(const char *path, char *where, size_t wlen)
@@ -286,7 +299,7 @@ static int apply(struct vol_run *vr, struct lg_match_result *res, struct lg_err 
 		if (rule->restore) {
 			json_t *rf = json_pack("{s:s, s:s, s:s}", "rule", rule->id,
 					       "bundle", rule->restore->bundle, "entry", rule->restore->entry);
-			r = lg_restore_content(&w, m->path, qpath, good, good_len, rule->restore->sha256, rf, &rerr);
+			r = lg_quarantine_restore(&w, m->path, qpath, good, good_len, rule->restore->sha256, rf, &rerr);
 			free(good);
 			if (r < 0) {
 				json_object_set_new(mj, "restore", json_pack("{s:s, s:s}", "result", "failed",
@@ -430,25 +443,6 @@ static size_t registry_plan(struct vol_run *vr, const struct lg_match_result *re
 
 static void run_ntfs(struct vol_run *vrp);
 
-/* Under the recovery image's init (LASTGOOD_PROMPT_MARKERS=1 in the
- * environment), the console prompt is framed by two marker lines on
- * stderr: init copies the engine's stderr to the screen and prints
- * "still working" lines when it is quiet, which must not cut into the
- * prompt. init swallows the markers. */
-static void prompt_markers(bool asking, void *ctx)
-{
-	(void)ctx;
-	fprintf(stderr, "%s\n", asking ? LG_PROMPT_BEGIN : LG_PROMPT_END);
-	fflush(stderr);
-}
-
-static void unlock_prompt_hooks(struct lg_bl_unlock_opts *uo)
-{
-	const char *m = getenv("LASTGOOD_PROMPT_MARKERS");
-	if (m && !strcmp(m, "1"))
-		uo->prompt_state = prompt_markers;
-}
-
 /* A BitLocker volume: unlocked with a key file key (matched by protector
  * GUID) or, when a person is there, a typed recovery password; then the
  * NTFS volume inside is handled like any other, through the mapping. */
@@ -457,9 +451,7 @@ static void run_bitlocker(struct vol_run *vr)
 	const struct lg_run_opts *o = vr->run->o;
 	const struct lg_volinfo *vi = vr->vi;
 	struct lg_err err = { "" };
-	struct lg_bl_unlock_opts uo = { .keys = vr->run->keys, .interactive = o->interactive,
-					.read_only = !o->fix, .prompt_idle_s = 600 };
-	unlock_prompt_hooks(&uo);
+	struct lg_bl_unlock_opts uo = { .keys = vr->run->keys, .asker = o->asker, .read_only = !o->fix };
 	struct lg_bl_result ur;
 	memset(&ur, 0, sizeof(ur));
 	char *mapped = NULL;
@@ -745,54 +737,6 @@ static json_t *machine_json(void)
 	return o;
 }
 
-static void print_summary(const struct run *run)
-{
-	json_t *vols = run->volumes;
-	size_t i;
-	json_t *v;
-	const char *verb = run->o->fix ? "fix" : "scan";
-	fprintf(stderr, "lastgood %s: run %s, deny-list serial %lld (key %s)\n", verb, run->run_id,
-		(long long)run->dl->serial, run->dl->key_id);
-	json_array_foreach(vols, i, v) {
-		const char *status = json_string_value(json_object_get(v, "status"));
-		const char *reason = json_string_value(json_object_get(v, "reason"));
-		fprintf(stderr, "  %s part %lld: %s%s%s\n", json_string_value(json_object_get(v, "target")),
-			(long long)json_integer_value(json_object_get(v, "partition")), status ? status : "?",
-			reason ? ": " : "", reason ? reason : "");
-		json_t *ul = json_object_get(v, "unlock");
-		const char *src = json_string_value(json_object_get(ul, "key_source"));
-		const char *prot = json_string_value(json_object_get(ul, "protector"));
-		const char *with = json_string_value(json_object_get(ul, "unlocked_with"));
-		if (json_object_get(v, "mapped_device") && src)
-			fprintf(stderr, "    BitLocker volume %s unlocked: %s %s%s%s%s%s\n",
-				json_string_value(json_object_get(json_object_get(v, "bitlocker"), "volume_guid")),
-				with && !strcmp(with, "startup-key") ? "startup key" : "recovery password",
-				strstr(src, "typed") ? "" : "from ", src, prot ? " (protector " : "", prot ? prot : "",
-				prot ? ")" : "");
-		size_t k;
-		json_t *m;
-		json_array_foreach(json_object_get(v, "matches"), k, m) {
-			const char *res = json_string_value(json_object_get(m, "result"));
-			const char *ref = json_string_value(json_object_get(m, "refused"));
-			const char *er = json_string_value(json_object_get(m, "error"));
-			/* Names come from the volume: shown escaped (lib/escape.h). */
-			char *path = lg_escape_term_dup(json_string_value(json_object_get(m, "path")));
-			fprintf(stderr, "    [%s] %s (%lld bytes, modified %s)%s%s%s%s\n",
-				json_string_value(json_object_get(m, "rule")),
-				path ? path : "?",
-				(long long)json_integer_value(json_object_get(m, "size")),
-				json_string_value(json_object_get(json_object_get(m, "times"), "modified")),
-				res ? " -> " : ref ? " -> refused: " : "", res ? res : ref ? ref : "",
-				er ? ": " : "", er ? er : "");
-			free(path);
-		}
-	}
-	fprintf(stderr, "%u Windows volume%s, %u match%s, %u quarantined, %u restored, %u refused, %u failed\n",
-		run->totals.windows, run->totals.windows == 1 ? "" : "s", run->totals.matched,
-		run->totals.matched == 1 ? "" : "es", run->totals.quarantined, run->totals.restored,
-		run->totals.refused, run->totals.failed);
-}
-
 static int write_report_dir(const char *dir, const char *run_id, json_t *report)
 {
 	char path[4096];
@@ -808,7 +752,7 @@ static int write_report_dir(const char *dir, const char *run_id, json_t *report)
 /* The BitLocker keys of --keys, loaded before any volume is touched: a key
  * file that does not read is fixed first, the keys it holds may be the
  * ones needed. NULL in *out when no file was given. */
-static int load_keyring(const char *const *files, size_t n, const char *prog, struct lg_keyring **out)
+static int load_keyring(const char *const *files, size_t n, lg_log_fn log, void *log_ctx, struct lg_keyring **out)
 {
 	struct lg_err err = { "" };
 	*out = NULL;
@@ -819,7 +763,7 @@ static int load_keyring(const char *const *files, size_t n, const char *prog, st
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (lg_keyring_load(k, files[i], &err) < 0) {
-			fprintf(stderr, "%s: key file refused: %s\n", prog, err.msg);
+			say(log, log_ctx, "key file refused: %s", err.msg);
 			lg_keyring_free(k);
 			return -EINVAL;
 		}
@@ -832,7 +776,6 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 {
 	struct run run = { .o = o };
 	double t_start = now_s();
-	const char *prog = o->fix ? "lastgood fix" : "lastgood scan";
 	if (o->run_id)
 		snprintf(run.run_id, sizeof(run.run_id), "%s", o->run_id);
 	else
@@ -840,22 +783,34 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 
 	struct lg_err err = { "" };
 	int64_t now = o->have_now ? o->now : (int64_t)time(NULL);
-	int r = lg_denylist_load(o->denylist, o->sig, o->trust, o->n_trust, now, &run.dl, &err);
-	if (r < 0) {
-		fprintf(stderr, "%s: deny-list refused: %s\n", prog, err.msg);
-		return r == -ENOMEM ? LG_EXIT_ERROR : LG_EXIT_DENYLIST;
+	struct lg_denylist *own_dl = NULL;
+	struct lg_keyring *own_keys = NULL;
+	int r = 0;
+	if (o->list) {
+		run.dl = o->list;
+	} else {
+		r = lg_denylist_load(o->denylist, o->sig, o->trust, o->n_trust, now, &own_dl, &err);
+		if (r < 0) {
+			say(o->log, o->log_ctx, "deny-list refused: %s", err.msg);
+			return r == -ENOMEM ? LG_EXIT_ERROR : LG_EXIT_DENYLIST;
+		}
+		run.dl = own_dl;
 	}
-	if (load_keyring(o->keys, o->n_keys, prog, &run.keys) < 0) {
-		lg_denylist_free(run.dl);
+	if (o->keyring) {
+		run.keys = o->keyring;
+	} else if (load_keyring(o->keys, o->n_keys, o->log, o->log_ctx, &own_keys) < 0) {
+		lg_denylist_free(own_dl);
 		return LG_EXIT_ERROR;
+	} else {
+		run.keys = own_keys;
 	}
 	double t_verify = now_s();
 	struct lg_inventory *inv = NULL;
 	r = lg_inventory_build(o->targets, o->n_targets, &inv, &err);
 	if (r < 0) {
-		fprintf(stderr, "%s: %s\n", prog, err.msg);
-		lg_keyring_free(run.keys);
-		lg_denylist_free(run.dl);
+		say(o->log, o->log_ctx, "%s", err.msg);
+		lg_keyring_free(own_keys);
+		lg_denylist_free(own_dl);
 		return LG_EXIT_ERROR;
 	}
 	double t_discover = now_s();
@@ -873,7 +828,7 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 		json_t *pr = json_array();
 		for (size_t i = 0; i < inv->n_problems; i++) {
 			json_array_append_new(pr, json_string(inv->problems[i]));
-			fprintf(stderr, "%s: %s\n", prog, inv->problems[i]);
+			say(o->log, o->log_ctx, "%s", inv->problems[i]);
 		}
 		json_object_set_new(run.report, "problems", pr);
 		run.exit = worse(run.exit, LG_EXIT_ERROR);
@@ -895,24 +850,17 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 	if (o->report_dir) {
 		r = write_report_dir(o->report_dir, run.run_id, run.report);
 		if (r < 0) {
-			fprintf(stderr, "%s: cannot write the report into %s: %s\n", prog, o->report_dir, strerror(-r));
+			say(o->log, o->log_ctx, "cannot write the report into %s: %s", o->report_dir, strerror(-r));
 			run.exit = worse(run.exit, LG_EXIT_ERROR);
 		}
 	}
-	if (o->json) {
-		json_dumpf(run.report, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
-		putchar('\n');
-		fflush(stdout);
-	}
-	if (!o->quiet)
-		print_summary(&run);
 	if (report_out)
 		*report_out = json_incref(run.report);
 	json_decref(run.volumes);
 	json_decref(run.report);
 	lg_inventory_free(inv);
-	lg_keyring_free(run.keys);
-	lg_denylist_free(run.dl);
+	lg_keyring_free(own_keys);
+	lg_denylist_free(own_dl);
 	return run.exit;
 }
 
@@ -920,7 +868,7 @@ int lg_run(const struct lg_run_opts *o, json_t **report_out)
 
 struct undo_ctx {
 	const struct lg_undo_opts *o;
-	struct lg_keyring *keys;
+	const struct lg_keyring *keys;
 	json_t *vols;
 	char jpath[256];
 	bool found;
@@ -954,21 +902,21 @@ static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *b
 	char where[512];
 	if (!o->force && mounted_on_host(vi->disk->path, where, sizeof(where))) {
 		json_object_set_new(vr, "status", json_string("refused"));
-		fprintf(stderr, "lastgood undo: %s is mounted on this host at %s; unmount it first (or --force)\n",
+		say(u->o->log, u->o->log_ctx, "%s is mounted on this host at %s; unmount it first (or --force)",
 			vi->disk->path, where);
 		u->rc = worse(u->rc, LG_EXIT_POLICY);
 		return true;
 	}
 	if (vi->hiber == LG_HIBER_ACTIVE || vi->hiber == LG_HIBER_WAKE) {
 		json_object_set_new(vr, "status", json_string("refused"));
-		fprintf(stderr, "lastgood undo: Windows on %s is hibernated; boot it and shut down fully first\n",
+		say(u->o->log, u->o->log_ctx, "Windows on %s is hibernated; boot it and shut down fully first",
 			vi->disk->path);
 		u->rc = worse(u->rc, LG_EXIT_POLICY);
 		return true;
 	}
 	if (lg_volume_open(vi->disk->path, vi->part->offset, vi->part->size, LG_VOL_RW, &v, &err) < 0) {
 		json_object_set_new(vr, "status", json_string("error"));
-		fprintf(stderr, "lastgood undo: %s\n", err.msg);
+		say(u->o->log, u->o->log_ctx, "%s", err.msg);
 		u->rc = worse(u->rc, LG_EXIT_ERROR);
 		return true;
 	}
@@ -979,12 +927,12 @@ static bool undo_ntfs(struct undo_ctx *u, const struct lg_volinfo *vi, json_t *b
 	if (r == 0 && j->undo_ended) {
 		json_object_set_new(vr, "status", json_string("already-undone"));
 	} else if (r == 0) {
-		r = lg_journal_undo(v, j, results, &err);
+		r = lg_quarantine_undo(v, j, results, &err);
 		json_object_set_new(vr, "status", json_string(r < 0 ? "refused" : "undone"));
 	}
 	if (r < 0) {
 		json_object_set_new(vr, "reason", json_string(err.msg));
-		fprintf(stderr, "lastgood undo: %s\n", err.msg);
+		say(u->o->log, u->o->log_ctx, "%s", err.msg);
 		u->rc = worse(u->rc, r == -EEXIST || r == -EPERM || r == -EBADMSG || r == -ESTALE ? LG_EXIT_POLICY
 										      : LG_EXIT_ERROR);
 	}
@@ -1001,13 +949,12 @@ static void undo_bitlocker(struct undo_ctx *u, const struct lg_volinfo *vi)
 	struct lg_err err = { "" };
 	char where[512];
 	if (!u->o->force && mounted_on_host(vi->disk->path, where, sizeof(where))) {
-		fprintf(stderr, "lastgood undo: %s is mounted on this host at %s; unmount it first (or --force)\n",
+		say(u->o->log, u->o->log_ctx, "%s is mounted on this host at %s; unmount it first (or --force)",
 			vi->disk->path, where);
 		u->rc = worse(u->rc, LG_EXIT_POLICY);
 		return;
 	}
-	struct lg_bl_unlock_opts uo = { .keys = u->keys, .interactive = u->o->interactive, .prompt_idle_s = 600 };
-	unlock_prompt_hooks(&uo);
+	struct lg_bl_unlock_opts uo = { .keys = u->keys, .asker = u->o->asker };
 	struct lg_bl_result ur;
 	memset(&ur, 0, sizeof(ur));
 	char *mapped = NULL;
@@ -1029,23 +976,30 @@ static void undo_bitlocker(struct undo_ctx *u, const struct lg_volinfo *vi)
 	}
 	lg_inventory_free(inner);
 	if (lg_bitlocker_close(bs) < 0) {
-		fprintf(stderr, "lastgood undo: the BitLocker mapping %s could not be closed\n", mapped);
+		say(u->o->log, u->o->log_ctx, "the BitLocker mapping %s could not be closed", mapped);
 		u->rc = worse(u->rc, LG_EXIT_ERROR);
 	}
 	free(mapped);
 }
 
-int lg_undo(const struct lg_undo_opts *o)
+int lg_undo(const struct lg_undo_opts *o, json_t **report_out)
 {
 	struct lg_err err = { "" };
 	struct undo_ctx u = { .o = o, .rc = LG_EXIT_OK };
-	if (load_keyring(o->keys, o->n_keys, "lastgood undo", &u.keys) < 0)
+	struct lg_keyring *own_keys = NULL;
+	if (report_out)
+		*report_out = NULL;
+	if (o->keyring)
+		u.keys = o->keyring;
+	else if (load_keyring(o->keys, o->n_keys, o->log, o->log_ctx, &own_keys) < 0)
 		return LG_EXIT_ERROR;
+	else
+		u.keys = own_keys;
 	struct lg_inventory *inv = NULL;
 	int r = lg_inventory_build(o->targets, o->n_targets, &inv, &err);
 	if (r < 0) {
-		fprintf(stderr, "lastgood undo: %s\n", err.msg);
-		lg_keyring_free(u.keys);
+		say(o->log, o->log_ctx, "%s", err.msg);
+		lg_keyring_free(own_keys);
 		return LG_EXIT_ERROR;
 	}
 	u.vols = json_array();
@@ -1057,40 +1011,23 @@ int lg_undo(const struct lg_undo_opts *o)
 			undo_ntfs(&u, &inv->vols[i], NULL);
 	}
 	if (!u.found && u.locked) {
-		fprintf(stderr, "lastgood undo: run %s is not on the volumes lastgood could read; %u BitLocker volume%s "
-			"stayed locked: %s\n", o->run_id, u.locked, u.locked == 1 ? "" : "s", u.locked_why);
+		say(o->log, o->log_ctx, "run %s is not on the volumes lastgood could read; %u BitLocker volume%s "
+		    "stayed locked: %s", o->run_id, u.locked, u.locked == 1 ? "" : "s", u.locked_why);
 		u.rc = LG_EXIT_POLICY;
 	} else if (!u.found) {
-		fprintf(stderr, "lastgood undo: no volume on the targets has a run %s (looked for \\%s)\n",
-			o->run_id, u.jpath);
+		say(o->log, o->log_ctx, "no volume on the targets has a run %s (looked for \\%s)", o->run_id, u.jpath);
 		u.rc = LG_EXIT_ERROR;
 	}
-	if (o->json) {
+	if (report_out) {
 		json_t *rep = json_pack("{s:s, s:s, s:O, s:i}", "mode", "undo", "run_id", o->run_id,
 					"volumes", u.vols, "exit_code", u.rc);
-		if (u.locked)
+		if (rep && u.locked)
 			json_object_set_new(rep, "locked", json_pack("{s:i, s:s}", "volumes", u.locked, "first_reason",
 								     u.locked_why));
-		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
-		putchar('\n');
-		json_decref(rep);
-	} else {
-		size_t i;
-		json_t *vr;
-		json_array_foreach(u.vols, i, vr) {
-			fprintf(stderr, "lastgood undo: run %s on %s part %lld: %s\n", o->run_id,
-				json_string_value(json_object_get(vr, "target")),
-				(long long)json_integer_value(json_object_get(vr, "partition")),
-				json_string_value(json_object_get(vr, "status")));
-			size_t k;
-			json_t *s;
-			json_array_foreach(json_object_get(vr, "steps"), k, s)
-				fprintf(stderr, "    %s: %s\n", json_string_value(json_object_get(s, "path")),
-					json_string_value(json_object_get(s, "result")));
-		}
+		*report_out = rep;
 	}
 	json_decref(u.vols);
 	lg_inventory_free(inv);
-	lg_keyring_free(u.keys);
+	lg_keyring_free(own_keys);
 	return u.rc;
 }

@@ -11,15 +11,25 @@
 
 #include <jansson.h>
 
+struct lg_denylist;
+struct lg_keyring;
+struct lg_key_asker;
+
+/* Where the engine's messages go (errors and warnings that are not in the
+ * report alone): one line each, without the program's name, which the
+ * front end adds. The engine itself never prints. */
+typedef void (*lg_log_fn)(void *ctx, const char *line);
+
 struct lg_run_opts {
 	bool fix;                    /* false: scan, which writes nothing */
-	const char *denylist;
+	const char *denylist;        /* the list's path: loaded and verified here unless list is set */
+	const struct lg_denylist *list; /* a list the caller already verified (PID 1: once per
+				      * boot), borrowed; denylist then only names it */
 	const char *sig;             /* NULL: denylist + ".minisig" */
 	const char **trust;          /* trusted public keys (paths) */
 	size_t n_trust;
 	bool have_now;
 	int64_t now;                 /* --now: the clock for expiry checks */
-	bool json;                   /* report on stdout */
 	char **targets;
 	size_t n_targets;
 	bool discard_hibernation;
@@ -30,35 +40,36 @@ struct lg_run_opts {
 	const char *evidence_dir;
 	const char *report_dir;      /* also write the report here */
 	const char *run_id;          /* fixed run id (tests); NULL: generated */
-	const char **keys;           /* BitLocker key files or folders (CSV, .BEK) */
+	const char **keys;           /* BitLocker key files or folders (CSV, .BEK), loaded here */
 	size_t n_keys;
-	bool interactive;            /* a person is there: ask for a recovery password */
-	bool quiet;                  /* no human summary on stderr */
+	const struct lg_keyring *keyring; /* keys the caller loaded (borrowed); keys[] is then not read */
+	const struct lg_key_asker *asker; /* someone to ask for a recovery password; NULL: nobody */
+	lg_log_fn log;               /* NULL: messages are dropped (they are in the report too) */
+	void *log_ctx;
 };
 
-/* Returns an LG_EXIT_* code; prints the report and the summary. When
- * report_out is non-NULL it receives the report (caller decrefs). */
+/* Returns an LG_EXIT_* code. When report_out is non-NULL it receives the
+ * report (caller decrefs); it stays NULL when the run could not start
+ * (deny-list refused, a key file refused, no target readable). */
 int lg_run(const struct lg_run_opts *o, json_t **report_out);
 
 struct lg_undo_opts {
 	const char *run_id;
 	char **targets;
 	size_t n_targets;
-	bool json;
 	bool force;
 	const char **keys;           /* BitLocker key files or folders (CSV, .BEK) */
 	size_t n_keys;
-	bool interactive;            /* a person is there: ask for a recovery password */
+	const struct lg_keyring *keyring; /* as in lg_run_opts */
+	const struct lg_key_asker *asker;
+	lg_log_fn log;
+	void *log_ctx;
 };
 /* Undo run_id on whichever volume of the targets holds it; BitLocker
- * volumes are unlocked as fix unlocks them. Returns an LG_EXIT_* code. */
-int lg_undo(const struct lg_undo_opts *o);
-
-/* With LASTGOOD_PROMPT_MARKERS=1 in the environment, a BitLocker key
- * prompt is framed by these lines on stderr (for the recovery image's
- * init, which holds its own console lines back meanwhile). */
-#define LG_PROMPT_BEGIN "lastgood: @prompt-begin"
-#define LG_PROMPT_END "lastgood: @prompt-end"
+ * volumes are unlocked as fix unlocks them. Returns an LG_EXIT_* code;
+ * report_out (when non-NULL) receives {"mode":"undo", "run_id",
+ * "volumes":[... "steps":[{path, result}]], "exit_code", "locked"}. */
+int lg_undo(const struct lg_undo_opts *o, json_t **report_out);
 
 /* A new run id: UTC time and random bits, e.g. 20260719T052700Z-3fa2c1. */
 void lg_run_id_new(char out[32]);

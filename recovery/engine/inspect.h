@@ -55,4 +55,7 @@ void lg_inventory_free(struct lg_inventory *inv);
 const char *lg_hiber_name(enum lg_hiber h);
 json_t *lg_volinfo_json(const struct lg_volinfo *v);
 
+/* {"disks": [...], "volumes": [...]}: what `inspect --json` prints. */
+json_t *lg_inventory_json(const struct lg_inventory *inv);
+
 #endif

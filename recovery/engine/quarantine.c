@@ -93,8 +93,8 @@ static int content_matches(struct lg_volume *v, const char *path, const char *sh
 	return !strcmp(hex, sha_hex);
 }
 
-int lg_restore_content(struct lg_jwriter *w, const char *path, const char *like, const void *data,
-		       size_t len, const unsigned char sha256[32], json_t *facts, struct lg_err *err)
+int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const char *like, const void *data,
+			  size_t len, const unsigned char sha256[32], json_t *facts, struct lg_err *err)
 {
 	char tmp[4096], hex[65];
 	int r = tmp_name(path, w->run_id, tmp, sizeof(tmp));
@@ -257,7 +257,7 @@ static bool is_recorded_file(struct lg_volume *v, const char *path, const struct
 	return sha && content_matches(v, path, sha) == 1;
 }
 
-int lg_journal_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
+int lg_quarantine_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
 {
 	for (size_t i = 0; i < j->n_steps; i++) {
 		const struct lg_step *s = &j->steps[i];
@@ -277,7 +277,7 @@ int lg_journal_complete_check(struct lg_volume *v, const struct lg_journal *j, s
 	return 0;
 }
 
-int lg_journal_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
+int lg_quarantine_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
 {
 	struct lg_jwriter w;
 	lg_jwriter_reopen(&w, v, j);
@@ -355,13 +355,13 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 	return r;
 }
 
-int lg_journal_undo(struct lg_volume *v, const struct lg_journal *j, json_t *results,
-		    struct lg_err *err)
+int lg_quarantine_undo(struct lg_volume *v, const struct lg_journal *j, json_t *results,
+		       struct lg_err *err)
 {
 	/* First make an interrupted run whole, so undo has one state to undo. */
-	int r = lg_journal_complete_check(v, j, err);
+	int r = lg_quarantine_complete_check(v, j, err);
 	if (r == 0)
-		r = lg_journal_complete(v, j, err);
+		r = lg_quarantine_complete(v, j, err);
 	if (r < 0)
 		return r;
 	/* Refuse before changing anything when a quarantined file is not the

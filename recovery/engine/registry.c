@@ -10,6 +10,7 @@
 
 #include "storage/fsops.h"
 #include "lib/hash.h"
+#include "lib/le.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -26,22 +27,10 @@
 
 /* ---- little-endian access ------------------------------------------- */
 
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
+/* lib/le.h, under the short names this file has always used. */
+#define get32 lg_le32
+#define put32 lg_put_le32
+#define put64 lg_put_le64
 
 /* ---- the hive in memory ------------------------------------------------ */
 

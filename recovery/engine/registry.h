@@ -35,7 +35,7 @@
  *
  * Crash completion and undo of a "registry" journal step:
  * lg_registry_complete_step() and lg_registry_undo_step(), for
- * lg_journal_complete() and lg_journal_undo() to call. Undo sets back the
+ * lg_quarantine_complete() and lg_quarantine_undo() to call. Undo sets back the
  * values lastgood changed (not the whole file, which Windows may have
  * changed since), and only those still holding what lastgood wrote.
  *

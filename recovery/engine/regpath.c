@@ -6,62 +6,11 @@
  * their fuzzer (tests/fuzz/fuzz_imagepath.c) links nothing else.
  */
 #include "engine/registry.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <ctype.h>
 #include <strings.h>
-
-static uint16_t u16at(const unsigned char *p, size_t i)
-{
-	return (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
-}
-
-/* ---- UTF-16 ----------------------------------------------------------- */
-
-static size_t put_utf8(char *o, uint32_t c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | c >> 6);
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | c >> 12);
-		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | c >> 18);
-	o[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-/* n UTF-16LE units to a malloc'd UTF-8 string; unpaired surrogates
- * become U+FFFD (such a name never equals a real service name). */
-static char *utf16_to_utf8(const unsigned char *p, size_t n)
-{
-	char *o = malloc(3 * n + 1), *q = o;
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = u16at(p, i);
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && u16at(p, i + 1) >= 0xdc00 &&
-		    u16at(p, i + 1) < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (u16at(p, i + 1) - 0xdc00u);
-			i++;
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		q += put_utf8(q, c);
-	}
-	*q = 0;
-	return o;
-}
 
 /* ---- REG_MULTI_SZ ------------------------------------------------------ */
 
@@ -78,7 +27,7 @@ static bool msz_next(struct msz_iter *it, size_t *start, size_t *len)
 	if (it->i >= it->n)
 		return false;
 	size_t s = it->i;
-	while (it->i < it->n && u16at(it->d, it->i))
+	while (it->i < it->n && lg_le16(it->d + 2 * it->i))
 		it->i++;
 	if (it->i == s)
 		return false; /* the empty string ends the list */
@@ -103,13 +52,13 @@ char *lg_multisz_get(const unsigned char *data, size_t len, size_t i)
 	size_t s, l;
 	for (size_t k = 0; msz_next(&it, &s, &l); k++)
 		if (k == i)
-			return utf16_to_utf8(data + 2 * s, l);
+			return lg_utf16_to_utf8_dup(data + 2 * s, l, 0, NULL);
 	return NULL;
 }
 
 static bool msz_str_eq(const unsigned char *data, size_t s, size_t l, const char *name)
 {
-	char *u = utf16_to_utf8(data + 2 * s, l);
+	char *u = lg_utf16_to_utf8_dup(data + 2 * s, l, 0, NULL);
 	bool eq = u && !strcasecmp(u, name);
 	free(u);
 	return eq;
@@ -389,7 +338,7 @@ static int msz_split(const unsigned char *d, size_t len, struct msz_str **out, s
 		return -ENOMEM;
 	struct msz_iter it = { d, len / 2, 0 };
 	while (k < cnt && msz_next(&it, &s, &l)) {
-		v[k] = (struct msz_str){ utf16_to_utf8(d + 2 * s, l), s, l };
+		v[k] = (struct msz_str){ lg_utf16_to_utf8_dup(d + 2 * s, l, 0, NULL), s, l };
 		if (!v[k++].s) {
 			msz_free(v, k);
 			return -ENOMEM;

@@ -315,10 +315,10 @@ static int pending_cb(void *ctx, struct lg_journal *j, struct lg_err *err)
 {
 	struct pending_ctx *p = ctx;
 	if (!j->ended && !j->undo_ended) {
-		int r = lg_journal_complete_check(p->v, j, err);
+		int r = lg_quarantine_complete_check(p->v, j, err);
 		if (r < 0)
 			return r;
-		if (p->fix && (r = lg_journal_complete(p->v, j, err)) < 0)
+		if (p->fix && (r = lg_quarantine_complete(p->v, j, err)) < 0)
 			return r;
 		json_array_append_new(p->done, json_string(j->run_id));
 	} else if (!j->undo_ended) {

@@ -17,84 +17,6 @@
 #include <sodium.h>
 #include <time.h>
 
-/* ---------------------------------------------------------------- time */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	/* Proleptic Gregorian calendar, day 0 = 1970-01-01. */
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static bool num(const char *s, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return true;
-}
-
-int lg_rfc3339_parse(const char *s, int64_t *unix_s, int64_t *nt)
-{
-	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int Y, M, D, h, m, sec;
-
-	if (!s || strnlen(s, 20) < 20)
-		return -EINVAL;
-	if (!num(s, 4, &Y) || s[4] != '-' || !num(s + 5, 2, &M) || s[7] != '-' ||
-	    !num(s + 8, 2, &D) || s[10] != 'T' || !num(s + 11, 2, &h) || s[13] != ':' ||
-	    !num(s + 14, 2, &m) || s[16] != ':' || !num(s + 17, 2, &sec))
-		return -EINVAL;
-	const char *p = s + 19;
-	int64_t frac = 0; /* 100 ns ticks */
-	if (*p == '.') {
-		int64_t scale = 1000000;
-		int nd = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++, nd++) {
-			if (nd == 7)
-				return -EINVAL; /* finer than NTFS can store */
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-		if (nd == 0)
-			return -EINVAL;
-	}
-	if (p[0] != 'Z' || p[1])
-		return -EINVAL;
-	if (Y < 1601 || M < 1 || M > 12 || D < 1 || h > 23 || m > 59 || sec > 59)
-		return -EINVAL;
-	if (D > mdays[M - 1] + (M == 2 && is_leap(Y)))
-		return -EINVAL;
-	int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec;
-	if (unix_s)
-		*unix_s = t;
-	if (nt)
-		*nt = lg_unix_to_nt(t) + frac;
-	return 0;
-}
-
-void lg_rfc3339_format(int64_t unix_s, char out[LG_RFC3339_LEN])
-{
-	struct tm tm;
-	time_t t = (time_t)unix_s;
-	/* 1601-01-01 and 10000-01-01 */
-	if (unix_s < -11644473600LL || unix_s >= 253402300800LL || !gmtime_r(&t, &tm) ||
-	    !strftime(out, LG_RFC3339_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, LG_RFC3339_LEN, "@%lld", (long long)unix_s);
-}
-
 /* ------------------------------------------------- positions in the text */
 
 /* A cursor over the JSON text that knows its line and column the way
@@ -775,6 +697,8 @@ static int parse_restore(struct vctx *v, json_t *j, struct lg_rule *r)
 	json_t *b, *e, *h;
 	const char *why;
 	int q;
+	if (r->action == LG_ACTION_REPORT)
+		return fail(v, true, "a \"report\" rule never touches the file, so it cannot restore one");
 	if (!json_is_object(j))
 		return fail(v, false, "expected {\"bundle\": ..., \"entry\": ..., \"sha256\": ...}, got %s", type_name(j));
 	if ((q = check_fields(v, j, f, "bundle, entry, sha256")) < 0)
@@ -821,6 +745,8 @@ static int parse_registry(struct vctx *v, json_t *j, struct lg_rule *r)
 	static const char *const f[] = { "disable_service", "remove_filter", NULL };
 	json_t *d, *rf;
 	int q;
+	if (r->action == LG_ACTION_REPORT)
+		return fail(v, true, "a \"report\" rule changes nothing, so it cannot change the registry");
 	if (!json_is_object(j))
 		return fail(v, false, "expected {\"disable_service\": \"Name\", \"remove_filter\": \"Name\"}, got %s",
 			    type_name(j));
@@ -840,36 +766,6 @@ static int parse_registry(struct vctx *v, json_t *j, struct lg_rule *r)
 }
 
 /* ------------------------------------------------------- PE conditions */
-
-int lg_file_version_parse(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int part = 0; part < 4; part++) {
-		if (part && *s++ != '.')
-			return -EINVAL;
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		unsigned long n = 0;
-		for (int digits = 0; *s >= '0' && *s <= '9'; s++) {
-			if (++digits > 5)
-				return -EINVAL;
-			n = n * 10 + (unsigned long)(*s - '0');
-		}
-		if (n > 65535)
-			return -EINVAL;
-		v = v << 16 | n;
-	}
-	if (*s)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-void lg_file_version_format(uint64_t v, char out[LG_FILE_VERSION_LEN])
-{
-	snprintf(out, LG_FILE_VERSION_LEN, "%u.%u.%u.%u", (unsigned)(v >> 48) & 0xffff,
-		 (unsigned)(v >> 32) & 0xffff, (unsigned)(v >> 16) & 0xffff, (unsigned)v & 0xffff);
-}
 
 /* A list of hex digests of width bytes: [\"...\", ...], not empty. */
 static int get_digest_list(struct vctx *v, json_t *f, size_t width, const char *what, void **out,
@@ -964,6 +860,20 @@ static int parse_file_version(struct vctx *v, json_t *j, struct lg_rule *r)
 	return 0;
 }
 
+/* An optional field of j whose value fn parses: its key is on the path
+ * while fn runs (and stays there when fn fails, for the message). */
+static int opt_field(struct vctx *v, json_t *j, const char *key, struct lg_rule *r,
+		     int (*fn)(struct vctx *, json_t *, struct lg_rule *))
+{
+	json_t *f = json_object_get(j, key);
+	int q;
+	push_key(v, key);
+	if (f && (q = fn(v, f, r)) < 0)
+		return q;
+	pop(v);
+	return 0;
+}
+
 /* authentihash_sha256, authentihash_sha1, original_filename, file_version,
  * company: what `lastgood pe` prints for a sample (docs/pe.md). */
 static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
@@ -1000,16 +910,21 @@ static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
 		return q;
 	pop(v);
 
-	f = json_object_get(j, "file_version");
-	push_key(v, "file_version");
-	if (f && (q = parse_file_version(v, f, r)) < 0)
+	if ((q = opt_field(v, j, "file_version", r, parse_file_version)) < 0)
 		return q;
-	pop(v);
 
 	if ((q = member(v, j, "company", JSON_STRING, false, "a CompanyName such as \"Contoso Ltd.\"", &f)) < 0 ||
 	    (f && (q = get_pe_string(v, f, 255, &r->company)) < 0))
 		return q;
 	pop(v);
+	return 0;
+}
+
+static int parse_allow_boot_critical(struct vctx *v, json_t *j, struct lg_rule *r)
+{
+	if (!json_is_boolean(j))
+		return fail(v, false, "expected true or false, got %s", type_name(j));
+	r->allow_boot_critical = json_is_true(j);
 	return 0;
 }
 
@@ -1048,11 +963,8 @@ static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 		return fail(v, false, "%s", bad);
 	pop(v);
 
-	f = json_object_get(j, "size");
-	push_key(v, "size");
-	if (f && (q = parse_size(v, f, r)) < 0)
+	if ((q = opt_field(v, j, "size", r, parse_size)) < 0)
 		return q;
-	pop(v);
 
 	if ((q = member(v, j, "sha256", JSON_ARRAY, false, "a list of SHA-256 hex strings, [\"...\"]", &f)) < 0)
 		return q;
@@ -1076,17 +988,11 @@ static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 	}
 	pop(v);
 
-	f = json_object_get(j, "header");
-	push_key(v, "header");
-	if (f && (q = parse_header(v, f, r)) < 0)
+	if ((q = opt_field(v, j, "header", r, parse_header)) < 0)
 		return q;
-	pop(v);
 
-	f = json_object_get(j, "modified");
-	push_key(v, "modified");
-	if (f && (q = parse_modified(v, f, r)) < 0)
+	if ((q = opt_field(v, j, "modified", r, parse_modified)) < 0)
 		return q;
-	pop(v);
 
 	if ((q = member(v, j, "action", JSON_STRING, false, "\"quarantine\" or \"report\"", &f)) < 0)
 		return q;
@@ -1100,34 +1006,14 @@ static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 	}
 	pop(v);
 
-	f = json_object_get(j, "restore");
-	push_key(v, "restore");
-	if (f) {
-		if (r->action == LG_ACTION_REPORT)
-			return fail(v, true, "a \"report\" rule never touches the file, so it cannot restore one");
-		if ((q = parse_restore(v, f, r)) < 0)
-			return q;
-	}
-	pop(v);
+	if ((q = opt_field(v, j, "restore", r, parse_restore)) < 0)
+		return q;
 
-	f = json_object_get(j, "registry");
-	push_key(v, "registry");
-	if (f) {
-		if (r->action == LG_ACTION_REPORT)
-			return fail(v, true, "a \"report\" rule changes nothing, so it cannot change the registry");
-		if ((q = parse_registry(v, f, r)) < 0)
-			return q;
-	}
-	pop(v);
+	if ((q = opt_field(v, j, "registry", r, parse_registry)) < 0)
+		return q;
 
-	f = json_object_get(j, "allow_boot_critical");
-	push_key(v, "allow_boot_critical");
-	if (f) {
-		if (!json_is_boolean(f))
-			return fail(v, false, "expected true or false, got %s", type_name(f));
-		r->allow_boot_critical = json_is_true(f);
-	}
-	pop(v);
+	if ((q = opt_field(v, j, "allow_boot_critical", r, parse_allow_boot_critical)) < 0)
+		return q;
 
 	if ((q = parse_pe_conditions(v, j, r)) < 0)
 		return q;
@@ -1495,6 +1381,12 @@ void lg_trust_keys_free(char **paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
+}
+
+const char *lg_trust_dir(void)
+{
+	const char *dir = getenv("LASTGOOD_TRUST_DIR");
+	return dir && *dir ? dir : LG_TRUST_DIR_DEFAULT;
 }
 
 int lg_trust_keys_in_dir(const char *dir, char ***paths, size_t *n, struct lg_err *err)

@@ -12,6 +12,8 @@
 #ifndef LG_DENYLIST_H
 #define LG_DENYLIST_H
 
+#include "lib/file_version.h"
+#include "lib/rfc3339.h"
 #include "lib/util.h"
 
 #define LG_DENYLIST_MAX_BYTES (16u << 20)
@@ -75,22 +77,12 @@ struct lg_rule {
 	uint64_t file_version_min, file_version_max;
 };
 
-#define LG_FILE_VERSION(a, b, c, d) \
-	(((uint64_t)(a) << 48) | ((uint64_t)(b) << 32) | ((uint64_t)(c) << 16) | (uint64_t)(d))
-
 /* Does the rule have a condition that needs the PE parser? */
 static inline bool lg_rule_has_pe(const struct lg_rule *r)
 {
 	return r->n_authentihash_sha256 || r->n_authentihash_sha1 || r->original_filename ||
 	       r->company || r->has_file_version;
 }
-
-/* "a.b.c.d" (four decimal numbers 0..65535, nothing else) to the packed
- * form; -EINVAL otherwise. */
-int lg_file_version_parse(const char *s, uint64_t *out);
-/* The packed form as "a.b.c.d"; out holds LG_FILE_VERSION_LEN bytes. */
-#define LG_FILE_VERSION_LEN 24
-void lg_file_version_format(uint64_t v, char out[LG_FILE_VERSION_LEN]);
 
 struct lg_denylist {
 	int schema;
@@ -105,11 +97,6 @@ struct lg_denylist {
 	unsigned char file_sha256[32]; /* of the signed file's bytes */
 	char *trusted_comment;     /* the signature's verified trusted comment (for the report); NULL after lg_denylist_parse() */
 };
-
-/* NTFS time conversions (100 ns ticks since 1601 <-> Unix seconds). */
-#define LG_NTFS_UNIX_OFFSET 116444736000000000LL
-static inline int64_t lg_unix_to_nt(int64_t s) { return s * 10000000LL + LG_NTFS_UNIX_OFFSET; }
-static inline int64_t lg_nt_to_unix(int64_t t) { return (t - LG_NTFS_UNIX_OFFSET) / 10000000LL; }
 
 /*
  * Parse a deny-list from memory (no signature check: use lg_denylist_load()
@@ -167,17 +154,6 @@ int lg_state_parse(const char *buf, size_t len, int64_t *highest_serial, struct 
 char *lg_state_format(int64_t highest_serial, const char *key_id, int64_t when);
 
 /*
- * RFC 3339 times in UTC: "YYYY-MM-DDTHH:MM:SS[.fraction]Z", years 1601 to
- * 9999, no leap second, no offset other than Z. unix_s gets the Unix
- * seconds (fraction dropped), nt the NTFS ticks (fraction kept to 100 ns,
- * finer digits refused); either may be NULL. Returns 0 or -EINVAL.
- */
-int lg_rfc3339_parse(const char *s, int64_t *unix_s, int64_t *nt);
-/* "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" for a time outside 1601..9999. */
-#define LG_RFC3339_LEN 32
-void lg_rfc3339_format(int64_t unix_s, char out[LG_RFC3339_LEN]);
-
-/*
  * Trusted keys: the *.pub files of a directory, sorted by name. The CLI
  * uses $LASTGOOD_TRUST_DIR, else LG_TRUST_DIR_DEFAULT; the recovery image
  * (PID 1) should use only the default, which is inside its own signed
@@ -185,6 +161,9 @@ void lg_rfc3339_format(int64_t unix_s, char out[LG_RFC3339_LEN]);
  * key (the caller refuses then), or a negative errno.
  */
 #define LG_TRUST_DIR_DEFAULT "/etc/lastgood/trusted"
+/* The CLI's trust directory: $LASTGOOD_TRUST_DIR when set and not empty,
+ * else LG_TRUST_DIR_DEFAULT. */
+const char *lg_trust_dir(void);
 int lg_trust_keys_in_dir(const char *dir, char ***paths, size_t *n, struct lg_err *err);
 void lg_trust_keys_free(char **paths, size_t n);
 

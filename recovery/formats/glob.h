@@ -31,6 +31,7 @@
 #ifndef LG_GLOB_H
 #define LG_GLOB_H
 
+#include "lib/utf16.h"
 #include "lib/util.h"
 
 #include <ntfs-3g/types.h>
@@ -90,16 +91,5 @@ static inline bool lg_name_equal(const ntfschar *a, size_t alen, const ntfschar 
 {
 	return alen == blen && lg_name_collate(a, alen, b, blen, upcase, upcase_len) == 0;
 }
-
-/* Strict UTF-8 (no overlong forms, no encoded surrogates, at most U+10FFFF)
- * to UTF-16LE. Writes at most cap code units. Returns the number of code
- * units, -EILSEQ for invalid UTF-8, -ENAMETOOLONG when cap is too small. */
-int lg_utf8_to_utf16(const char *s, size_t n, ntfschar *out, size_t cap);
-
-/* UTF-16LE to UTF-8. out must hold 3 * n + 1 bytes; it is NUL-terminated.
- * An unpaired surrogate (possible in NTFS names, which Windows does not
- * check) becomes U+FFFD and *lossy is set (lossy may be NULL). Returns the
- * byte length. */
-size_t lg_utf16_to_utf8(const ntfschar *s, size_t n, char *out, bool *lossy);
 
 #endif

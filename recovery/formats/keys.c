@@ -18,15 +18,15 @@
  * Windows 11 the volume GUID the key belongs to.
  */
 #include "formats/keys.h"
-#include "storage/bitlocker.h"
+#include "lib/guid.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 
 /* ---- keyring ------------------------------------------------------------ */
@@ -233,7 +233,7 @@ int lg_rp_group_check(const char *six, unsigned *word)
 	return 0;
 }
 
-static const char *group_error(int r)
+const char *lg_rp_group_error(int r)
 {
 	return r == -EDOM ? "is not divisible by 11 (a mistyped digit?)"
 			  : "is too large (every group is below 720896)";
@@ -255,7 +255,7 @@ int lg_rp_normalize(const char *in, size_t len, char out[LG_RP_LEN + 1], struct 
 			if (n % 6 == 0) {
 				int g = lg_rp_group_check(d + n - 6, NULL);
 				if (g < 0) {
-					lg_err_set(err, "group %zu %s", n / 6, group_error(g));
+					lg_err_set(err, "group %zu %s", n / 6, lg_rp_group_error(g));
 					goto out;
 				}
 			}
@@ -552,21 +552,101 @@ static char detect_delim(const char *p, const char *end)
 	return cand[best];
 }
 
-/* UTF-16LE (after its BOM) to UTF-8; the ASCII-only content of a key file
- * is what matters, anything else becomes '?'. */
-static char *utf16le_to_utf8(const unsigned char *p, size_t len, size_t *outlen)
+/* Which column holds what, from the header record f[0..nh). */
+struct csv_cols {
+	int col[COL_NAME + 1];  /* by role, -1 when absent */
+	int id_col;             /* the recovery key id: COL_ID, COL_DN or (AD) COL_NAME */
+	size_t header_line;
+};
+
+static int csv_columns(const char *name, const struct csv_field *f, int nh, struct csv_cols *c,
+		       struct lg_err *err)
 {
-	char *o = malloc(len / 2 + 1);
-	if (!o)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		unsigned c = p[i] | p[i + 1] << 8;
-		o[n++] = c < 0x80 ? (char)c : '?';
+	int *col = c->col;
+	c->header_line = f[0].line;
+	int prio[COL_NAME + 1];
+	for (int i = 0; i <= COL_NAME; i++)
+		col[i] = -1, prio[i] = 1 << 30;
+	for (int i = 0; i < nh; i++) {
+		char norm[64];
+		header_norm(f[i].s, norm, sizeof(norm));
+		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
+			if (strcmp(norm, header_names[k].name))
+				continue;
+			enum col_role role = header_names[k].role;
+			if ((int)k < prio[role]) {
+				prio[role] = (int)k;
+				col[role] = i;
+			}
+		}
 	}
-	o[n] = 0;
-	*outlen = n;
-	return o;
+	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
+	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
+	 * computer. */
+	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
+	int id_from_name = -1;
+	c->id_col = col[COL_ID];
+	if (c->id_col < 0 && col[COL_DN] >= 0)
+		c->id_col = col[COL_DN];
+	if (c->id_col < 0 && ad && col[COL_NAME] >= 0)
+		c->id_col = id_from_name = col[COL_NAME];
+	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
+		col[COL_COMPUTER] = col[COL_NAME];
+	char acc[256];
+	if (col[COL_PASSWORD] < 0) {
+		/* The header's own text is not echoed: a file without a header
+		 * line has a key in its place. */
+		lg_err_set(err, "%s:%zu: no recovery password column among the header's %d fields (accepted: %s)",
+			   name, c->header_line, nh, accepted(COL_PASSWORD, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	if (c->id_col < 0) {
+		lg_err_set(err, "%s:%zu: no recovery key id column among the header's %d fields (accepted: %s)",
+			   name, c->header_line, nh, accepted(COL_ID, acc, sizeof(acc)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One record: a recovery password added to kr (0), or skipped because it
+ * is empty or "N/A" (1), or a message naming the line (-EINVAL). */
+static int csv_key(struct lg_keyring *kr, const char *name, const struct csv_field *f, size_t line,
+		   const struct csv_cols *c, struct lg_err *err)
+{
+	const int *col = c->col;
+	const struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[c->id_col];
+	if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null"))
+		return 1;
+	unsigned char guid[16];
+	if (field_guid(id->s, id->len, guid) < 0) {
+		/* Never echoed: with the columns swapped it is the key. */
+		lg_err_set(err, "%s:%zu:%zu: the key id column (column %d) does not hold a GUID (like "
+			   "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns "
+			   "swapped?)", name, id->line, id->col, c->id_col + 1);
+		return -EINVAL;
+	}
+	struct lg_key *k = keyring_add(kr);
+	if (!k)
+		return -ENOMEM;
+	k->type = LG_KEY_RECOVERY_PASSWORD;
+	memcpy(k->protector, guid, 16);
+	lg_guid_format(guid, k->id);
+	snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
+	struct lg_err perr = { "" };
+	if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
+		lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
+			   k->id, perr.msg);
+		return -EINVAL;
+	}
+	if (col[COL_COMPUTER] >= 0)
+		shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
+	else if (col[COL_DN] >= 0)
+		dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
+	if (col[COL_VOLUME] >= 0) {
+		const struct csv_field *v = &f[col[COL_VOLUME]];
+		k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
+	}
+	return 0;
 }
 
 int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *buf, size_t len,
@@ -576,7 +656,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 	size_t conv_len = 0;
 	const unsigned char *u = (const unsigned char *)buf;
 	if (len >= 2 && u[0] == 0xff && u[1] == 0xfe) {
-		conv = utf16le_to_utf8(u + 2, len - 2, &conv_len);
+		/* UTF-16LE (after its BOM): the ASCII-only content of a key
+		 * file is what matters, anything else becomes '?'. */
+		conv = lg_utf16_to_utf8_dup(u + 2, (len - 2) / 2, LG_UTF16_ASCII, &conv_len);
 		if (!conv)
 			return -ENOMEM;
 		buf = conv;
@@ -623,53 +705,9 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 			lg_err_set(err, "%s: empty: no header line", name);
 		goto out;
 	}
-	size_t header_line = f[0].line;
-	int col[COL_NAME + 1];
-	int prio[COL_NAME + 1];
-	for (int i = 0; i <= COL_NAME; i++)
-		col[i] = -1, prio[i] = 1 << 30;
-	char headers[256] = "";
-	size_t ho = 0;
-	for (int i = 0; i < nh; i++) {
-		char norm[64];
-		header_norm(f[i].s, norm, sizeof(norm));
-		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
-		if (n > 0 && (size_t)n < sizeof(headers) - ho)
-			ho += (size_t)n;
-		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
-			if (strcmp(norm, header_names[k].name))
-				continue;
-			enum col_role role = header_names[k].role;
-			if ((int)k < prio[role]) {
-				prio[role] = (int)k;
-				col[role] = i;
-			}
-		}
-	}
-	/* AD exports: Name is "<time>{GUID}" of the recovery object when the
-	 * file is one (it has msFVE-RecoveryPassword); elsewhere Name is the
-	 * computer. */
-	bool ad = col[COL_PASSWORD] >= 0 && !strcmp(header_names[prio[COL_PASSWORD]].name, "msfverecoverypassword");
-	int id_col = col[COL_ID], id_from_name = -1;
-	if (id_col < 0 && col[COL_DN] >= 0)
-		id_col = col[COL_DN];
-	if (id_col < 0 && ad && col[COL_NAME] >= 0)
-		id_col = id_from_name = col[COL_NAME];
-	if (col[COL_COMPUTER] < 0 && col[COL_NAME] >= 0 && col[COL_NAME] != id_from_name && !ad)
-		col[COL_COMPUTER] = col[COL_NAME];
-	char acc[256];
-	if (col[COL_PASSWORD] < 0) {
-		/* The header's own text is not echoed: a file without a header
-		 * line has a key in its place. */
-		lg_err_set(err, "%s:%zu: no recovery password column among the header's %d fields (accepted: %s)",
-			   name, header_line, nh, accepted(COL_PASSWORD, acc, sizeof(acc)));
+	struct csv_cols cols;
+	if (csv_columns(name, f, nh, &cols, err) < 0)
 		goto out;
-	}
-	if (id_col < 0) {
-		lg_err_set(err, "%s:%zu: no recovery key id column among the header's %d fields (accepted: %s)",
-			   name, header_line, nh, accepted(COL_ID, acc, sizeof(acc)));
-		goto out;
-	}
 
 	for (;;) {
 		int n = csv_record(&c, rec, CSV_MAX_RECORD, f, err);
@@ -680,45 +718,15 @@ int lg_keyring_parse_csv(struct lg_keyring *kr, const char *name, const char *bu
 		size_t line = f[0].line;
 		if (n != nh) {
 			lg_err_set(err, "%s:%zu: %d field%s, the header (line %zu) has %d", name, line, n,
-				   n == 1 ? "" : "s", header_line, nh);
+				   n == 1 ? "" : "s", cols.header_line, nh);
 			goto out;
 		}
-		struct csv_field *pw = &f[col[COL_PASSWORD]], *id = &f[id_col];
-		if (pw->len == 0 || !strcasecmp(pw->s, "N/A") || !strcasecmp(pw->s, "null")) {
-			skipped++;
-			continue;
-		}
-		unsigned char guid[16];
-		if (field_guid(id->s, id->len, guid) < 0) {
-			/* Never echoed: with the columns swapped it is the key. */
-			lg_err_set(err, "%s:%zu:%zu: the key id column (column %d) does not hold a GUID (like "
-				   "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns "
-				   "swapped?)", name, id->line, id->col, id_col + 1);
+		int q = csv_key(kr, name, f, line, &cols, err);
+		if (q < 0) {
+			r = q;
 			goto out;
 		}
-		struct lg_key *k = keyring_add(kr);
-		if (!k) {
-			r = -ENOMEM;
-			goto out;
-		}
-		k->type = LG_KEY_RECOVERY_PASSWORD;
-		memcpy(k->protector, guid, 16);
-		lg_guid_format(guid, k->id);
-		snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
-		struct lg_err perr = { "" };
-		if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
-			lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
-				   k->id, perr.msg);
-			goto out;
-		}
-		if (col[COL_COMPUTER] >= 0)
-			shown(f[col[COL_COMPUTER]].s, k->computer, sizeof(k->computer));
-		else if (col[COL_DN] >= 0)
-			dn_computer(f[col[COL_DN]].s, k->computer, sizeof(k->computer));
-		if (col[COL_VOLUME] >= 0) {
-			struct csv_field *v = &f[col[COL_VOLUME]];
-			k->has_volume = field_guid(v->s, v->len, k->volume) == 0;
-		}
+		skipped += (size_t)q;
 	}
 	r = keyring_dedup(kr, first, err);
 	if (r == 0) {
@@ -763,16 +771,6 @@ int lg_keyring_load_csv(struct lg_keyring *kr, const char *path, struct lg_err *
 #define BEK_ENTRY_HDR 8
 #define BEK_EXTKEY_HDR 24
 
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned char *buf,
 			 size_t len, struct lg_err *err)
 {
@@ -780,17 +778,17 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 		lg_err_set(err, "%s: %zu bytes: not a .BEK startup key file", name, len);
 		return -EINVAL;
 	}
-	if (rd32(buf) != len || rd32(buf + 4) != 1 || rd32(buf + 8) != BEK_HDR) {
+	if (lg_le32(buf) != len || lg_le32(buf + 4) != 1 || lg_le32(buf + 8) != BEK_HDR) {
 		lg_err_set(err, "%s: not a .BEK startup key file (header: size %u for %zu bytes, version %u)",
-			   name, rd32(buf), len, rd32(buf + 4));
+			   name, lg_le32(buf), len, lg_le32(buf + 4));
 		return -EINVAL;
 	}
 	const unsigned char *e = buf + BEK_HDR;
-	size_t esize = rd16(e), room = len - BEK_HDR;
-	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || rd16(e + 2) != 0x0006 ||
-	    rd16(e + 4) != 0x0009) {
+	size_t esize = lg_le16(e), room = len - BEK_HDR;
+	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || lg_le16(e + 2) != 0x0006 ||
+	    lg_le16(e + 4) != 0x0009) {
 		lg_err_set(err, "%s: no startup key entry after the header (size %zu, type 0x%04x, value 0x%04x)",
-			   name, esize, rd16(e + 2), rd16(e + 4));
+			   name, esize, lg_le16(e + 2), lg_le16(e + 4));
 		return -EINVAL;
 	}
 	if (memcmp(e + BEK_ENTRY_HDR, buf + 16, 16)) {
@@ -802,7 +800,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 	size_t pos = BEK_ENTRY_HDR + BEK_EXTKEY_HDR;
 	while (esize - pos >= BEK_ENTRY_HDR) {
 		const unsigned char *p = e + pos;
-		size_t sz = rd16(p);
+		size_t sz = lg_le16(p);
 		if (sz == 0)
 			break;
 		if (sz < BEK_ENTRY_HDR || sz > esize - pos) {
@@ -810,7 +808,7 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 				   BEK_HDR + pos, sz);
 			return -EINVAL;
 		}
-		uint16_t value = rd16(p + 4);
+		uint16_t value = lg_le16(p + 4);
 		if (value == 0x0001 && sz >= BEK_ENTRY_HDR + 4 + 32)
 			has_key = true;          /* encryption method, then the 256-bit key */
 		else if (value == 0x0017 && sz >= BEK_ENTRY_HDR + 16) {
@@ -920,295 +918,4 @@ int lg_keyring_load(struct lg_keyring *kr, const char *path, struct lg_err *err)
 	if (l > 4 && !strcasecmp(path + l - 4, ".bek"))
 		return lg_keyring_load_bek(kr, path, err);
 	return lg_keyring_load_csv(kr, path, err);
-}
-
-/* ---- typed at the console ------------------------------------------------- */
-
-int lg_console_fds_open(const char *consoles_path, int *fds, size_t max)
-{
-	FILE *f = fopen(consoles_path, "re");
-	if (!f)
-		return 0;
-	char line[256];
-	size_t n = 0;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		char name[64], dev[80];
-		if (sscanf(line, "%63s", name) != 1 || strchr(name, '/') || name[0] == '.')
-			continue;
-		snprintf(dev, sizeof(dev), "/dev/%s", name);
-		int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0)
-			continue;
-		/* blocking writes: the prompt's text must not be dropped */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		fds[n++] = fd;
-	}
-	fclose(f);
-	return (int)n;
-}
-
-struct prompt_io {
-	const int *fds;
-	size_t n;
-	bool alive[8];
-	struct termios saved[8];
-	bool have[8];
-};
-
-static void pw_out(struct prompt_io *io, const char *s)
-{
-	for (size_t i = 0; i < io->n; i++) {
-		if (!io->alive[i])
-			continue;
-		/* "\n" as "\r\n": the terminal is in raw mode */
-		const char *p = s;
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t l = nl ? (size_t)(nl - p) : strlen(p);
-			if (l && write(io->fds[i], p, l) < 0) {
-				io->alive[i] = false;
-				break;
-			}
-			if (!nl)
-				break;
-			if (write(io->fds[i], "\r\n", 2) < 0) {
-				io->alive[i] = false;
-				break;
-			}
-			p = nl + 1;
-		}
-	}
-}
-
-__attribute__((format(printf, 2, 3)))
-static void pw_printf(struct prompt_io *io, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	pw_out(io, buf);
-}
-
-static void pw_raw(struct prompt_io *io, bool raw)
-{
-	for (size_t i = 0; i < io->n; i++) {
-		if (raw) {
-			io->have[i] = tcgetattr(io->fds[i], &io->saved[i]) == 0;
-			if (!io->have[i])
-				continue;
-			struct termios t = io->saved[i];
-			/* no echo (we echo, group by group), no line editing,
-			 * Ctrl-C as a byte rather than a signal */
-			t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | ISIG | IEXTEN);
-			t.c_iflag &= ~(tcflag_t)(IXON | INLCR | IGNCR);
-			t.c_oflag &= ~(tcflag_t)OPOST; /* we write "\r\n" ourselves */
-			t.c_cc[VMIN] = 1;
-			t.c_cc[VTIME] = 0;
-			tcsetattr(io->fds[i], TCSANOW, &t);
-		} else if (io->have[i]) {
-			tcsetattr(io->fds[i], TCSANOW, &io->saved[i]);
-		}
-	}
-}
-
-static void pw_flush_input(struct prompt_io *io)
-{
-	for (size_t i = 0; i < io->n; i++)
-		if (io->have[i])
-			tcflush(io->fds[i], TCIFLUSH);
-}
-
-/* Next byte from any console: 1 with *c, 0 at idle timeout, -EIO when
- * every console is gone. */
-static int pw_getc(struct prompt_io *io, int idle_s, char *c)
-{
-	for (;;) {
-		struct pollfd pfd[8];
-		size_t map[8], np = 0;
-		for (size_t i = 0; i < io->n; i++)
-			if (io->alive[i]) {
-				pfd[np] = (struct pollfd){ .fd = io->fds[i], .events = POLLIN };
-				map[np++] = i;
-			}
-		if (!np)
-			return -EIO;
-		int r = poll(pfd, (nfds_t)np, idle_s > 0 ? idle_s * 1000 : -1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return 0;
-		for (size_t j = 0; j < np; j++) {
-			if (!pfd[j].revents)
-				continue;
-			ssize_t n = read(pfd[j].fd, c, 1);
-			if (n == 1)
-				return 1;
-			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-				io->alive[map[j]] = false;
-		}
-	}
-}
-
-/* The prompt line, with the groups accepted so far masked. */
-static void pw_prompt(struct prompt_io *io, int attempt, int attempts, size_t n)
-{
-	char line[160];
-	int o = snprintf(line, sizeof(line), "Recovery key (attempt %d of %d): ", attempt, attempts);
-	for (size_t i = 0; i < n && o + 2 < (int)sizeof(line); i++) {
-		line[o++] = '*';
-		if ((i + 1) % 6 == 0 && i + 1 < LG_RP_DIGITS)
-			line[o++] = '-';
-	}
-	line[o] = 0;
-	pw_out(io, line);
-}
-
-static void upper_id(const char *id, char *out)
-{
-	size_t i = 0;
-	for (; id[i] && i < 36; i++)
-		out[i] = (char)toupper((unsigned char)id[i]);
-	out[i] = 0;
-}
-
-int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err)
-{
-	struct prompt_io io = { .fds = p->fds, .n = p->n_fds > 8 ? 8 : p->n_fds };
-	for (size_t i = 0; i < io.n; i++)
-		io.alive[i] = true;
-	int attempts = p->attempts > 0 ? p->attempts : 3;
-	char digits[LG_RP_DIGITS];
-	char pw[LG_RP_LEN + 1];
-	int r = -EACCES;
-
-	pw_raw(&io, true);
-	pw_out(&io, "\n");
-	pw_printf(&io, "BitLocker recovery: %s is locked.\n", p->volume ? p->volume : "a volume");
-	if (p->volume_guid)
-		pw_printf(&io, "  Volume GUID: %s\n", p->volume_guid);
-	for (size_t i = 0; i < p->n_key_ids; i++) {
-		unsigned char g[16];
-		char kid[9], full[37];
-		if (lg_guid_parse(p->key_ids[i], strlen(p->key_ids[i]), g) < 0)
-			continue;
-		lg_bl_recovery_key_id(g, kid);
-		upper_id(p->key_ids[i], full);
-		pw_printf(&io, "  Recovery key ID: %s   (full ID %s)\n", kid, full);
-	}
-	pw_out(&io, "  Find the recovery key with this ID (Active Directory, Entra ID, Intune, a printout)\n"
-		    "  and type its 48 digits; dashes are optional. Backspace corrects, Ctrl-C skips.\n");
-
-	for (int attempt = 1; attempt <= attempts; attempt++) {
-		size_t n = 0;
-		int esc = 0;
-		bool submit = false;
-		pw_prompt(&io, attempt, attempts, 0);
-		while (!submit) {
-			char c;
-			int g = pw_getc(&io, p->idle_s, &c);
-			if (g <= 0) {
-				r = g == 0 ? -ETIMEDOUT : g;
-				if (g == 0)
-					lg_err_set(err, "nobody typed a recovery key for %d s", p->idle_s);
-				else
-					lg_err_set(err, "the console went away during recovery key entry");
-				goto out;
-			}
-			if (esc) {
-				/* an escape sequence (arrow keys): swallow it */
-				if (esc == 1 && c != '[' && c != 'O')
-					esc = 0;
-				else if (esc == 2 && c >= 0x40 && c <= 0x7e)
-					esc = 0;
-				else
-					esc = 2;
-				continue;
-			}
-			if (c >= '0' && c <= '9') {
-				if (n == LG_RP_DIGITS)
-					continue;
-				digits[n++] = c;
-				pw_out(&io, (char[]){ c, 0 });
-				if (n % 6)
-					continue;
-				int gr = lg_rp_group_check(digits + n - 6, NULL);
-				if (gr < 0) {
-					pw_printf(&io, "\n  Group %zu %s: type group %zu again.\n", n / 6,
-						  group_error(gr), n / 6);
-					n -= 6;
-					pw_prompt(&io, attempt, attempts, n);
-					continue;
-				}
-				/* mask the group now that it is checked */
-				pw_out(&io, "\b\b\b\b\b\b******");
-				if (n == LG_RP_DIGITS)
-					submit = true;
-				else
-					pw_out(&io, "-");
-			} else if (c == 0x7f || c == '\b') {
-				if (!n)
-					continue;
-				if (n % 6 == 0)
-					pw_out(&io, "\b \b"); /* the dash after a full group */
-				n--;
-				pw_out(&io, "\b \b");
-			} else if (c == 0x15) { /* Ctrl-U */
-				n = 0;
-				pw_out(&io, "\n");
-				pw_prompt(&io, attempt, attempts, 0);
-			} else if (c == 0x03 || c == 0x04) { /* Ctrl-C, Ctrl-D */
-				pw_out(&io, "\n  Skipped: the volume stays locked.\n");
-				lg_err_set(err, "recovery key entry skipped at the console");
-				r = -ECANCELED;
-				goto out;
-			} else if (c == '\r' || c == '\n') {
-				if (!n)
-					continue;
-				pw_printf(&io, "\n  %zu of %d digits so far: keep typing.\n", n, LG_RP_DIGITS);
-				pw_prompt(&io, attempt, attempts, n);
-			} else if (c == 0x1b) {
-				esc = 1;
-			} else if (c == '-' || c == ' ') {
-				/* dashes come by themselves */
-			} else {
-				pw_out(&io, "\a");
-			}
-		}
-		struct lg_err nerr = { "" };
-		if (lg_rp_normalize(digits, n, pw, &nerr) < 0) {
-			/* cannot happen: every group was checked */
-			pw_printf(&io, "\n  %s\n", nerr.msg);
-			continue;
-		}
-		pw_out(&io, "\n  Checking the recovery key ...\n");
-		int t = try_fn(ctx, pw);
-		lg_wipe(pw, sizeof(pw));
-		lg_wipe(digits, sizeof(digits));
-		pw_flush_input(&io);
-		if (t == 0) {
-			pw_out(&io, "  The volume is unlocked.\n");
-			r = 0;
-			goto out;
-		}
-		if (t != -EPERM) {
-			pw_printf(&io, "  Checking the key failed: %s\n", strerror(-t));
-			lg_err_set(err, "checking the typed recovery key failed: %s", strerror(-t));
-			r = t;
-			goto out;
-		}
-		pw_printf(&io, "  That recovery key does not unlock this volume%s\n",
-			  attempt < attempts ? ": check the recovery key ID and try again." : ".");
-	}
-	lg_err_set(err, "%d recovery keys were typed at the console, none unlocks it", attempts);
-	r = -EACCES;
-out:
-	pw_raw(&io, false);
-	lg_wipe(digits, sizeof(digits));
-	lg_wipe(pw, sizeof(pw));
-	return r;
 }

@@ -92,43 +92,14 @@ const struct lg_key *lg_keyring_find(const struct lg_keyring *kr, enum lg_key_ty
  * quotient does not fit 16 bits: 720896 or more). */
 int lg_rp_group_check(const char *six, unsigned *word);
 
+/* Why lg_rp_group_check() refused a group (its negative return), in words
+ * that follow "group N ". */
+const char *lg_rp_group_error(int r);
+
 /* Normalise a recovery password typed or exported with or without dashes
  * (spaces also separate groups) into out ("dddddd-...-dddddd").
  * -EINVAL with err naming the wrong group and why, or the digit count.
  * err never holds the password itself, only the wrong group's digits. */
 int lg_rp_normalize(const char *in, size_t len, char out[LG_RP_LEN + 1], struct lg_err *err);
-
-/* ---- typed at the console ------------------------------------------------- */
-
-/* Try a normalised recovery password: 0 when it unlocked, -EPERM when it
- * is the wrong key, anything else stops the prompt with that error. */
-typedef int (*lg_key_try_fn)(void *ctx, const char *password);
-
-struct lg_key_prompt {
-	const int *fds;          /* consoles: keys read from any, text written to all */
-	size_t n_fds;
-	const char *volume;      /* "disk /dev/sda part 3" */
-	const char *volume_guid;
-	const char *const *key_ids;  /* recovery-password protector GUIDs (text) */
-	size_t n_key_ids;
-	int attempts;            /* 0: three */
-	int idle_s;              /* give up after this many seconds without a key; 0: never */
-};
-
-/* Ask for a recovery password: shows the recovery key id(s) the way the
- * Windows recovery screen does, reads digits in raw mode (dashes and
- * spaces optional), checks each 6-digit group as soon as it is complete
- * and says which group is wrong, tries a complete password with try_fn.
- * Digits are shown while typed, never again afterwards; the line is
- * overwritten once checked. Backspace deletes, Ctrl-U starts over, Ctrl-C
- * or Ctrl-D skips the volume. Terminal settings are restored and every
- * buffer wiped. Returns 0 (unlocked), -EACCES (attempts used up),
- * -ECANCELED (skipped), -ETIMEDOUT (idle), -EIO (no console left), or
- * try_fn's error. */
-int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err);
-
-/* Open the consoles listed in consoles_path (/proc/consoles) read-write
- * into fds (at most max). Returns how many, 0 when none. */
-int lg_console_fds_open(const char *consoles_path, int *fds, size_t max);
 
 #endif

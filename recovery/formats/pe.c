@@ -7,6 +7,8 @@
  * comparison against a length already checked before it is used.
  */
 #include "formats/pe.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include "cli/commands.h"
 
@@ -31,15 +33,9 @@
  * a 64 KiB resource holds fewer than this many; the cap is a second guard. */
 #define VS_MAX_BLOCKS 16384
 
-static inline uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+/* lib/le.h, under the short names this file has always used. */
+#define rd16 lg_le16
+#define rd32 lg_le32
 
 const char *lg_pe_machine_name(uint16_t machine)
 {
@@ -491,56 +487,6 @@ static int vblock_read(const unsigned char *d, uint64_t start, uint64_t limit, s
 	return 0;
 }
 
-/* UTF-16LE (nunits code units, stopping at a NUL) to UTF-8 in out[outsz];
- * unpaired surrogates become U+FFFD. Returns true if it had to cut. */
-static bool utf16_to_utf8(const unsigned char *p, size_t nunits, char *out, size_t outsz)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < nunits; i++) {
-		uint32_t cp = rd16(p + 2 * i);
-		if (!cp)
-			break;
-		if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < nunits) {
-			uint32_t lo = rd16(p + 2 * (i + 1));
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				i++;
-			}
-		}
-		if (cp >= 0xd800 && cp <= 0xdfff)
-			cp = 0xfffd;
-		unsigned char u[4];
-		size_t n;
-		if (cp < 0x80) {
-			u[0] = (unsigned char)cp;
-			n = 1;
-		} else if (cp < 0x800) {
-			u[0] = (unsigned char)(0xc0 | cp >> 6);
-			u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-			n = 2;
-		} else if (cp < 0x10000) {
-			u[0] = (unsigned char)(0xe0 | cp >> 12);
-			u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-			u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (unsigned char)(0xf0 | cp >> 18);
-			u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-			u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-			u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-			n = 4;
-		}
-		if (o + n + 1 > outsz) {
-			out[o] = 0;
-			return true;
-		}
-		memcpy(out + o, u, n);
-		o += n;
-	}
-	out[o] = 0;
-	return false;
-}
-
 static void read_fixed(const unsigned char *f, struct lg_pe_version *ver)
 {
 	uint32_t fv_ms = rd32(f + 8), fv_ls = rd32(f + 12);
@@ -587,8 +533,8 @@ static int read_string_file_info(const unsigned char *d, const struct vblock *sf
 			for (unsigned k = 0; k < LG_PE_STR_COUNT; k++) {
 				if (ver->has_str[k] || !key_is(d + s.key, s.key_chars, str_keys[k]))
 					continue;
-				ver->truncated[k] = utf16_to_utf8(d + s.value, (size_t)((s.end - s.value) / 2),
-								  ver->str[k], LG_PE_STR_MAX);
+				lg_utf16_to_utf8_buf(d + s.value, (size_t)((s.end - s.value) / 2), LG_UTF16_STOP_NUL,
+						     ver->str[k], LG_PE_STR_MAX, NULL, &ver->truncated[k]);
 				ver->has_str[k] = true;
 				break;
 			}

@@ -163,43 +163,6 @@ static int get_hex(const char *s, size_t want_len, unsigned char out[32], size_t
 	return 1;
 }
 
-/* A file version as LOLDrivers writes it: four numbers separated by '.'
- * or ',' (with spaces: "1, 0, 0, 1"), maybe followed by free text after a
- * space or '(' ("10.0.19041.1 (WinBuild.160101.0800)"). Anything else,
- * fewer numbers included, is refused: guessing would widen the rule. */
-static int parse_loose_version(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (int part = 0; part < 4; part++) {
-		if (part) {
-			while (*s == ' ')
-				s++;
-			if (*s != '.' && *s != ',')
-				return -EINVAL;
-			s++;
-			while (*s == ' ')
-				s++;
-		}
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		unsigned long n = 0;
-		for (int digits = 0; *s >= '0' && *s <= '9'; s++) {
-			if (++digits > 5)
-				return -EINVAL;
-			n = n * 10 + (unsigned long)(*s - '0');
-		}
-		if (n > 65535)
-			return -EINVAL;
-		v = v << 16 | n;
-	}
-	if (*s && *s != ' ' && *s != '\t' && *s != '(')
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* An original file name the deny-list accepts: trimmed, 1 to 255
  * UTF-16 units, no control characters; wildcards refused (WDAC's "*"
  * means every file). Returns a copy or NULL (with *why). */
@@ -435,7 +398,7 @@ static int lol_sample(struct ictx *x, json_t *s, const char *drv_id, const char 
 			return note(x, "%s: OriginalFilename is %s: skipped", where, why);
 		}
 		uint64_t v;
-		if (!fv || parse_loose_version(fv, &v) < 0) {
+		if (!fv || lg_file_version_parse_loose(fv, &v) < 0) {
 			char val[72];
 			clean(fv ? fv : "", val, sizeof(val));
 			free(e.name);

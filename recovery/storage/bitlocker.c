@@ -25,6 +25,8 @@
  */
 #include "storage/bitlocker.h"
 #include "formats/keys.h"
+#include "lib/le.h"
+#include "lib/utf16.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -69,61 +71,6 @@ enum {
 /* Unix time of the FILETIME epoch, in 100 ns units. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 
-void lg_guid_format(const unsigned char g[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
-int lg_guid_parse(const char *s, size_t len, unsigned char out[16])
-{
-	if (len >= 2 && s[0] == '{' && s[len - 1] == '}') {
-		s++;
-		len -= 2;
-	}
-	if (len != 36)
-		return -EINVAL;
-	unsigned char b[16];
-	size_t n = 0;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		int h = lg_hexval(s[i]), l = i + 1 < 36 ? lg_hexval(s[i + 1]) : -1;
-		if (h < 0 || l < 0)
-			return -EINVAL;
-		b[n++] = (unsigned char)(h << 4 | l);
-		i++;
-	}
-	/* Text is big-endian per field; the first three fields are stored
-	 * little-endian on disk. */
-	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-	for (int i = 0; i < 16; i++)
-		out[i] = b[order[i]];
-	return 0;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 const char *lg_bl_kind_name(enum lg_bl_kind k)
 {
 	switch (k) {
@@ -139,7 +86,7 @@ const char *lg_bl_kind_name(enum lg_bl_kind k)
 	return "unknown";
 }
 
-static const char *kind_words(enum lg_bl_kind k)
+const char *lg_bl_kind_words(enum lg_bl_kind k)
 {
 	switch (k) {
 	case LG_BL_PROT_CLEAR_KEY: return "clear key (BitLocker suspended)";
@@ -175,11 +122,6 @@ bool lg_bl_kind_usable(enum lg_bl_kind k)
 	return k == LG_BL_PROT_RECOVERY_PASSWORD || k == LG_BL_PROT_STARTUP_KEY;
 }
 
-void lg_bl_recovery_key_id(const unsigned char guid[16], char out[9])
-{
-	snprintf(out, 9, "%02X%02X%02X%02X", guid[3], guid[2], guid[1], guid[0]);
-}
-
 const char *lg_bl_encryption_name(uint16_t e)
 {
 	switch (e) {
@@ -207,73 +149,21 @@ int lg_bl_cipher(uint16_t e, const char **cipher, int *key_bits)
 	return 0;
 }
 
-/* UTF-16LE (as stored, NUL-terminated or not) to UTF-8 in out[cap]:
- * unpaired surrogates become U+FFFD; what does not fit is cut at a
- * character boundary. */
-static void utf16_to_utf8(const unsigned char *p, size_t bytes, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i + 1 < bytes; i += 2) {
-		uint32_t c = le16(p + i);
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < bytes) {
-			uint32_t d = le16(p + i + 2);
-			if (d >= 0xdc00 && d < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-				i += 2;
-			} else {
-				c = 0xfffd;
-			}
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		char u[4];
-		size_t n;
-		if (c < 0x80) {
-			u[0] = (char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			u[0] = (char)(0xc0 | c >> 6);
-			u[1] = (char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			u[0] = (char)(0xe0 | c >> 12);
-			u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[2] = (char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			u[0] = (char)(0xf0 | c >> 18);
-			u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			u[3] = (char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
-		/* Control characters (C0 and C1) would let a volume's label
-		 * move the cursor on the technician's screen. */
-		if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-			u[0] = '?';
-			n = 1;
-		}
-		if (o + n >= cap)
-			break;
-		memcpy(out + o, u, n);
-		o += n;
-	}
-	out[o] = 0;
-}
-
 /* The nested properties of a VMK entry: only the VMK's name is listed.
  * A malformed property ends the walk, the protector stays listed. */
 static void vmk_properties(const unsigned char *p, size_t len, struct lg_bl_protector *pr)
 {
 	size_t pos = 0;
 	while (len - pos >= FVE_ENTRY_HDR) {
-		uint16_t sz = le16(p + pos);
+		uint16_t sz = lg_le16(p + pos);
 		if (sz < FVE_ENTRY_HDR || sz > len - pos)
 			return;
-		if (le16(p + pos + 4) == VALUE_STRING && !pr->name[0])
-			utf16_to_utf8(p + pos + FVE_ENTRY_HDR, sz - FVE_ENTRY_HDR, pr->name, sizeof(pr->name));
+		/* Controls would let a volume move the cursor on the
+		 * technician's screen: they become '?'. */
+		if (lg_le16(p + pos + 4) == VALUE_STRING && !pr->name[0])
+			lg_utf16_to_utf8_buf(p + pos + FVE_ENTRY_HDR, (sz - FVE_ENTRY_HDR) / 2,
+					     LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL, pr->name, sizeof(pr->name),
+					     NULL, NULL);
 		pos += sz;
 	}
 }
@@ -288,19 +178,19 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 		lg_err_set(err, "FVE metadata block: no \"-FVE-FS-\" signature");
 		return -EBADMSG;
 	}
-	uint16_t version = le16(blk + 10);
+	uint16_t version = lg_le16(blk + 10);
 	if (version != 2) {
 		lg_err_set(err, "FVE metadata block: version %u (%s)", version,
 			   version == 1 ? "Windows Vista: not supported" : "unknown");
 		return -EBADMSG;
 	}
-	size_t block_size = (size_t)le16(blk + 8) * 16;
+	size_t block_size = (size_t)lg_le16(blk + 8) * 16;
 	if (block_size < FVE_HDRS || block_size > LG_FVE_BLOCK_MAX) {
 		lg_err_set(err, "FVE metadata block: size %zu is %s", block_size,
 			   block_size < FVE_HDRS ? "smaller than its headers" : "larger than the 64 KiB metadata area");
 		return -EBADMSG;
 	}
-	uint32_t meta_size = le32(blk + 64), meta_version = le32(blk + 68), meta_hdr = le32(blk + 72);
+	uint32_t meta_size = lg_le32(blk + 64), meta_version = lg_le32(blk + 68), meta_hdr = lg_le32(blk + 72);
 	if (meta_version != 1 || meta_hdr != FVE_META_HDR) {
 		lg_err_set(err, "FVE metadata header at byte 64: version %u, header size %u (expected 1 and %d)",
 			   meta_version, meta_hdr, FVE_META_HDR);
@@ -318,17 +208,17 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 	info->crc_ok = false;
 	if (lg_in_bounds(block_size, 8, len)) {
 		const unsigned char *v = blk + block_size;
-		info->crc_ok = le16(v) >= 8 &&
-			       (uint32_t)crc32(0, blk, (uInt)block_size) == le32(v + 4);
+		info->crc_ok = lg_le16(v) >= 8 &&
+			       (uint32_t)crc32(0, blk, (uInt)block_size) == lg_le32(v + 4);
 	}
 	info->metadata_version = version;
-	info->state = le16(blk + 12);
-	info->next_state = le16(blk + 14);
-	info->volume_size = le64(blk + 16);
+	info->state = lg_le16(blk + 12);
+	info->next_state = lg_le16(blk + 14);
+	info->volume_size = lg_le64(blk + 16);
 	memcpy(info->volume_guid_raw, blk + 80, 16);
 	lg_guid_format(info->volume_guid_raw, info->volume_guid);
-	info->encryption = le16(blk + 100);
-	uint64_t ft = le64(blk + 104);
+	info->encryption = lg_le16(blk + 100);
+	uint64_t ft = lg_le64(blk + 104);
 	info->created = ft > FILETIME_UNIX_EPOCH ? (int64_t)((ft - FILETIME_UNIX_EPOCH) / 10000000u) : 0;
 	info->description[0] = 0;
 	info->n_protectors = 0;
@@ -336,7 +226,7 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 
 	size_t pos = FVE_HDRS, end = (size_t)entries_end;
 	while (end - pos >= FVE_ENTRY_HDR) {
-		uint16_t sz = le16(blk + pos), type = le16(blk + pos + 2), value = le16(blk + pos + 4);
+		uint16_t sz = lg_le16(blk + pos), type = lg_le16(blk + pos + 2), value = lg_le16(blk + pos + 4);
 		if (sz == 0)
 			break; /* padding after the last entry */
 		if (sz < FVE_ENTRY_HDR || sz > end - pos) {
@@ -359,12 +249,13 @@ int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info 
 				memset(pr, 0, sizeof(*pr));
 				memcpy(pr->guid, data, 16);
 				lg_guid_format(pr->guid, pr->id);
-				pr->protection = le16(data + 26);
+				pr->protection = lg_le16(data + 26);
 				pr->kind = protection_kind(pr->protection);
 				vmk_properties(data + FVE_VMK_HDR, dlen - FVE_VMK_HDR, pr);
 			}
 		} else if (type == ENTRY_DESCRIPTION && value == VALUE_STRING && !info->description[0]) {
-			utf16_to_utf8(data, dlen, info->description, sizeof(info->description));
+			lg_utf16_to_utf8_buf(data, dlen / 2, LG_UTF16_STOP_NUL | LG_UTF16_NO_CONTROL,
+					     info->description, sizeof(info->description), NULL, NULL);
 		}
 		pos += sz;
 	}
@@ -396,7 +287,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 	} else {
 		return 0;
 	}
-	info->sector_size = le16(bs + 11);
+	info->sector_size = lg_le16(bs + 11);
 
 	_cleanup_free_ unsigned char *blk = malloc(LG_FVE_BLOCK_MAX + 8);
 	if (!blk)
@@ -407,7 +298,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 		return -ENOMEM;
 	int chosen = 0;
 	for (int i = 0; i < 3 && !chosen; i++) {
-		uint64_t mo = le64(bs + ptr_at + 8 * (size_t)i);
+		uint64_t mo = lg_le64(bs + ptr_at + 8 * (size_t)i);
 		info->metadata_offset[i] = mo;
 		if (!lg_in_bounds(mo, FVE_HDRS, size))
 			continue;
@@ -416,7 +307,7 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 			continue;
 		/* Read the block and its validation record, as much of them as
 		 * the partition holds. */
-		size_t want = (size_t)le16(blk + 8) * 16 + 8;
+		size_t want = (size_t)lg_le16(blk + 8) * 16 + 8;
 		if (want > LG_FVE_BLOCK_MAX + 8)
 			want = LG_FVE_BLOCK_MAX + 8;
 		if (want < FVE_HDRS)
@@ -449,12 +340,12 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
 	free(fallback);
 	/* The offsets of all three copies, as the boot sector gives them. */
 	for (int i = 0; i < 3; i++)
-		info->metadata_offset[i] = le64(bs + ptr_at + 8 * (size_t)i);
+		info->metadata_offset[i] = lg_le64(bs + ptr_at + 8 * (size_t)i);
 	return chosen ? 1 : -EBADMSG;
 }
 
 /* Why libcryptsetup cannot open this volume, or NULL. */
-static const char *unsupported_reason(const struct lg_bitlocker_info *info)
+const char *lg_bl_unsupported_reason(const struct lg_bitlocker_info *info)
 {
 	if (info->encrypt_on_write)
 		return "BitLocker is still encrypting or decrypting this volume (conversion in progress): "
@@ -511,7 +402,7 @@ json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info)
 			json_object_set_new(po, "name", json_string(p->name));
 		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD) {
 			char kid[9];
-			lg_bl_recovery_key_id(p->guid, kid);
+			lg_guid_recovery_key_id(p->guid, kid);
 			json_object_set_new(po, "recovery_key_id", json_string(kid));
 		}
 		json_array_append_new(arr, po);
@@ -519,35 +410,10 @@ json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info)
 	json_object_set_new(o, "protectors", arr);
 	if (info->protectors_truncated)
 		json_object_set_new(o, "protectors_truncated", json_true());
-	const char *why = unsupported_reason(info);
+	const char *why = lg_bl_unsupported_reason(info);
 	if (why)
 		json_object_set_new(o, "unsupported", json_string(why));
 	return o;
-}
-
-void lg_bitlocker_info_print(FILE *f, const struct lg_bitlocker_info *info, const char *indent)
-{
-	if (!info->metadata_version)
-		return;
-	const char *enc = lg_bl_encryption_name(info->encryption);
-	fprintf(f, "%s%s%s%s%s\n", indent, enc ? enc : "unknown encryption",
-		info->description[0] ? ", \"" : "", info->description, info->description[0] ? "\"" : "");
-	for (size_t i = 0; i < info->n_protectors; i++) {
-		const struct lg_bl_protector *p = &info->protectors[i];
-		char kid[9];
-		lg_bl_recovery_key_id(p->guid, kid);
-		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD)
-			fprintf(f, "%sprotector %s  recovery password, recovery key ID %s\n", indent, p->id, kid);
-		else if (p->kind == LG_BL_PROT_UNKNOWN)
-			fprintf(f, "%sprotector %s  unknown type 0x%04x\n", indent, p->id, p->protection);
-		else
-			fprintf(f, "%sprotector %s  %s\n", indent, p->id, kind_words(p->kind));
-	}
-	if (info->protectors_truncated)
-		fprintf(f, "%s(more protectors than %d: not listed)\n", indent, LG_BL_MAX_PROTECTORS);
-	const char *why = unsupported_reason(info);
-	if (why)
-		fprintf(f, "%scannot be unlocked here: %s\n", indent, why);
 }
 
 bool lg_dm_available(struct lg_err *why)
@@ -770,7 +636,7 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 	for (size_t i = 0; i < info->n_protectors && o < len; i++) {
 		const struct lg_bl_protector *p = &info->protectors[i];
 		char kid[9];
-		lg_bl_recovery_key_id(p->guid, kid);
+		lg_guid_recovery_key_id(p->guid, kid);
 		int n;
 		if (p->kind == LG_BL_PROT_RECOVERY_PASSWORD)
 			n = snprintf(out + o, len - o, "%srecovery key ID %s (protector %s)", o ? "; " : "", kid, p->id);
@@ -778,7 +644,7 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 			n = snprintf(out + o, len - o, "%sstartup key file %s.BEK", o ? "; " : "", p->id);
 		else
 			n = snprintf(out + o, len - o, "%s%s %s (not usable by lastgood)", o ? "; " : "",
-				     kind_words(p->kind), p->id);
+				     lg_bl_kind_words(p->kind), p->id);
 		if (n < 0)
 			break;
 		o += (size_t)n;
@@ -787,99 +653,86 @@ static void protector_list(const struct lg_bitlocker_info *info, char *out, size
 		memcpy(out + len - 4, "...", 4);
 }
 
-int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
-			   const struct lg_bl_unlock_opts *o, char **mapped_path,
-			   struct lg_bitlocker_session **sp, struct lg_bl_result *res,
-			   struct lg_err *err)
+/* Our own reading of the volume's metadata (the size found when 0). */
+static int unlock_probe(const char *dev, uint64_t offset, uint64_t *size, struct lg_bitlocker_info *info,
+			struct lg_err *err)
 {
-	struct lg_bl_result dummy;
-	if (!res)
-		res = &dummy;
-	memset(res, 0, sizeof(*res));
-	if (mapped_path)
-		*mapped_path = NULL;
-	if (sp)
-		*sp = NULL;
-	bool verify_only = o->verify_only || !mapped_path || !sp;
-
-	/* Our own look first: which protectors there are decides which keys
-	 * are tried, and the volume GUID names it in every message. */
-	_cleanup_free_ struct lg_bitlocker_info *info = malloc(sizeof(*info));
-	if (!info)
-		return -ENOMEM;
-	{
-		_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			int e = errno;
-			lg_err_set(err, "%s: cannot open: %s", dev, strerror(e));
-			return -e;
-		}
-		if (!size) {
-			struct stat st;
-			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > offset)
-				size = (uint64_t)st.st_size - offset;
-			else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode))
-				ioctl(fd, BLKGETSIZE64, &size);
-		}
-		int r = lg_bitlocker_probe(fd, offset, size, info);
-		if (r == 0) {
-			lg_err_set(err, "%s at offset %llu is not a BitLocker volume", dev, (unsigned long long)offset);
-			return -EMEDIUMTYPE;
-		}
-		if (r < 0) {
-			if (r == -EBADMSG)
-				lg_err_set(err, "%s at offset %llu: BitLocker boot sector, but no readable FVE metadata "
-					   "(damaged, or Windows Vista's BitLocker)", dev, (unsigned long long)offset);
-			else
-				lg_err_set(err, "%s: %s", dev, strerror(-r));
-			return r == -EBADMSG ? -ENOTSUP : r;
-		}
+	_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		lg_err_set(err, "%s: cannot open: %s", dev, strerror(e));
+		return -e;
 	}
-	char vol[256];
-	volume_words(dev, offset, info, vol, sizeof(vol));
-	const char *why = unsupported_reason(info);
-	if (why) {
-		lg_err_set(err, "%s: %s", vol, why);
-		return -ENOTSUP;
+	if (!*size) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > offset)
+			*size = (uint64_t)st.st_size - offset;
+		else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode))
+			ioctl(fd, BLKGETSIZE64, size);
 	}
+	int r = lg_bitlocker_probe(fd, offset, *size, info);
+	if (r == 0) {
+		lg_err_set(err, "%s at offset %llu is not a BitLocker volume", dev, (unsigned long long)offset);
+		return -EMEDIUMTYPE;
+	}
+	if (r < 0) {
+		if (r == -EBADMSG)
+			lg_err_set(err, "%s at offset %llu: BitLocker boot sector, but no readable FVE metadata "
+				   "(damaged, or Windows Vista's BitLocker)", dev, (unsigned long long)offset);
+		else
+			lg_err_set(err, "%s: %s", dev, strerror(-r));
+		return r == -EBADMSG ? -ENOTSUP : r;
+	}
+	return 0;
+}
 
-	/* Keys for this volume, by protector GUID, in the documented order:
-	 * recovery passwords from the key file, then startup keys. */
-	const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS];
+/* Keys for this volume, by protector GUID, in the documented order:
+ * recovery passwords from the key file, then startup keys. Returns how
+ * many; *has_rp says whether the volume has a recovery-password protector. */
+static size_t unlock_candidates(const struct lg_bitlocker_info *info, const struct lg_keyring *keys,
+				const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS], bool *has_rp)
+{
 	size_t ncand = 0;
-	bool has_rp = false;
+	*has_rp = false;
 	for (int pass = 0; pass < 2; pass++) {
 		enum lg_bl_kind want = pass == 0 ? LG_BL_PROT_RECOVERY_PASSWORD : LG_BL_PROT_STARTUP_KEY;
 		enum lg_key_type kt = pass == 0 ? LG_KEY_RECOVERY_PASSWORD : LG_KEY_STARTUP_KEY;
 		for (size_t i = 0; i < info->n_protectors; i++) {
 			if (info->protectors[i].kind != want)
 				continue;
-			has_rp |= pass == 0;
-			const struct lg_key *k = o->keys ? lg_keyring_find(o->keys, kt, info->protectors[i].guid) : NULL;
+			*has_rp |= pass == 0;
+			const struct lg_key *k = keys ? lg_keyring_find(keys, kt, info->protectors[i].guid) : NULL;
 			if (k)
 				cands[ncand++] = k;
 		}
 	}
+	return ncand;
+}
 
-	struct lg_err dmwhy = { "" };
-	bool dm = verify_only || lg_dm_available(&dmwhy);
-	bool can_prompt = o->interactive && has_rp && dm;
-	char plist[512];
-	protector_list(info, plist, sizeof(plist));
-	if (!ncand && !can_prompt) {
-		size_t nkeys = o->keys ? o->keys->n : 0;
-		lg_err_set(err, "%s is locked and no key for it was found (%zu key%s loaded, none for this volume)%s%s. "
-			   "Look up: %s", vol, nkeys, nkeys == 1 ? "" : "s",
-			   dm ? "" : "; besides, ", dm ? "" : dmwhy.msg, plist);
-		return -ENOKEY;
-	}
+/* Ask a person (o->asker) for a recovery password, showing every
+ * recovery-password protector's id to read to the helpdesk. */
+static int unlock_ask(const struct lg_key_asker *asker, const char *vol, const struct lg_bitlocker_info *info,
+		      struct unlock_ctx *u, struct lg_err *err)
+{
+	const char *ids[LG_BL_MAX_PROTECTORS];
+	size_t nids = 0;
+	for (size_t i = 0; i < info->n_protectors; i++)
+		if (info->protectors[i].kind == LG_BL_PROT_RECOVERY_PASSWORD)
+			ids[nids++] = info->protectors[i].id;
+	struct lg_key_request req = { .volume = vol, .volume_guid = info->volume_guid, .key_ids = ids,
+				      .n_key_ids = nids };
+	return asker->ask(asker->ctx, &req, typed_try, u, err);
+}
 
-	/* The device, then libcryptsetup's own reading of the metadata. */
+/* A session on the volume: the device (a loop device for an image),
+ * libcryptsetup's context on it, its reading checked against ours. */
+static int unlock_session(const char *dev, uint64_t offset, uint64_t size, bool check_only, bool read_only,
+			  const char *vol, const struct lg_bitlocker_info *info, struct lg_bitlocker_session **sp,
+			  struct lg_bl_result *res, struct lg_err *err)
+{
 	char path[PATH_MAX];
 	int loop_fd = -1;
-	bool check_only = verify_only || !dm;
-	int r = open_target(dev, offset, size, !check_only, o->read_only || check_only,
-			    path, sizeof(path), &loop_fd, err);
+	int r = open_target(dev, offset, size, !check_only, read_only, path, sizeof(path), &loop_fd, err);
 	if (r < 0)
 		return r;
 	struct lg_bitlocker_session *s = calloc(1, sizeof(*s));
@@ -910,6 +763,100 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		lg_bitlocker_close(s);
 		return -EBADMSG;
 	}
+	*sp = s;
+	return 0;
+}
+
+/* The key file's keys, each for its own protector: 0 when one unlocked
+ * (res says which), -EKEYREJECTED when all were wrong (rejected lists
+ * them), -ENOKEY when there were none, another error as it came. */
+static int unlock_with_files(struct unlock_ctx *u, const struct lg_key *const *cands, size_t ncand,
+			     struct lg_bl_result *res, char *rejected, size_t rcap)
+{
+	size_t ro = 0;
+	int r = -ENOKEY;
+	for (size_t i = 0; i < ncand; i++) {
+		const struct lg_key *k = cands[i];
+		res->keys_tried++;
+		if (k->type == LG_KEY_RECOVERY_PASSWORD)
+			r = try_key(u, k->password, strlen(k->password));
+		else
+			r = try_key(u, (const char *)k->bek, k->bek_len);
+		if (r == 0) {
+			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
+			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
+									: LG_BL_PROT_STARTUP_KEY;
+			snprintf(res->source, sizeof(res->source), "%s", k->source);
+			return 0;
+		}
+		if (r != -EPERM)
+			return r;
+		int n = snprintf(rejected + ro, rcap - ro, "%s%s for protector %s (%s)",
+				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
+				 "the startup key", k->id, k->source);
+		if (n > 0 && (size_t)n < rcap - ro)
+			ro += (size_t)n;
+		r = -EKEYREJECTED;
+	}
+	return r;
+}
+
+int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
+			   const struct lg_bl_unlock_opts *o, char **mapped_path,
+			   struct lg_bitlocker_session **sp, struct lg_bl_result *res,
+			   struct lg_err *err)
+{
+	struct lg_bl_result dummy;
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (mapped_path)
+		*mapped_path = NULL;
+	if (sp)
+		*sp = NULL;
+	bool verify_only = o->verify_only || !mapped_path || !sp;
+
+	/* Our own look first: which protectors there are decides which keys
+	 * are tried, and the volume GUID names it in every message. */
+	_cleanup_free_ struct lg_bitlocker_info *info = malloc(sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	int r = unlock_probe(dev, offset, &size, info, err);
+	if (r < 0)
+		return r;
+	char vol[256];
+	volume_words(dev, offset, info, vol, sizeof(vol));
+	const char *why = lg_bl_unsupported_reason(info);
+	if (why) {
+		lg_err_set(err, "%s: %s", vol, why);
+		return -ENOTSUP;
+	}
+
+	/* Keys for this volume, by protector GUID, in the documented order:
+	 * recovery passwords from the key file, then startup keys. */
+	const struct lg_key *cands[2 * LG_BL_MAX_PROTECTORS];
+	bool has_rp;
+	size_t ncand = unlock_candidates(info, o->keys, cands, &has_rp);
+
+	struct lg_err dmwhy = { "" };
+	bool dm = verify_only || lg_dm_available(&dmwhy);
+	bool can_prompt = o->asker && o->asker->ask && has_rp && dm;
+	char plist[512];
+	protector_list(info, plist, sizeof(plist));
+	if (!ncand && !can_prompt) {
+		size_t nkeys = o->keys ? o->keys->n : 0;
+		lg_err_set(err, "%s is locked and no key for it was found (%zu key%s loaded, none for this volume)%s%s. "
+			   "Look up: %s", vol, nkeys, nkeys == 1 ? "" : "s",
+			   dm ? "" : "; besides, ", dm ? "" : dmwhy.msg, plist);
+		return -ENOKEY;
+	}
+
+	/* The device, then libcryptsetup's own reading of the metadata. */
+	bool check_only = verify_only || !dm;
+	struct lg_bitlocker_session *s = NULL;
+	r = unlock_session(dev, offset, size, check_only, o->read_only || check_only, vol, info, &s, res, err);
+	if (r < 0)
+		return r;
 
 	struct unlock_ctx u = { .cd = s->cd, .flags = o->read_only ? CRYPT_ACTIVATE_READONLY : 0 };
 	if (!check_only) {
@@ -921,64 +868,12 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 		u.map_name = s->name;
 	}
 
-	/* The key file's keys, each for its own protector. */
 	char rejected[512] = "";
-	size_t ro = 0;
-	r = -ENOKEY;
-	for (size_t i = 0; i < ncand; i++) {
-		const struct lg_key *k = cands[i];
-		res->keys_tried++;
-		if (k->type == LG_KEY_RECOVERY_PASSWORD)
-			r = try_key(&u, k->password, strlen(k->password));
-		else
-			r = try_key(&u, (const char *)k->bek, k->bek_len);
-		if (r == 0) {
-			snprintf(res->protector_id, sizeof(res->protector_id), "%s", k->id);
-			res->kind = k->type == LG_KEY_RECOVERY_PASSWORD ? LG_BL_PROT_RECOVERY_PASSWORD
-									: LG_BL_PROT_STARTUP_KEY;
-			snprintf(res->source, sizeof(res->source), "%s", k->source);
-			break;
-		}
-		if (r != -EPERM)
-			break;
-		int n = snprintf(rejected + ro, sizeof(rejected) - ro, "%s%s for protector %s (%s)",
-				 ro ? "; " : "", k->type == LG_KEY_RECOVERY_PASSWORD ? "the recovery password" :
-				 "the startup key", k->id, k->source);
-		if (n > 0 && (size_t)n < sizeof(rejected) - ro)
-			ro += (size_t)n;
-		r = -EKEYREJECTED;
-	}
+	r = unlock_with_files(&u, cands, ncand, res, rejected, sizeof(rejected));
 
 	if (r != 0 && (r == -ENOKEY || r == -EKEYREJECTED) && can_prompt) {
-		/* Typed at the console: the protector ids to read to the
-		 * helpdesk, every recovery-password protector's. */
-		const char *ids[LG_BL_MAX_PROTECTORS];
-		size_t nids = 0;
-		for (size_t i = 0; i < info->n_protectors; i++)
-			if (info->protectors[i].kind == LG_BL_PROT_RECOVERY_PASSWORD)
-				ids[nids++] = info->protectors[i].id;
-		int fds[8];
-		int nfds = 0;
-		bool own_fds = !o->console_fds;
-		if (own_fds)
-			nfds = lg_console_fds_open("/proc/consoles", fds, ARRAY_SIZE(fds));
-		struct lg_key_prompt kp = {
-			.fds = own_fds ? fds : o->console_fds,
-			.n_fds = own_fds ? (size_t)nfds : o->n_console_fds,
-			.volume = vol,
-			.volume_guid = info->volume_guid,
-			.key_ids = ids,
-			.n_key_ids = nids,
-			.idle_s = o->prompt_idle_s,
-		};
 		struct lg_err perr = { "" };
-		if (kp.n_fds && o->prompt_state)
-			o->prompt_state(true, o->prompt_ctx);
-		int pr = kp.n_fds ? lg_key_prompt(&kp, typed_try, &u, &perr) : -EIO;
-		if (kp.n_fds && o->prompt_state)
-			o->prompt_state(false, o->prompt_ctx);
-		for (int i = 0; own_fds && i < nfds; i++)
-			close(fds[i]);
+		int pr = unlock_ask(o->asker, vol, info, &u, &perr);
 		if (pr == 0) {
 			res->keys_tried++;
 			snprintf(res->source, sizeof(res->source), "typed at the console");
@@ -986,8 +881,8 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 			r = 0;
 		} else {
 			lg_err_set(err, "%s stays locked: %s%s%s. Look up: %s", vol,
-				   pr == -EIO && !kp.n_fds ? "no console to ask for a recovery key" : perr.msg,
-				   ro ? "; before that, wrong keys: " : "", rejected, plist);
+				   perr.msg,
+				   rejected[0] ? "; before that, wrong keys: " : "", rejected, plist);
 			lg_bitlocker_close(s);
 			return pr == -EACCES || pr == -ETIMEDOUT || pr == -EIO ? -ECANCELED : pr;
 		}
@@ -1032,10 +927,10 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 }
 
 int lg_bitlocker_unlock(const char *dev, uint64_t offset, uint64_t size,
-			const struct lg_keyring *keys, bool interactive,
+			const struct lg_keyring *keys, const struct lg_key_asker *asker,
 			char **mapped_path, struct lg_bitlocker_session **s, struct lg_err *err)
 {
-	struct lg_bl_unlock_opts o = { .keys = keys, .interactive = interactive, .prompt_idle_s = 600 };
+	struct lg_bl_unlock_opts o = { .keys = keys, .asker = asker };
 	return lg_bitlocker_unlock_ex(dev, offset, size, &o, mapped_path, s, NULL, err);
 }
 

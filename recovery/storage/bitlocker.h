@@ -12,6 +12,7 @@
 #ifndef LG_BITLOCKER_H
 #define LG_BITLOCKER_H
 
+#include "lib/guid.h"
 #include "lib/util.h"
 
 #include <jansson.h>
@@ -79,17 +80,8 @@ int lg_bitlocker_probe(int fd, uint64_t offset, uint64_t size, struct lg_bitlock
  * blk[0..len). */
 int lg_fve_parse(const unsigned char *blk, size_t len, struct lg_bitlocker_info *info, struct lg_err *err);
 
-/* Format a GUID as stored on disk (mixed-endian) into 37 bytes. */
-void lg_guid_format(const unsigned char g[16], char out[37]);
-/* Parse "64311dea-4587-4029-924a-ba299647998e", with or without braces,
- * any case, into the on-disk byte order. Returns 0 or -EINVAL. */
-int lg_guid_parse(const char *s, size_t len, unsigned char out[16]);
-
 /* "recovery-password", "startup-key", "tpm", ... */
 const char *lg_bl_kind_name(enum lg_bl_kind k);
-/* What the recovery screen shows as "Recovery key ID": the first 8 hex
- * digits of the protector GUID, uppercase. */
-void lg_bl_recovery_key_id(const unsigned char guid[16], char out[9]);
 /* "XTS-AES 128", "AES-CBC 256 with diffuser", ...; NULL when unknown. */
 const char *lg_bl_encryption_name(uint16_t encryption);
 /* The dm-crypt view: cipher "aes-xts-plain64" and key bits (512 for
@@ -103,9 +95,12 @@ int lg_bl_cipher(uint16_t encryption, const char **cipher, int *key_bits);
  * it). Never NULL unless out of memory. */
 json_t *lg_bitlocker_info_json(const struct lg_bitlocker_info *info);
 
-/* The same for people: one line per protector, each line starting with
- * indent. Recovery-password protectors show their recovery key id. */
-void lg_bitlocker_info_print(FILE *f, const struct lg_bitlocker_info *info, const char *indent);
+/* A protector kind in words ("recovery password", "TPM and PIN", ...). */
+const char *lg_bl_kind_words(enum lg_bl_kind k);
+
+/* Why lastgood cannot unlock this volume (conversion in progress, clear
+ * key, ...), or NULL when it can. */
+const char *lg_bl_unsupported_reason(const struct lg_bitlocker_info *info);
 
 /* The protector types lastgood can use (libcryptsetup opens these). */
 bool lg_bl_kind_usable(enum lg_bl_kind k);
@@ -131,25 +126,41 @@ struct lg_bl_result {
 				  * (/dev/sda3), a loop device, or the image file */
 };
 
+/* Try a normalised recovery password: 0 when it unlocked, -EPERM when it
+ * is the wrong key, anything else stops the asking with that error. */
+typedef int (*lg_key_try_fn)(void *ctx, const char *password);
+
+/* What a person is asked for when no key file opens a volume. */
+struct lg_key_request {
+	const char *volume;          /* "disk /dev/sda part 3" */
+	const char *volume_guid;
+	const char *const *key_ids;  /* recovery-password protector GUIDs (text) */
+	size_t n_key_ids;
+};
+
+/* Someone who can be asked for a recovery password. The unlock code never
+ * opens a terminal: the front ends provide an asker (term/keyprompt.h has
+ * the console one). ask tries each complete password with try_fn and
+ * returns 0 (unlocked), -EACCES (attempts used up), -ECANCELED (skipped),
+ * -ETIMEDOUT (nobody answered), -EIO (nobody to ask), or try_fn's error;
+ * err says why and never holds key material. */
+struct lg_key_asker {
+	int (*ask)(void *ctx, const struct lg_key_request *req, lg_key_try_fn try_fn, void *try_ctx,
+		   struct lg_err *err);
+	void *ctx;
+};
+
 struct lg_bl_unlock_opts {
 	const struct lg_keyring *keys; /* may be NULL */
-	bool interactive;        /* ask at the console when no key file key works */
+	const struct lg_key_asker *asker; /* asked when no key file key works; NULL: nobody */
 	bool read_only;          /* map read-only (scan) */
 	bool verify_only;        /* check the key and map nothing: works without device-mapper */
-	const int *console_fds;  /* interactive: consoles to ask on; NULL: those in /proc/consoles */
-	size_t n_console_fds;
-	int prompt_idle_s;       /* interactive: give up after this many idle seconds; 0: never */
-	/* interactive: called with true before the console prompt, false
-	 * after it (the recovery image's init holds its progress lines back
-	 * meanwhile); may be NULL */
-	void (*prompt_state)(bool asking, void *ctx);
-	void *prompt_ctx;
 };
 
 /* Unlock the BitLocker volume at [offset, offset+size) of dev (a block
  * device, a partition, or an image file). Keys are chosen by protector
  * GUID: recovery passwords from the key file first, then .BEK startup
- * keys, then (interactive only) a recovery password typed at the console.
+ * keys, then (when o->asker is set) a recovery password a person types.
  * On success *mapped_path is "/dev/mapper/lastgood-N" (caller frees) and
  * *s owns the mapping and any loop device: lg_bitlocker_close() removes
  * both. With verify_only, *mapped_path and *s stay NULL.
@@ -169,9 +180,9 @@ int lg_bitlocker_unlock_ex(const char *dev, uint64_t offset, uint64_t size,
 			   struct lg_bitlocker_session **s, struct lg_bl_result *res,
 			   struct lg_err *err);
 
-/* The engine's entry point: read-write, consoles from /proc/consoles. */
+/* Read-write, as fix unlocks: lg_bitlocker_unlock_ex with keys and asker. */
 int lg_bitlocker_unlock(const char *dev, uint64_t offset, uint64_t size,
-			const struct lg_keyring *keys, bool interactive,
+			const struct lg_keyring *keys, const struct lg_key_asker *asker,
 			char **mapped_path, struct lg_bitlocker_session **s, struct lg_err *err);
 
 /* Remove the mapping (retrying while udev or blkid still hold it), free

@@ -16,7 +16,7 @@
 #define GPT_ESP "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 #define GPT_MSR "e3c9e316-0b5c-4db8-817d-f92df00215ae"
 
-const char *lg_fs_name(enum lg_fs fs)
+const char *lg_disk_fs_name(enum lg_fs fs)
 {
 	switch (fs) {
 	case LG_FS_NTFS: return "ntfs";

@@ -48,6 +48,6 @@ struct lg_disk {
 int lg_disk_open(const char *path, struct lg_disk **out, struct lg_err *err);
 void lg_disk_free(struct lg_disk *disk);
 
-const char *lg_fs_name(enum lg_fs fs);
+const char *lg_disk_fs_name(enum lg_fs fs);
 
 #endif

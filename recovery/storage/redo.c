@@ -2,6 +2,7 @@
 #include "storage/redo.h"
 
 #include "storage/volume.h"
+#include "lib/le.h"
 
 #include <zlib.h>
 
@@ -27,18 +28,6 @@ struct lg_redo {
 	uint64_t bytes;
 	uint64_t seq;
 };
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-static uint32_t get32(const unsigned char *p) { return (uint32_t)get64((const unsigned char[8]){ p[0], p[1], p[2], p[3] }); }
-static uint16_t get16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> 8 * i); }
-static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> 8 * i); }
 
 int lg_raw_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 {
@@ -82,7 +71,7 @@ static int locate(struct lg_redo *r)
 	unsigned char bs[512];
 	if (rd(r, bs, sizeof(bs), 0) < 0 || memcmp(bs + 3, "NTFS    ", 8))
 		return -EINVAL;
-	uint32_t bps = get16(bs + 0x0b);
+	uint32_t bps = lg_le16(bs + 0x0b);
 	uint8_t spc_raw = bs[0x0d];
 	uint32_t spc = spc_raw <= 0x80 ? spc_raw : (256 - spc_raw <= 12 ? 1u << (256 - spc_raw) : 0);
 	if (bps < 256 || bps > 4096 || (bps & (bps - 1)) || !spc || spc > 4096)
@@ -90,7 +79,7 @@ static int locate(struct lg_redo *r)
 	uint64_t cs = (uint64_t)bps * spc;
 	int8_t cpr = (int8_t)bs[0x40];
 	uint64_t rec = cpr > 0 ? (uint64_t)cpr * cs : (cpr < 0 && cpr > -32 ? 1ull << -cpr : 0);
-	uint64_t mft_lcn = get64(bs + 0x30);
+	uint64_t mft_lcn = lg_le64(bs + 0x30);
 	if (rec < 512 || rec > 65536 || mft_lcn > r->part_size / cs)
 		return -EINVAL;
 	unsigned char *m = malloc(rec);
@@ -100,7 +89,7 @@ static int locate(struct lg_redo *r)
 	if (rd(r, m, rec, mft_lcn * cs + 2 * rec) < 0 || memcmp(m, "FILE", 4))
 		goto out;
 	/* Update sequence fixups: the last two bytes of each sector. */
-	uint16_t usa_ofs = get16(m + 4), usa_n = get16(m + 6);
+	uint16_t usa_ofs = lg_le16(m + 4), usa_n = lg_le16(m + 6);
 	if (usa_n < 2 || (uint64_t)(usa_n - 1) * bps != rec || !lg_in_bounds(usa_ofs, 2u * usa_n, rec))
 		goto out;
 	for (unsigned i = 1; i < usa_n; i++) {
@@ -109,15 +98,15 @@ static int locate(struct lg_redo *r)
 			goto out;
 		memcpy(end, m + usa_ofs + 2 * i, 2);
 	}
-	uint32_t pos = get16(m + 0x14);
+	uint32_t pos = lg_le16(m + 0x14);
 	uint64_t best_v = 0, best_l = 0, best_n = 0;
 	while (lg_in_bounds(pos, 16, rec)) {
-		uint32_t type = get32(m + pos), alen = get32(m + pos + 4);
+		uint32_t type = lg_le32(m + pos), alen = lg_le32(m + pos + 4);
 		if (type == 0xffffffffu || alen < 16 || !lg_in_bounds(pos, alen, rec))
 			break;
 		if (type == 0x80 && m[pos + 8] == 1 && m[pos + 9] == 0 && alen >= 0x40) {
-			uint64_t vcn = get64(m + pos + 0x10);
-			uint32_t mp = get16(m + pos + 0x20);
+			uint64_t vcn = lg_le64(m + pos + 0x10);
+			uint32_t mp = lg_le16(m + pos + 0x20);
 			int64_t lcn = 0;
 			while (mp < alen && m[pos + mp]) {
 				uint8_t h = m[pos + mp];
@@ -262,9 +251,9 @@ int lg_redo_commit(struct lg_redo *r)
 		return -ENOMEM;
 	uint64_t p = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		put64(buf + p, r->st[i].off);
-		put32(buf + p + 8, r->st[i].len);
-		put32(buf + p + 12, (uint32_t)crc32(0, r->st[i].data, r->st[i].len));
+		lg_put_le64(buf + p, r->st[i].off);
+		lg_put_le32(buf + p + 8, r->st[i].len);
+		lg_put_le32(buf + p + 12, (uint32_t)crc32(0, r->st[i].data, r->st[i].len));
 		memcpy(buf + p + REC_HDR, r->st[i].data, r->st[i].len);
 		p += REC_HDR + r->st[i].len;
 	}
@@ -277,11 +266,11 @@ int lg_redo_commit(struct lg_redo *r)
 	unsigned char h[HDR_SIZE];
 	memset(h, 0xff, sizeof(h));
 	memcpy(h, REDO_MAGIC, 8);
-	put64(h + 8, ++r->seq);
-	put64(h + 16, total);
-	put32(h + 24, (uint32_t)r->n);
-	put32(h + 28, pcrc);
-	put32(h + 32, (uint32_t)crc32(0, h, 32));
+	lg_put_le64(h + 8, ++r->seq);
+	lg_put_le64(h + 16, total);
+	lg_put_le32(h + 24, (uint32_t)r->n);
+	lg_put_le32(h + 28, pcrc);
+	lg_put_le32(h + 32, (uint32_t)crc32(0, h, 32));
 	if ((e = lg_raw_pwrite(r->fd, h, sizeof(h), r->part_off + r->area_off)) < 0 ||
 	    (e = lg_raw_fsync(r->fd)) < 0)
 		return e;
@@ -298,32 +287,32 @@ static int load_pending(struct lg_redo *r)
 	unsigned char h[64];
 	if (rd(r, h, sizeof(h), r->area_off) < 0)
 		return -EIO;
-	if (memcmp(h, REDO_MAGIC, 8) || get32(h + 32) != (uint32_t)crc32(0, h, 32))
+	if (memcmp(h, REDO_MAGIC, 8) || lg_le32(h + 32) != (uint32_t)crc32(0, h, 32))
 		return 0;
-	uint64_t total = get64(h + 16);
-	uint32_t n = get32(h + 24);
+	uint64_t total = lg_le64(h + 16);
+	uint32_t n = lg_le32(h + 24);
 	if (total > r->area_len - HDR_SIZE || n > total / REC_HDR)
 		return 0;
 	unsigned char *buf = malloc(total ? total : 1);
 	if (!buf)
 		return -ENOMEM;
 	int ret = 0;
-	if (rd(r, buf, total, r->area_off + HDR_SIZE) < 0 || (uint32_t)crc32(0, buf, (uInt)total) != get32(h + 28))
+	if (rd(r, buf, total, r->area_off + HDR_SIZE) < 0 || (uint32_t)crc32(0, buf, (uInt)total) != lg_le32(h + 28))
 		goto out; /* not a complete commit: it never started in place */
 	uint64_t p = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!lg_in_bounds(p, REC_HDR, total))
 			goto bad;
-		uint64_t off = get64(buf + p);
-		uint32_t len = get32(buf + p + 8);
+		uint64_t off = lg_le64(buf + p);
+		uint32_t len = lg_le32(buf + p + 8);
 		if (!lg_in_bounds(p + REC_HDR, len, total) || !lg_in_bounds(off, len, r->part_size) ||
-		    get32(buf + p + 12) != (uint32_t)crc32(0, buf + p + REC_HDR, len))
+		    lg_le32(buf + p + 12) != (uint32_t)crc32(0, buf + p + REC_HDR, len))
 			goto bad;
 		if ((ret = lg_redo_stage(r, buf + p + REC_HDR, len, off)) < 0)
 			goto out;
 		p += REC_HDR + len;
 	}
-	r->seq = get64(h + 8);
+	r->seq = lg_le64(h + 8);
 	ret = 1;
 	goto out;
 bad:

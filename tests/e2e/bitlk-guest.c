@@ -30,6 +30,7 @@
 #include "boot/coldplug.h"
 #include "cli/commands.h"
 #include "formats/keys.h"
+#include "term/keyprompt.h"
 
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -178,9 +179,10 @@ static void run_line(char *line)
 	}
 	bool typed = !strcmp(mode, "typed");
 	int con = STDIN_FILENO;
+	struct lg_console_asker console = { .fds = &con, .n_fds = 1, .idle_s = 120 };
+	struct lg_key_asker asker = lg_console_asker(&console);
 	struct lg_bl_unlock_opts o = {
-		.keys = kr, .interactive = typed, .console_fds = &con, .n_console_fds = 1, .prompt_idle_s = 120,
-		.read_only = !strcmp(mode, "export"),
+		.keys = kr, .asker = typed ? &asker : NULL, .read_only = !strcmp(mode, "export"),
 	};
 	struct lg_bl_result res;
 	char *mapped = NULL;

@@ -148,12 +148,12 @@ static int run_child(const char *img, bool undo, const char *run_id, uint64_t cu
 		char *targets[] = { (char *)img };
 		if (undo) {
 			struct lg_undo_opts o = { .run_id = run_id, .targets = targets, .n_targets = 1 };
-			rc = lg_undo(&o);
+			rc = lg_undo(&o, NULL);
 		} else {
 			const char *tr[] = { trust };
 			const char *bd[] = { bundle_dir ? bundle_dir : "." };
 			struct lg_run_opts o = { .fix = true, .denylist = denylist, .trust = tr, .n_trust = 1,
-						 .targets = targets, .n_targets = 1, .quiet = true,
+						 .targets = targets, .n_targets = 1,
 						 .bundle_dirs = bd, .n_bundle_dirs = 1, .run_id = run_id };
 			rc = lg_run(&o, NULL);
 		}

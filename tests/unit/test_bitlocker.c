@@ -18,6 +18,7 @@
 
 #include "storage/bitlocker.h"
 #include "formats/keys.h"
+#include "term/keyprompt.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -41,7 +42,7 @@ static void test_guid(void)
 	CHECK_INT(g[8], 0x92);
 	lg_guid_format(g, s);
 	CHECK_STR(s, "64311dea-4587-4029-924a-ba299647998e");
-	lg_bl_recovery_key_id(g, kid);
+	lg_guid_recovery_key_id(g, kid);
 	CHECK_STR(kid, "64311DEA");
 	CHECK_INT(lg_guid_parse("64311dea-4587-4029-924a-ba299647998", 35, g), -EINVAL);
 	CHECK_INT(lg_guid_parse("64311dea+4587-4029-924a-ba299647998e", 36, g), -EINVAL);
@@ -610,6 +611,17 @@ static void test_images_wrong_keys(void)
 
 /* Without device-mapper (this build host), a real unlock checks the key
  * and says why it cannot map the volume. */
+
+/* An asker that counts how often it is asked, and never unlocks. */
+static int count_ask(void *ctx, const struct lg_key_request *req, lg_key_try_fn try_fn, void *try_ctx,
+		     struct lg_err *err)
+{
+	(void)req; (void)try_fn; (void)try_ctx;
+	(*(int *)ctx)++;
+	lg_err_set(err, "not asked here");
+	return -ECANCELED;
+}
+
 static void test_images_no_dm(void)
 {
 	if (!have_images())
@@ -629,15 +641,18 @@ static void test_images_no_dm(void)
 	CHECK_INT(lg_keyring_parse_csv(kr, "keys.csv", csv, strlen(csv), &err), 1);
 	char *mapped = (char *)"unchanged";
 	struct lg_bitlocker_session *s = (struct lg_bitlocker_session *)&err;
-	CHECK_INT(lg_bitlocker_unlock(path, 0, 0, kr, false, &mapped, &s, &err), -ENODEV);
+	CHECK_INT(lg_bitlocker_unlock(path, 0, 0, kr, NULL, &mapped, &s, &err), -ENODEV);
 	CHECK(mapped == NULL);
 	CHECK(s == NULL);
 	CHECK_CONTAINS(err.msg, "the recovery password from keys.csv line 2 is right, but this host has no "
 		       "device-mapper");
 	CHECK(!strstr(err.msg, "404558"));
-	/* the interactive flag changes nothing where nothing can be mapped:
+	/* someone to ask changes nothing where nothing can be mapped:
 	 * nobody is asked for a key that could not be used */
-	CHECK_INT(lg_bitlocker_unlock(path, 0, 0, NULL, true, &mapped, &s, &err), -ENOKEY);
+	int asked = 0;
+	struct lg_key_asker nobody = { .ask = count_ask, .ctx = &asked };
+	CHECK_INT(lg_bitlocker_unlock(path, 0, 0, NULL, &nobody, &mapped, &s, &err), -ENOKEY);
+	CHECK_INT(asked, 0);
 	CHECK_CONTAINS(err.msg, "; besides, this host has no device-mapper");
 	lg_keyring_free(kr);
 	CHECK_INT(lg_bitlocker_close(NULL), 0);
@@ -718,8 +733,9 @@ static void test_images_typed(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(master);
-		struct lg_bl_unlock_opts o = { .interactive = true, .verify_only = true,
-					       .console_fds = &slave, .n_console_fds = 1, .prompt_idle_s = 30 };
+		struct lg_console_asker con = { .fds = &slave, .n_fds = 1, .idle_s = 30 };
+		struct lg_key_asker asker = lg_console_asker(&con);
+		struct lg_bl_unlock_opts o = { .asker = &asker, .verify_only = true };
 		struct lg_bl_result res;
 		struct lg_err err = { "" };
 		int r = lg_bitlocker_unlock_ex(path, 0, 0, &o, NULL, NULL, &res, &err);

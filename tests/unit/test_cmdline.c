@@ -265,16 +265,16 @@ static void test_disk_names(void)
 			     "sda/../x" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		t_checks++;
-		if (!lg_disk_name_ok(ok[i]))
+		if (!lg_coldplug_disk_name_ok(ok[i]))
 			T_FAIL_AT("'%s' refused as a disk", ok[i]);
 	}
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		t_checks++;
-		if (lg_disk_name_ok(no[i]))
+		if (lg_coldplug_disk_name_ok(no[i]))
 			T_FAIL_AT("'%s' accepted as a disk", no[i]);
 	}
-	CHECK(lg_disk_name_ok("sda"));
-	CHECK(!lg_disk_name_ok("sda1"));
+	CHECK(lg_coldplug_disk_name_ok("sda"));
+	CHECK(!lg_coldplug_disk_name_ok("sda1"));
 }
 
 int main(void)

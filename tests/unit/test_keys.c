@@ -9,6 +9,7 @@
 
 #include "storage/bitlocker.h"
 #include "formats/keys.h"
+#include "term/keyprompt.h"
 
 #include <fcntl.h>
 #include <poll.h>
