@@ -14,7 +14,7 @@
 # tests/fuzz/NAME.dict. Its smoke run for make check comes with it.
 FUZZ_HARNESSES += denylist:recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c,recovery/lib/file_version.c,recovery/lib/rfc3339.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += minisign:recovery/formats/minisign.c,recovery/lib/util.c
-FUZZ_HARNESSES += pe:recovery/formats/pe.c,recovery/lib/hash.c,recovery/lib/util.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += pe:recovery/formats/pe.c,recovery/formats/authenticode.c,recovery/lib/hash.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += importer:recovery/import/importer.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/lib/util.c,recovery/lib/file_version.c,recovery/lib/rfc3339.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c

@@ -24,4 +24,20 @@ pe-fuzz-seeds: $(MKPE)
 	$(MKPE) --version --trailing 13 --reverse --sections 3 $(PE_FUZZ_SEEDS)/odd-reverse.sys
 	$(MKPE) --sections 1 $(PE_FUZZ_SEEDS)/tiny.efi
 
-.PHONY: pe-fuzz-seeds
+# Signed seeds for the signature reader (formats/authenticode.c): a
+# dual-signed image (SHA-256, SHA-1 nested) and one with an RFC 3161
+# timestamp, signed by osslsigncode with a throwaway EC key and TSA.
+pe-fuzz-seeds-signed: $(MKPE)
+	@t=$$(mktemp -d) && trap 'rm -rf "$$t"' EXIT && \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $$t/k.pem -out $$t/c.pem \
+		-days 3650 -subj "/CN=lastgood fuzz seed signer" 2>/dev/null && \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $$t/tk.pem -out $$t/tc.pem \
+		-days 3650 -subj "/CN=lastgood test TSA" -addext "extendedKeyUsage=critical,timeStamping" 2>/dev/null && \
+	$(MKPE) --version --sections 1 $$t/u.sys && \
+	osslsigncode sign -certs $$t/c.pem -key $$t/k.pem -h sha256 -in $$t/u.sys -out $$t/s1.sys >/dev/null && \
+	osslsigncode sign -nest -certs $$t/c.pem -key $$t/k.pem -h sha1 -in $$t/s1.sys \
+		-out $(PE_FUZZ_SEEDS)/signed-nested.sys >/dev/null && \
+	osslsigncode sign -certs $$t/c.pem -key $$t/k.pem -h sha256 -TSA-certs $$t/tc.pem -TSA-key $$t/tk.pem \
+		-TSA-time 1700000000 -in $$t/u.sys -out $(PE_FUZZ_SEEDS)/signed-rfc3161.sys >/dev/null
+
+.PHONY: pe-fuzz-seeds pe-fuzz-seeds-signed

@@ -198,6 +198,9 @@ main() {
 	# elsewhere must give the same image), and the build-id hashes it.
 	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
 	ln -s ../../init "$ROOT/usr/bin/lastgood"
+	# A volume Windows did not shut down cleanly has its $LogFile replayed
+	# with ntfs-3g's ntfsrecover before anything changes (recovery/storage/dirty.c).
+	copy_exec "$(command -v ntfsrecover)" /usr/bin/ntfsrecover
 	if [ -n "$SHELLBIN" ]; then
 		copy_exec "$SHELLBIN" /usr/bin/busybox
 		ln -s busybox "$ROOT/usr/bin/sh"

@@ -236,6 +236,16 @@ static void print_rule(const struct lg_rule *r)
 		printf("  company=");
 		put_safe(stdout, r->company);
 	}
+	if (r->n_signers) {
+		lg_hex(r->signers[0].tbs, 4, hex);
+		printf("  signer=tbs:%s...", hex);
+		if (r->signers[0].publisher) {
+			printf("/publisher=");
+			put_safe(stdout, r->signers[0].publisher);
+		}
+		if (r->n_signers > 1)
+			printf("(+%zu)", r->n_signers - 1);
+	}
 	if (r->restore) {
 		printf("  restore=");
 		put_safe(stdout, r->restore->bundle);
@@ -382,10 +392,14 @@ static void print_import_summary(const char *input, const struct lg_import_opts 
 		lol ? "drivers" : "file rules and signers", rep->samples,
 		lol ? "samples" : "deny rules and denied signers");
 	fprintf(f, "  imported %zu as %zu rule%s (%zu path%s each, action %s): %zu by Authenticode hash, "
-		"%zu by file SHA-256, %zu by original file name\n",
+		"%zu by file SHA-256, %zu by original file name",
 		rep->imported, rep->rules, rep->rules == 1 ? "" : "s", np, np == 1 ? "" : "s",
 		o->action == LG_ACTION_QUARANTINE ? "quarantine" : "report", rep->by_authentihash, rep->by_sha256,
 		rep->by_name);
+	if (!lol)
+		fprintf(f, " (%zu of them with their signers), %zu by signer alone", rep->name_with_signer,
+			rep->by_signer);
+	fputc('\n', f);
 	size_t skipped = 0;
 	for (int i = 0; i < LG_IMPORT_SKIP_COUNT; i++)
 		skipped += rep->skipped[i];
@@ -402,8 +416,8 @@ static void print_import_summary(const char *input, const struct lg_import_opts 
 	if (rep->fallbacks)
 		fprintf(f, "  %zu imported by a weaker field after a malformed hash\n", rep->fallbacks);
 	if (rep->skipped[LG_IMPORT_SKIP_SIGNER])
-		fprintf(f, "  %zu rule%s depend on a signer certificate, which lastgood does not check: "
-			"not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
+		fprintf(f, "  %zu rule%s depend on a signer lastgood cannot check (CertOemID, CertEKU, CertIssuer, "
+			"well-known root) or that no DeniedSigners list names: not imported\n", rep->skipped[LG_IMPORT_SKIP_SIGNER],
 			rep->skipped[LG_IMPORT_SKIP_SIGNER] == 1 ? "" : "s");
 	size_t shown = verbose ? rep->n_notes : (rep->n_notes < IMPORT_NOTES_SHOWN ? rep->n_notes : IMPORT_NOTES_SHOWN);
 	for (size_t i = 0; i < shown; i++) {

@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{ "fix", cmd_fix, "quarantine matches, restore known-good content, journal everything" },
 	{ "undo", cmd_undo, "put back what a fix run changed (--run ID)" },
 	{ "denylist", cmd_denylist, "verify or show a deny-list" },
-	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info" },
+	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info, signatures" },
 	{ "init", cmd_init, "run as the recovery image's init (PID 1)" },
 };
 

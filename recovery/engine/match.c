@@ -24,7 +24,8 @@
 
 #include "formats/glob.h"
 #include "lib/hash.h"
-#include "engine/journal.h"
+#include "engine/paths.h"
+#include "formats/authenticode.h"
 #include "formats/pe.h"
 
 #include <time.h>
@@ -1118,6 +1119,12 @@ struct pe_cache {
 	int ofn_len, company_len;
 	unsigned ah_have;       /* LG_HASH_* Authenticode digests computed */
 	unsigned char ah256[32], ah256u[32], ah1[20], ah1u[20];
+	/* The Authenticode signatures, decoded once when a signer or an
+	 * authentihash condition needs them; ac_state < 0: none readable. */
+	int ac_state;
+	bool ac_full;           /* certificates read too (signer rules), not only digests */
+	struct lg_authenticode *ac;
+	bool changed_hit;       /* a rule held only by the digest a signature carries */
 };
 
 static int read_full(ntfs_attr *na, s64 at, size_t n, unsigned char *dst)
@@ -1395,19 +1402,94 @@ static bool digest_in(const unsigned char *d, const unsigned char *list, size_t 
 	return false;
 }
 
-/* A rule's authentihash lists against the digests computed. */
-static bool pe_hash_ok(const struct lg_rule *rl, const struct pe_cache *pc)
+/* The signatures of a parsed image, decoded once: only their digests for
+ * an Authenticode rule (full = false), with every certificate for a
+ * signer rule. Undecodable or absent signatures are not an error:
+ * signer conditions fail on them. */
+static int pe_signatures(struct content *c, bool full)
 {
+	struct pe_cache *pc = c->pe;
+	if (pc->ac_state && (pc->ac_full || !full || pc->ac_state < 0))
+		return 0;
+	pc->ac_state = -ENOENT;
+	if (!pc->info.cert_size)
+		return 0;
+	if (!pc->ac) {
+		pc->ac = malloc(sizeof(*pc->ac));
+		if (!pc->ac)
+			return -ENOMEM;
+	}
+	int r = lg_authenticode_read(c->buf, (size_t)c->size, &pc->info, NULL, NULL,
+				     full ? 0 : LG_AC_DIGESTS_ONLY, pc->ac, NULL);
+	if (r == -ENOMEM)
+		return r;
+	pc->ac_state = r < 0 || !pc->ac->n_sigs ? -EBADMSG : 1;
+	pc->ac_full = full;
+	return 0;
+}
+
+static bool pe_signer_ok(const struct lg_rule *rl, const struct pe_cache *pc)
+{
+	if (pc->ac_state < 0)
+		return false;
+	for (size_t i = 0; i < rl->n_signers; i++)
+		if (lg_ac_has_signer(pc->ac, rl->signers[i].tbs, rl->signers[i].tbs_len,
+				     rl->signers[i].publisher))
+			return true;
+	return false;
+}
+
+/* Does a list hold the digest some signature carries (of this width's
+ * algorithm)? Only for a file changed after signing does it differ from
+ * the file's own Authenticode hash. */
+static bool signed_digest_in(const struct pe_cache *pc, const char *alg, const unsigned char *list,
+			     size_t n, size_t width)
+{
+	for (unsigned i = 0; pc->ac_state > 0 && i < pc->ac->n_sigs; i++) {
+		const struct lg_ac_sig *s = &pc->ac->sigs[i];
+		if (s->digest_len == width && !strcmp(s->digest_alg, alg) &&
+		    digest_in(s->digest, list, n, width))
+			return true;
+	}
+	return false;
+}
+
+/* A rule's authentihash lists against the digests computed: 1 the file's
+ * own hash is listed, 2 only a digest its signature carries is (the file
+ * was changed after signing: appended data, a patched byte), 0 neither;
+ * -ENOMEM. Signatures are decoded (their digests only) only when the
+ * file's own hashes are not listed. */
+static int pe_hash_ok(const struct lg_rule *rl, struct content *c)
+{
+	struct pe_cache *pc = c->pe;
 	bool pad = pc->info.pad_bytes != 0;
+	bool own = true;
 	if (rl->n_authentihash_sha256 &&
 	    !digest_in(pc->ah256, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32) &&
 	    !(pad && digest_in(pc->ah256u, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32)))
-		return false;
-	if (rl->n_authentihash_sha1 &&
+		own = false;
+	if (own && rl->n_authentihash_sha1 &&
 	    !digest_in(pc->ah1, rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20) &&
 	    !(pad && digest_in(pc->ah1u, rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20)))
-		return false;
-	return true;
+		own = false;
+	if (own)
+		return 1;
+	if (!pc->info.cert_size)
+		return 0;
+	int r = pe_signatures(c, false);
+	if (r < 0)
+		return r;
+	if (pc->ac_state < 0)
+		return 0;
+	if (rl->n_authentihash_sha256 &&
+	    !digest_in(pc->ah256, rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32) &&
+	    !signed_digest_in(pc, "sha256", rl->authentihash_sha256[0], rl->n_authentihash_sha256, 32))
+		return 0;
+	if (rl->n_authentihash_sha1 &&
+	    !digest_in(pc->ah1, rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20) &&
+	    !signed_digest_in(pc, "sha1", rl->authentihash_sha1[0], rl->n_authentihash_sha1, 20))
+		return 0;
+	return 2;
 }
 
 static bool time_ok(const struct lg_rule *r, int64_t t)
@@ -1518,6 +1600,15 @@ static int eval_file(struct walk *w, const struct cand *c, const uint32_t *rules
 		r = content_sha256(w, ct);
 		ok[k] = r == 0 && digest_in(ct->sha, rl->sha256[0], rl->n_sha256, 32);
 	}
+	/* Signer conditions: the signatures are decoded (a few KiB, no
+	 * hashing of the file), before any Authenticode hash. */
+	for (size_t k = 0; k < n && r == 0; k++) {
+		const struct lg_rule *rl = CR(k)->rule;
+		if (!ok[k] || !rl->n_signers)
+			continue;
+		r = pe_signatures(ct, true);
+		ok[k] = r == 0 && pe_signer_ok(rl, ct->pe);
+	}
 	/* The Authenticode digests the remaining rules need, in one pass. */
 	unsigned algs = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -1529,9 +1620,18 @@ static int eval_file(struct walk *w, const struct cand *c, const uint32_t *rules
 	}
 	if (algs && r == 0)
 		r = pe_authentihash(w, ct, algs);
-	for (size_t k = 0; k < n && algs && r == 0; k++)
-		if (ok[k] && (CR(k)->rule->n_authentihash_sha256 || CR(k)->rule->n_authentihash_sha1))
-			ok[k] = pe_hash_ok(CR(k)->rule, ct->pe);
+	for (size_t k = 0; k < n && algs && r == 0; k++) {
+		if (!ok[k] || !(CR(k)->rule->n_authentihash_sha256 || CR(k)->rule->n_authentihash_sha1))
+			continue;
+		int h = pe_hash_ok(CR(k)->rule, ct);
+		if (h < 0) {
+			r = h;
+			break;
+		}
+		ok[k] = h != 0;
+		if (h == 2)
+			ct->pe->changed_hit = true;
+	}
 #undef CR
 	return r;
 }
@@ -1725,10 +1825,20 @@ static int eval_record(struct walk *w, struct cand *cs, size_t n, unsigned run_f
 			if (e < 0)
 				problem(w, c->path, e, "cannot hash the file's content");
 		}
-		r = add_match(w, c, &f, &ct, hit, nhit, flags);
+		if (ct.pe && ct.pe->changed_hit) {
+			flags |= LG_MATCH_CHANGED_AFTER_SIGNING;
+			problem(w, c->path, -EBADMSG, "changed after signing: its Authenticode hash differs from "
+				"the digest its signature carries, and the rule lists the signed digest");
+			if (w->fatal)
+				r = w->fatal;
+		}
+		if (r == 0)
+			r = add_match(w, c, &f, &ct, hit, nhit, flags);
 	}
 out:
 	free(ct.buf);
+	if (ct.pe)
+		free(ct.pe->ac);
 	free(ct.pe);
 	if (ct.na)
 		ntfs_attr_close(ct.na);

@@ -102,7 +102,9 @@ enum lg_match_flags {
 	LG_MATCH_UNVERIFIED = 1u << 2, /* content conditions exist but were not checked (reparse point) */
 	LG_MATCH_NAME_LOSSY = 1u << 3, /* the name has an unpaired surrogate, shown as U+FFFD in path:
 					  use parent_mref + name to act on it */
-	LG_MATCH_NAME_UNUSABLE = 1u << 4, /* the name holds U+0000, '/', '\\' or ':', or is "." or "..":
+	LG_MATCH_CHANGED_AFTER_SIGNING = 1u << 4, /* an authentihash rule held by the digest a signature
+						     carries, not the file's own hash (also a problem line) */
+	LG_MATCH_NAME_UNUSABLE = 1u << 5, /* the name holds U+0000, '/', '\\' or ':', or is "." or "..":
 					     its path would name another file; refuse it */
 };
 

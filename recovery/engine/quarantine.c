@@ -3,15 +3,10 @@
 
 #include "storage/fsops.h"
 #include "lib/hash.h"
+#include "engine/paths.h"
 #include "engine/registry.h"
 
 #include <ntfs-3g/layout.h>
-
-int lg_quarantine_path(const char *run_id, const char *path, char *out, size_t len)
-{
-	int n = snprintf(out, len, LG_DIR "/quarantine/%s/%s", run_id, path);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
 
 static void set_errmsg(struct lg_err *err, int r, const char *what, const char *path)
 {
@@ -23,10 +18,25 @@ static void set_errmsg(struct lg_err *err, int r, const char *what, const char *
 	lg_err_set(err, "%s %s: %s", what, path, why);
 }
 
+static int file_sha_hex(struct lg_volume *v, const char *path, char hex[65])
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int r = lg_fs_read(v, path, 1u << 30, &buf, &n);
+	if (r < 0)
+		return r;
+	unsigned char d[32];
+	r = lg_hash_buf(buf, n, d, NULL);
+	free(buf);
+	if (r == 0)
+		lg_hex(d, 32, hex);
+	return r;
+}
+
 int lg_quarantine(struct lg_jwriter *w, const char *path, uint64_t mref, json_t *facts, char *qpath,
 		  size_t qlen, struct lg_err *err)
 {
-	int r = lg_quarantine_path(w->run_id, path, qpath, qlen);
+	int r = lg_path_quarantined(qpath, qlen, w->run_id, path);
 	if (r < 0) {
 		json_decref(facts);
 		lg_err_set(err, "quarantine path too long for %s", path);
@@ -46,6 +56,16 @@ int lg_quarantine(struct lg_jwriter *w, const char *path, uint64_t mref, json_t 
 		return -ESTALE;
 	}
 	json_t *rec = facts ? facts : json_object();
+	if (!json_is_string(json_object_get(rec, "sha256"))) {
+		/* undo moves back only the content recorded here. */
+		char hex[65];
+		if ((r = file_sha_hex(w->v, path, hex)) < 0) {
+			json_decref(rec);
+			set_errmsg(err, r, "cannot read", path);
+			return r;
+		}
+		json_object_set_new(rec, "sha256", json_string(hex));
+	}
 	json_object_set_new(rec, "from", json_string(path));
 	json_object_set_new(rec, "to", json_string(qpath));
 	if (mref)
@@ -239,7 +259,7 @@ static int complete_restore(struct lg_volume *v, const char *run_id, const struc
 		return lg_fs_rename(v, tmp, path);
 	/* A half-written copy: moved aside, never deleted, never put in place. */
 	char q[4096];
-	if (lg_quarantine_path(run_id, tmp, q, sizeof(q)) < 0)
+	if (lg_path_quarantined(q, sizeof(q), run_id, tmp) < 0)
 		return -ENAMETOOLONG;
 	strncat(q, ".partial", sizeof(q) - strlen(q) - 1);
 	return lg_fs_rename(v, tmp, q);
@@ -338,8 +358,7 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 			return -EBADMSG;
 		}
 		char aside[4096];
-		int n = snprintf(aside, sizeof(aside), LG_DIR "/quarantine/%s/undone-restores/%s", run_id, path);
-		if (n < 0 || (size_t)n >= sizeof(aside))
+		if (lg_path_undone_restore(aside, sizeof(aside), run_id, path) < 0)
 			return -ENAMETOOLONG;
 		if (lg_fs_stat(v, path, NULL, NULL, NULL) == 0)
 			r = lg_fs_rename(v, path, aside);

@@ -560,10 +560,10 @@ static bool valid_id(const char *s)
 static const char *const rule_fields[] = { "id", "description", "path", "size", "sha256", "header",
 					   "modified", "action", "restore", "registry",
 					   "allow_boot_critical", "authentihash_sha256", "authentihash_sha1",
-					   "original_filename", "file_version", "company", NULL };
+					   "original_filename", "file_version", "company", "signer", NULL };
 #define RULE_FIELDS_TEXT "id, description, path, size, sha256, header, modified, action, restore, " \
 			 "registry, allow_boot_critical, authentihash_sha256, authentihash_sha1, " \
-			 "original_filename, file_version, company"
+			 "original_filename, file_version, company, signer"
 
 #define HEADER_MAX 4096
 
@@ -585,6 +585,9 @@ static void rule_clear(struct lg_rule *r)
 	free(r->authentihash_sha1);
 	free(r->original_filename);
 	free(r->company);
+	for (size_t i = 0; i < r->n_signers; i++)
+		free(r->signers[i].publisher);
+	free(r->signers);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -860,6 +863,62 @@ static int parse_file_version(struct vctx *v, json_t *j, struct lg_rule *r)
 	return 0;
 }
 
+/* One signer: {"tbs": HEX, "publisher": TEXT} (publisher optional). */
+static int parse_one_signer(struct vctx *v, json_t *j, struct lg_signer_cond *sc)
+{
+	static const char *const f[] = { "tbs", "publisher", NULL };
+	int q;
+	if (!json_is_object(j))
+		return fail(v, false, "expected {\"tbs\": \"hex\", \"publisher\": \"name\"}, got %s",
+			    type_name(j));
+	if ((q = check_fields(v, j, f, "tbs, publisher")) < 0)
+		return q;
+	json_t *t, *p;
+	if ((q = member(v, j, "tbs", JSON_STRING, true,
+			"the TBS hash of a certificate, as `lastgood pe --json` prints it", &t)) < 0)
+		return q;
+	const char *s = json_string_value(t);
+	size_t n = strlen(s);
+	if ((n != 40 && n != 64 && n != 96 && n != 128) || lg_unhex(s, sc->tbs, n / 2) < 0) {
+		char shown[72];
+		printable(s, shown, sizeof(shown));
+		return fail(v, false, "\"%s\" is not a TBS hash (40, 64, 96 or 128 hex digits: SHA-1, "
+			    "SHA-256, SHA-384 or SHA-512)", shown);
+	}
+	sc->tbs_len = (unsigned)(n / 2);
+	pop(v);
+	if ((q = member(v, j, "publisher", JSON_STRING, false,
+			"the signer certificate's common name, e.g. \"Contoso Ltd.\"", &p)) < 0 ||
+	    (p && (q = get_pe_string(v, p, 255, &sc->publisher)) < 0))
+		return q;
+	pop(v);
+	return 0;
+}
+
+/* "signer": one {"tbs", "publisher"} object or a list of them (any holds). */
+static int parse_signer(struct vctx *v, json_t *f, struct lg_rule *r)
+{
+	size_t n = json_is_array(f) ? json_array_size(f) : 1;
+	if (json_is_array(f) && n == 0)
+		return fail(v, false, "the list is empty: leave the field out instead");
+	if (n > 1024)
+		return fail(v, false, "more than 1024 signers in one rule");
+	r->signers = calloc(n, sizeof(*r->signers));
+	if (!r->signers)
+		return -ENOMEM;
+	r->n_signers = n;
+	for (size_t i = 0; i < n; i++) {
+		if (json_is_array(f))
+			push_idx(v, i);
+		int q = parse_one_signer(v, json_is_array(f) ? json_array_get(f, i) : f, &r->signers[i]);
+		if (q < 0)
+			return q;
+		if (json_is_array(f))
+			pop(v);
+	}
+	return 0;
+}
+
 /* An optional field of j whose value fn parses: its key is on the path
  * while fn runs (and stays there when fn fails, for the message). */
 static int opt_field(struct vctx *v, json_t *j, const char *key, struct lg_rule *r,
@@ -875,7 +934,7 @@ static int opt_field(struct vctx *v, json_t *j, const char *key, struct lg_rule 
 }
 
 /* authentihash_sha256, authentihash_sha1, original_filename, file_version,
- * company: what `lastgood pe` prints for a sample (docs/pe.md). */
+ * company, signer: what `lastgood pe` prints for a sample (docs/pe.md). */
 static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
 {
 	json_t *f;
@@ -917,6 +976,9 @@ static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
 	    (f && (q = get_pe_string(v, f, 255, &r->company)) < 0))
 		return q;
 	pop(v);
+
+	if ((q = opt_field(v, j, "signer", r, parse_signer)) < 0)
+		return q;
 	return 0;
 }
 
@@ -1022,10 +1084,10 @@ static int parse_rule(struct vctx *v, json_t *j, struct lg_rule *r)
 	 * quarantining every driver of a volume: demand a second condition. */
 	if (r->action == LG_ACTION_QUARANTINE && strpbrk(r->path, "*?") && !r->has_size && !r->sha256 &&
 	    !r->header && !r->has_modified_after && !r->has_modified_before && !r->authentihash_sha256 &&
-	    !r->authentihash_sha1 && !r->original_filename) {
+	    !r->authentihash_sha1 && !r->original_filename && !r->n_signers) {
 		push_key(v, "path");
 		return fail(v, false, "a path with '*' or '?' needs another condition (sha256, header, size, "
-			    "modified, authentihash_sha256, authentihash_sha1 or original_filename), or "
+			    "modified, authentihash_sha256, authentihash_sha1, original_filename or signer), or "
 			    "\"action\": \"report\"");
 	}
 	return 0;

@@ -75,13 +75,28 @@ struct lg_rule {
 	 * LG_FILE_VERSION(a, b, c, d) so that integer order is version order. */
 	bool has_file_version;
 	uint64_t file_version_min, file_version_max;
+
+	/* Signer conditions (issue 18, docs/denylist.md "signer"): the file
+	 * holds when any of them holds for any of its Authenticode signatures. */
+	struct lg_signer_cond *signers; /* NULL when absent */
+	size_t n_signers;
+};
+
+/* WDAC's CertRoot Type="TBS" (+ CertPublisher): a certificate of the
+ * signature's chain with this TBS hash, and, when publisher is set, a
+ * signer (leaf) certificate whose subject CN is publisher. */
+#define LG_SIGNER_TBS_MAX 64
+struct lg_signer_cond {
+	unsigned char tbs[LG_SIGNER_TBS_MAX];
+	unsigned tbs_len;          /* 20, 32, 48 or 64 (SHA-1, -256, -384, -512) */
+	char *publisher;           /* NULL when absent */
 };
 
 /* Does the rule have a condition that needs the PE parser? */
 static inline bool lg_rule_has_pe(const struct lg_rule *r)
 {
 	return r->n_authentihash_sha256 || r->n_authentihash_sha1 || r->original_filename ||
-	       r->company || r->has_file_version;
+	       r->company || r->has_file_version || r->n_signers;
 }
 
 struct lg_denylist {

@@ -10,11 +10,7 @@
 #include "lib/le.h"
 #include "lib/utf16.h"
 
-#include "cli/commands.h"
-
-#include <getopt.h>
 #include <inttypes.h>
-#include <jansson.h>
 
 #define PE_DOS_HEADER_SIZE 64
 #define PE_COFF_HEADER_SIZE 20
@@ -89,6 +85,62 @@ static const char *const str_keys[LG_PE_STR_COUNT] = {
 const char *lg_pe_str_key(enum lg_pe_str s)
 {
 	return (unsigned)s < LG_PE_STR_COUNT ? str_keys[s] : NULL;
+}
+
+/* The section table at file offset sect (n entries, checked to lie in the
+ * file): copy each entry, check its raw data lies in the file and add its
+ * size to *hashed (SUM_OF_BYTES_HASHED of the Authenticode paper). */
+static int read_sections(const unsigned char *buf, size_t len, uint64_t sect, unsigned n_sections,
+			 struct lg_pe_info *info, uint64_t *hashed, struct lg_err *err)
+{
+	for (unsigned i = 0; i < n_sections; i++) {
+		const unsigned char *s = buf + sect + (uint64_t)i * PE_SECTION_HEADER_SIZE;
+		struct lg_pe_section *sec = &info->sections[i];
+		memcpy(sec->name, s, 8);
+		sec->name[8] = 0;
+		for (unsigned k = 0; k < 8; k++)
+			if (sec->name[k] && ((unsigned char)sec->name[k] < 0x20 ||
+					     (unsigned char)sec->name[k] > 0x7e))
+				sec->name[k] = '?';
+		sec->virtual_size = rd32(s + 8);
+		sec->virtual_address = rd32(s + 12);
+		sec->raw_size = rd32(s + 16);
+		sec->raw_offset = rd32(s + 20);
+		sec->characteristics = rd32(s + 36);
+		if (sec->raw_size && !lg_in_bounds(sec->raw_offset, sec->raw_size, len)) {
+			lg_err_set(err, "bad PE file: section %u (%s) has raw data at 0x%x+0x%x, past "
+				   "the end of the file (%zu bytes)", i, sec->name, sec->raw_offset,
+				   sec->raw_size, len);
+			return -EBADMSG;
+		}
+		*hashed += sec->raw_size;
+	}
+	info->n_sections = n_sections;
+	return 0;
+}
+
+/* The attribute certificate table: inside the file, and where the hash of
+ * the trailing data can leave it out. */
+static int check_cert_table(size_t len, uint32_t cert_off, uint32_t cert_size, uint64_t hashed,
+			    struct lg_pe_info *info, struct lg_err *err)
+{
+	if (cert_size) {
+		if (!cert_off || !lg_in_bounds(cert_off, cert_size, len)) {
+			lg_err_set(err, "bad PE file: the certificate table 0x%x+0x%x lies outside "
+				   "the file (%zu bytes)", cert_off, cert_size, len);
+			return -EBADMSG;
+		}
+		/* The hash takes the bytes after the sections up to the file size
+		 * less the table: the table must be able to sit there. */
+		if (len > hashed && len - hashed < cert_size) {
+			lg_err_set(err, "bad PE file: the certificate table (0x%x bytes) overlaps the "
+				   "headers or sections", cert_size);
+			return -EBADMSG;
+		}
+	}
+	info->cert_offset = cert_size ? cert_off : 0;
+	info->cert_size = cert_size;
+	return 0;
 }
 
 int lg_pe_parse(const unsigned char *buf, size_t len, struct lg_pe_info *info,
@@ -203,46 +255,12 @@ int lg_pe_parse(const unsigned char *buf, size_t len, struct lg_pe_info *info,
 	}
 
 	uint64_t hashed = info->size_of_headers;
-	for (unsigned i = 0; i < n_sections; i++) {
-		const unsigned char *s = buf + sect + (uint64_t)i * PE_SECTION_HEADER_SIZE;
-		struct lg_pe_section *sec = &info->sections[i];
-		memcpy(sec->name, s, 8);
-		sec->name[8] = 0;
-		for (unsigned k = 0; k < 8; k++)
-			if (sec->name[k] && ((unsigned char)sec->name[k] < 0x20 ||
-					     (unsigned char)sec->name[k] > 0x7e))
-				sec->name[k] = '?';
-		sec->virtual_size = rd32(s + 8);
-		sec->virtual_address = rd32(s + 12);
-		sec->raw_size = rd32(s + 16);
-		sec->raw_offset = rd32(s + 20);
-		sec->characteristics = rd32(s + 36);
-		if (sec->raw_size && !lg_in_bounds(sec->raw_offset, sec->raw_size, len)) {
-			lg_err_set(err, "bad PE file: section %u (%s) has raw data at 0x%x+0x%x, past "
-				   "the end of the file (%zu bytes)", i, sec->name, sec->raw_offset,
-				   sec->raw_size, len);
-			return -EBADMSG;
-		}
-		hashed += sec->raw_size;
-	}
-	info->n_sections = n_sections;
-
-	if (cert_size) {
-		if (!cert_off || !lg_in_bounds(cert_off, cert_size, len)) {
-			lg_err_set(err, "bad PE file: the certificate table 0x%x+0x%x lies outside "
-				   "the file (%zu bytes)", cert_off, cert_size, len);
-			return -EBADMSG;
-		}
-		/* The hash takes the bytes after the sections up to the file size
-		 * less the table: the table must be able to sit there. */
-		if (len > hashed && len - hashed < cert_size) {
-			lg_err_set(err, "bad PE file: the certificate table (0x%x bytes) overlaps the "
-				   "headers or sections", cert_size);
-			return -EBADMSG;
-		}
-	}
-	info->cert_offset = cert_size ? cert_off : 0;
-	info->cert_size = cert_size;
+	int r = read_sections(buf, len, sect, n_sections, info, &hashed, err);
+	if (r < 0)
+		return r;
+	r = check_cert_table(len, cert_off, cert_size, hashed, info, err);
+	if (r < 0)
+		return r;
 	info->pad_bytes = !cert_size && len % 8 ? (unsigned)(8 - len % 8) : 0;
 	return 0;
 }
@@ -650,284 +668,4 @@ int lg_pe_version(const unsigned char *buf, size_t len, const struct lg_pe_info 
 		}
 	}
 	return 0;
-}
-
-/* ---- lastgood pe ---- */
-
-/* Drivers are a few MiB; the largest PE files seen in practice are a few
- * hundred. The whole file is read once and hashed from memory. */
-#define LG_PE_MAX_FILE (512u << 20)
-
-struct pe_report {
-	const char *path;
-	size_t size;
-	struct lg_pe_info info;
-	struct lg_pe_version ver;
-	int ver_r;                  /* 0, -ENOENT (none) or an error */
-	struct lg_err ver_err;
-	unsigned char sha256[LG_SHA256_LEN];
-	unsigned char auth256[LG_SHA256_LEN];
-	unsigned char auth1[LG_SHA1_LEN];
-	unsigned char unpadded256[LG_SHA256_LEN]; /* only when info.pad_bytes */
-	unsigned char unpadded1[LG_SHA1_LEN];
-};
-
-static int pe_examine(const char *path, struct pe_report *rep, struct lg_err *err)
-{
-	_cleanup_free_ char *raw = NULL;
-	size_t len = 0;
-	int r = lg_read_file(path, LG_PE_MAX_FILE, &raw, &len);
-	if (r == -EFBIG) {
-		lg_err_set(err, "larger than %u MiB, not read", LG_PE_MAX_FILE >> 20);
-		return r;
-	}
-	if (r < 0) {
-		lg_err_set(err, "cannot read: %s", strerror(-r));
-		return r;
-	}
-	const unsigned char *buf = (const unsigned char *)raw;
-	rep->path = path;
-	rep->size = len;
-	r = lg_pe_parse(buf, len, &rep->info, err);
-	if (r < 0)
-		return r;
-	r = lg_hash_buf(buf, len, rep->sha256, NULL);
-	if (r >= 0)
-		r = lg_pe_authentihash(buf, len, &rep->info, rep->auth256, rep->auth1);
-	if (r >= 0 && rep->info.pad_bytes)
-		r = lg_pe_authentihash_unpadded(buf, len, &rep->info, rep->unpadded256,
-						rep->unpadded1);
-	if (r < 0) {
-		lg_err_set(err, "hashing failed: %s", strerror(-r));
-		return r;
-	}
-	rep->ver_r = lg_pe_version(buf, len, &rep->info, &rep->ver, &rep->ver_err);
-	return 0;
-}
-
-static void version_str(const uint16_t v[4], char out[24])
-{
-	snprintf(out, 24, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
-}
-
-/* Strings from the file may hold terminal control sequences: show those
- * bytes as \xNN instead of sending them to the terminal. */
-static void print_safe(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
-	}
-}
-
-static void print_text(const struct pe_report *rep)
-{
-	const struct lg_pe_info *in = &rep->info;
-	char hex[2 * LG_SHA256_LEN + 1];
-	const char *name;
-
-	print_safe(rep->path);
-	putchar('\n');
-	printf("  %-28s %zu\n", "size", rep->size);
-	name = lg_pe_machine_name(in->machine);
-	printf("  %-28s %s (0x%04x)\n", "machine", name ? name : "unknown", in->machine);
-	printf("  %-28s %s\n", "format", in->pe32plus ? "PE32+" : "PE32");
-	name = lg_pe_subsystem_name(in->subsystem);
-	printf("  %-28s %s (%u)\n", "subsystem", name ? name : "unknown", in->subsystem);
-	lg_hex(rep->sha256, LG_SHA256_LEN, hex);
-	printf("  %-28s %s\n", "sha256", hex);
-	lg_hex(rep->auth256, LG_SHA256_LEN, hex);
-	printf("  %-28s %s\n", "authentihash_sha256", hex);
-	lg_hex(rep->auth1, LG_SHA1_LEN, hex);
-	printf("  %-28s %s\n", "authentihash_sha1", hex);
-	if (in->pad_bytes) {
-		/* Unsigned, size not a multiple of 8: some tools skip the padding. */
-		lg_hex(rep->unpadded256, LG_SHA256_LEN, hex);
-		printf("  %-28s %s\n", "authentihash_sha256_unpadded", hex);
-		lg_hex(rep->unpadded1, LG_SHA1_LEN, hex);
-		printf("  %-28s %s\n", "authentihash_sha1_unpadded", hex);
-	}
-	if (in->cert_size)
-		printf("  %-28s %u bytes at 0x%x\n", "certificate_table", in->cert_size, in->cert_offset);
-	else
-		printf("  %-28s none (unsigned)\n", "certificate_table");
-
-	if (rep->ver_r == -ENOENT) {
-		printf("  %-28s none (%s)\n", "version", rep->ver_err.msg);
-		return;
-	}
-	if (rep->ver_r < 0) {
-		printf("  %-28s unreadable (%s)\n", "version", rep->ver_err.msg);
-		return;
-	}
-	char v[24];
-	if (rep->ver.has_fixed) {
-		version_str(rep->ver.file_version, v);
-		printf("  %-28s %s\n", "file_version", v);
-		version_str(rep->ver.product_version, v);
-		printf("  %-28s %s\n", "product_version", v);
-	} else
-		printf("  %-28s none (no VS_FIXEDFILEINFO)\n", "file_version");
-	for (unsigned k = 0; k < LG_PE_STR_COUNT; k++) {
-		if (!rep->ver.has_str[k])
-			continue;
-		printf("  %-28s ", str_keys[k]);
-		print_safe(rep->ver.str[k]);
-		puts(rep->ver.truncated[k] ? " [truncated]" : "");
-	}
-}
-
-static json_t *json_hex(const unsigned char *b, size_t n)
-{
-	char hex[2 * LG_SHA256_LEN + 1];
-	lg_hex(b, n, hex);
-	return json_string(hex);
-}
-
-static json_t *report_json(const struct pe_report *rep)
-{
-	const struct lg_pe_info *in = &rep->info;
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
-	const char *machine = lg_pe_machine_name(in->machine);
-	const char *subsystem = lg_pe_subsystem_name(in->subsystem);
-	json_object_set_new(o, "path", json_string(rep->path));
-	json_object_set_new(o, "size", json_integer((json_int_t)rep->size));
-	json_object_set_new(o, "machine", json_string(machine ? machine : "unknown"));
-	json_object_set_new(o, "machine_id", json_integer(in->machine));
-	json_object_set_new(o, "format", json_string(in->pe32plus ? "PE32+" : "PE32"));
-	json_object_set_new(o, "subsystem", json_string(subsystem ? subsystem : "unknown"));
-	json_object_set_new(o, "subsystem_id", json_integer(in->subsystem));
-	json_object_set_new(o, "sha256", json_hex(rep->sha256, LG_SHA256_LEN));
-	json_object_set_new(o, "authentihash_sha256", json_hex(rep->auth256, LG_SHA256_LEN));
-	json_object_set_new(o, "authentihash_sha1", json_hex(rep->auth1, LG_SHA1_LEN));
-	if (in->pad_bytes) {
-		json_object_set_new(o, "authentihash_sha256_unpadded",
-				    json_hex(rep->unpadded256, LG_SHA256_LEN));
-		json_object_set_new(o, "authentihash_sha1_unpadded",
-				    json_hex(rep->unpadded1, LG_SHA1_LEN));
-	}
-	if (in->cert_size)
-		json_object_set_new(o, "certificate_table",
-				    json_pack("{s:I,s:I}", "offset", (json_int_t)in->cert_offset,
-					      "size", (json_int_t)in->cert_size));
-	else
-		json_object_set_new(o, "certificate_table", json_null());
-
-	char v[24];
-	bool fixed = rep->ver_r == 0 && rep->ver.has_fixed;
-	if (fixed)
-		version_str(rep->ver.file_version, v);
-	json_object_set_new(o, "file_version", fixed ? json_string(v) : json_null());
-	if (fixed)
-		version_str(rep->ver.product_version, v);
-	json_object_set_new(o, "product_version", fixed ? json_string(v) : json_null());
-	json_t *strs = json_object();
-	for (unsigned k = 0; rep->ver_r == 0 && k < LG_PE_STR_COUNT; k++)
-		if (rep->ver.has_str[k])
-			json_object_set_new(strs, str_keys[k], json_string(rep->ver.str[k]));
-	json_object_set_new(o, "version_strings", strs);
-	if (rep->ver_r < 0 && rep->ver_r != -ENOENT)
-		json_object_set_new(o, "version_error", json_string(rep->ver_err.msg));
-	return o;
-}
-
-static void pe_usage(FILE *f)
-{
-	fprintf(f, "usage: lastgood pe [--json] FILE...\n\n"
-		   "Print what a deny-list rule can match in each PE file (driver, EFI binary,\n"
-		   "executable): machine, PE32/PE32+, sha256 of the file, the Authenticode\n"
-		   "hashes (SHA-256 and SHA-1), file and product version, version strings.\n\n"
-		   "  --json   one JSON object per file (an array when there are several)\n\n"
-		   "Exit: 0 every file read, 1 a file was unreadable or not a valid PE, 2 usage.\n");
-}
-
-int cmd_pe(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			pe_usage(stdout);
-			return LG_EXIT_OK;
-		default:
-			pe_usage(stderr);
-			return LG_EXIT_USAGE;
-		}
-	}
-	int nfiles = argc - optind;
-	if (nfiles < 1) {
-		fprintf(stderr, "lastgood pe: no FILE given\n");
-		pe_usage(stderr);
-		return LG_EXIT_USAGE;
-	}
-
-	_cleanup_free_ struct pe_report *rep = malloc(sizeof(*rep));
-	json_t *all = json && nfiles > 1 ? json_array() : NULL;
-	json_t *one = NULL;
-	int failed = 0;
-	if (!rep || (json && nfiles > 1 && !all)) {
-		fprintf(stderr, "lastgood pe: out of memory\n");
-		json_decref(all);
-		return LG_EXIT_ERROR;
-	}
-	for (int i = optind; i < argc; i++) {
-		const char *path = argv[i];
-		struct lg_err err = { "" };
-		memset(rep, 0, sizeof(*rep));
-		int r = pe_examine(path, rep, &err);
-		json_t *o = NULL;
-		if (r < 0) {
-			failed++;
-			fprintf(stderr, "lastgood pe: %s: %s\n", path, err.msg);
-			if (json)
-				o = json_pack("{s:s,s:s}", "path", path, "error", err.msg);
-		} else {
-			if (rep->ver_r < 0 && rep->ver_r != -ENOENT) {
-				failed++;
-				fprintf(stderr, "lastgood pe: %s: version information: %s\n", path,
-					rep->ver_err.msg);
-			}
-			if (json)
-				o = report_json(rep);
-			else {
-				if (i > optind)
-					putchar('\n');
-				print_text(rep);
-			}
-		}
-		if (json && !o) {
-			fprintf(stderr, "lastgood pe: out of memory\n");
-			json_decref(all);
-			return LG_EXIT_ERROR;
-		}
-		if (all)
-			json_array_append_new(all, o);
-		else if (o)
-			one = o;
-	}
-	if (json) {
-		json_t *out = all ? all : one;
-		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(out);
-	}
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "lastgood pe: writing the output failed: %s\n", strerror(errno));
-		return LG_EXIT_ERROR;
-	}
-	return failed ? LG_EXIT_ERROR : LG_EXIT_OK;
 }

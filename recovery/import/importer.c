@@ -19,6 +19,7 @@ enum kind {
 	K_AUTH1,
 	K_SHA256,
 	K_NAME,
+	K_SIGNER,                /* SiPolicy denied signer alone */
 };
 
 struct entry {
@@ -30,6 +31,8 @@ struct entry {
 	uint64_t vmin, vmax;
 	char *id;                /* base id, without the path suffix */
 	char *description;
+	struct lg_signer_cond *signers; /* K_NAME bound to signers, K_SIGNER: any of them */
+	size_t n_signers;
 };
 
 struct ictx {
@@ -58,8 +61,11 @@ const char *lg_import_skip_name(enum lg_import_skip s)
 	case LG_IMPORT_SKIP_NAME: return "unusable file name";
 	case LG_IMPORT_SKIP_DUPLICATE: return "duplicate";
 	case LG_IMPORT_SKIP_PAGE_HASH: return "page hash";
-	case LG_IMPORT_SKIP_SIGNER: return "needs a signer certificate";
+	case LG_IMPORT_SKIP_SIGNER: return "signer lastgood cannot check";
 	case LG_IMPORT_SKIP_UNSUPPORTED: return "unsupported or malformed entry";
+	case LG_IMPORT_SKIP_FILE_PATH: return "file path rule";
+	case LG_IMPORT_SKIP_PACKAGE: return "package rule";
+	case LG_IMPORT_SKIP_OTHER_ATTR: return "rule on another file attribute";
 	case LG_IMPORT_SKIP_COUNT: break;
 	}
 	return "?";
@@ -77,6 +83,11 @@ void lg_import_report_clear(struct lg_import_report *rep)
 
 static void entry_free(struct entry *e)
 {
+	for (size_t i = 0; i < e->n_signers; i++)
+		free(e->signers[i].publisher);
+	free(e->signers);
+	e->signers = NULL;
+	e->n_signers = 0;
 	free(e->name);
 	free(e->id);
 	free(e->description);
@@ -208,14 +219,31 @@ static const char *kind_text(enum kind k)
 	case K_AUTH1: return "Authenticode SHA-1";
 	case K_SHA256: return "file SHA-256";
 	case K_NAME: return "original file name and version";
+	case K_SIGNER: return "signer";
 	}
 	return "?";
+}
+
+/* The signers of an entry, appended to its key. */
+static char *signers_key(const struct entry *e, char *k)
+{
+	for (size_t i = 0; k && i < e->n_signers; i++) {
+		char hex[2 * LG_SIGNER_TBS_MAX + 1], *nk = NULL;
+		lg_hex(e->signers[i].tbs, e->signers[i].tbs_len, hex);
+		if (asprintf(&nk, "%s|%s/%s", k, hex, e->signers[i].publisher ? e->signers[i].publisher : "") < 0)
+			nk = NULL;
+		free(k);
+		k = nk;
+	}
+	return k;
 }
 
 /* The key that makes two entries the same rule. */
 static char *entry_key(const struct entry *e)
 {
 	char *k = NULL;
+	if (e->kind == K_SIGNER)
+		return signers_key(e, strdup("s"));
 	if (e->kind == K_NAME) {
 		/* Names compare without regard to case; ASCII folding is
 		 * enough here (a missed duplicate only costs a rule). */
@@ -229,7 +257,7 @@ static char *entry_key(const struct entry *e)
 			     (unsigned long long)e->vmax) < 0)
 			k = NULL;
 		free(low);
-		return k;
+		return signers_key(e, k);
 	}
 	char hex[65];
 	lg_hex(e->hash, e->hash_len, hex);
@@ -311,8 +339,13 @@ static int add_entry(struct ictx *x, struct entry *e, const char *want_id, const
 		x->rep->by_authentihash++;
 	else if (x->e[x->n - 1].kind == K_SHA256)
 		x->rep->by_sha256++;
-	else
+	else if (x->e[x->n - 1].kind == K_SIGNER)
+		x->rep->by_signer++;
+	else {
 		x->rep->by_name++;
+		if (x->e[x->n - 1].n_signers)
+			x->rep->name_with_signer++;
+	}
 out:
 	free(key);
 	entry_free(e);
@@ -507,9 +540,42 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
 	return n >= k && !strncasecmp(s + n - k, suffix, k);
 }
 
-/* Attributes of a file rule lastgood has no condition for. */
-static const char *const unsupported_attrs[] = { "FilePath", "InternalName", "FileDescription", "ProductName",
-						 "PackageFamilyName", "PackageVersion", "AppIDs", NULL };
+/* Attributes of a file rule lastgood has no condition for, and the kind
+ * of skip each counts as. */
+static const struct {
+	const char *attr;
+	enum lg_import_skip why;
+} unsupported_attrs[] = {
+	{ "FilePath", LG_IMPORT_SKIP_FILE_PATH },
+	{ "PackageFamilyName", LG_IMPORT_SKIP_PACKAGE },
+	{ "PackageVersion", LG_IMPORT_SKIP_PACKAGE },
+	{ "InternalName", LG_IMPORT_SKIP_OTHER_ATTR },
+	{ "FileDescription", LG_IMPORT_SKIP_OTHER_ATTR },
+	{ "ProductName", LG_IMPORT_SKIP_OTHER_ATTR },
+	{ "AppIDs", LG_IMPORT_SKIP_OTHER_ATTR },
+};
+
+/* The signer conditions a FileAttrib is bound to (signer_of[ID], an array
+ * of {"tbs", "publisher"}), copied into e. */
+static int take_signers(json_t *arr, struct entry *e)
+{
+	size_t n = json_array_size(arr);
+	e->signers = calloc(n ? n : 1, sizeof(*e->signers));
+	if (!e->signers)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(arr, i);
+		const char *tbs = json_string_value(json_object_get(o, "tbs"));
+		const char *pub = json_string_value(json_object_get(o, "publisher"));
+		struct lg_signer_cond *c = &e->signers[e->n_signers++];
+		c->tbs_len = (unsigned)(strlen(tbs) / 2);
+		if (lg_unhex(tbs, c->tbs, c->tbs_len) < 0)
+			return -EINVAL;
+		if (pub && !(c->publisher = strdup(pub)))
+			return -ENOMEM;
+	}
+	return 0;
+}
 
 static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 {
@@ -526,13 +592,29 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 	char descr[600];
 	struct entry e = { 0 };
 
-	json_t *sg = id ? json_object_get(signer_of, id) : NULL;
-	if (sg) {
-		char sn[200];
-		clean(json_string_value(sg), sn, sizeof(sn));
+	/* signer_of maps a FileAttrib's ID to the denied signers lastgood
+	 * can check ("ok": [...]), and names the first it cannot ("bad")
+	 * and the first signer that allows rather than denies ("allowed"). */
+	json_t *sg = id && is_el(n, "FileAttrib") ? json_object_get(signer_of, id) : NULL;
+	json_t *sg_ok = json_object_get(sg, "ok"), *sg_bad = json_object_get(sg, "bad"),
+	       *sg_allowed = json_object_get(sg, "allowed");
+	if (sg && !json_array_size(sg_ok)) {
+		char sn[300];
+		clean(json_string_value(sg_bad ? sg_bad : sg_allowed), sn, sizeof(sn));
 		x->rep->skipped[LG_IMPORT_SKIP_SIGNER]++;
-		return note(x, "%s: holds only for files signed by %s, and lastgood does not check signer "
-			    "certificates: skipped", where, sn);
+		return note(x, "%s: holds only for files signed by %s: skipped", where, sn);
+	}
+	if (json_array_size(sg_ok)) {
+		int r = take_signers(sg_ok, &e);
+		if (r == 0 && sg_bad) {
+			char sn[300];
+			clean(json_string_value(sg_bad), sn, sizeof(sn));
+			r = note(x, "%s: imported with the signers lastgood can check; not with %s", where, sn);
+		}
+		if (r < 0) {
+			entry_free(&e);
+			return r;
+		}
 	}
 
 	if (hash) {
@@ -572,18 +654,22 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 		return add_entry(x, &e, sid, descr);
 	}
 
-	for (const char *const *a = unsupported_attrs; *a; a++)
-		if (xmlHasProp(n, (const xmlChar *)*a)) {
-			x->rep->skipped[LG_IMPORT_SKIP_UNSUPPORTED]++;
-			return note(x, "%s: a %s rule, which lastgood cannot match: skipped", where, *a);
+	for (size_t a = 0; a < ARRAY_SIZE(unsupported_attrs); a++)
+		if (xmlHasProp(n, (const xmlChar *)unsupported_attrs[a].attr)) {
+			entry_free(&e);
+			x->rep->skipped[unsupported_attrs[a].why]++;
+			return note(x, "%s: a %s rule, which lastgood cannot match: skipped", where,
+				    unsupported_attrs[a].attr);
 		}
 	if (!fname) {
+		entry_free(&e);
 		x->rep->skipped[LG_IMPORT_SKIP_NOTHING]++;
 		return note(x, "%s: neither Hash nor FileName: skipped", where);
 	}
 	const char *why = NULL;
 	e.name = get_name(fname, &why);
 	if (!e.name) {
+		entry_free(&e);
 		if (!strcmp(why, "out of memory"))
 			return -ENOMEM;
 		x->rep->skipped[LG_IMPORT_SKIP_NAME]++;
@@ -608,14 +694,14 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 		if (sl >= sizeof(tmp) || lg_file_version_parse(tmp, vout[k]) < 0) {
 			char val[72];
 			clean(vtext[k], val, sizeof(val));
-			free(e.name);
+			entry_free(&e);
 			x->rep->skipped[LG_IMPORT_SKIP_VERSION]++;
 			return note(x, "%s: %s \"%s\" is not a version a.b.c.d: skipped", where,
 				    k ? "MaximumFileVersion" : "MinimumFileVersion", val);
 		}
 	}
 	if (e.vmin > e.vmax) {
-		free(e.name);
+		entry_free(&e);
 		x->rep->skipped[LG_IMPORT_SKIP_VERSION]++;
 		return note(x, "%s: MinimumFileVersion is above MaximumFileVersion: skipped", where);
 	}
@@ -627,12 +713,12 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 	lg_file_version_format(e.vmin, a);
 	lg_file_version_format(e.vmax, b);
 	if (e.has_version)
-		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s %s, versions %s to %s", sid, sfr, kind_text(e.kind),
-			 nm, a, b);
+		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s %s, versions %s to %s%s", sid, sfr,
+			 kind_text(e.kind), nm, a, b, e.n_signers ? ", signed by a denied signer" : "");
 	else
-		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s %s, any version", sid, sfr, "original file name",
-			 nm);
-	if (!strcmp((const char *)n->name, "FileAttrib")) {
+		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s %s, any version%s", sid, sfr, "original file name",
+			 nm, e.n_signers ? ", signed by a denied signer" : "");
+	if (!strcmp((const char *)n->name, "FileAttrib") && !e.n_signers) {
 		int r = note(x, "%s: a FileAttrib no signer refers to: imported as a file name rule", where);
 		if (r < 0) {
 			entry_free(&e);
@@ -642,8 +728,117 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 	return add_entry(x, &e, sid, descr);
 }
 
+/* What lastgood can check of one <Signer>: a CertRoot of Type "TBS"
+ * (a hex TBS hash) and an optional CertPublisher; nothing else. Fills
+ * tbs/publisher (publisher may stay NULL) or says why not in why. */
+static int si_signer_cond(const xmlNode *s, char **tbs, char **publisher, const char **why)
+{
+	*tbs = *publisher = NULL;
+	*why = NULL;
+	const xmlNode *root = child(s, "CertRoot");
+	_cleanup_free_ char *type = root ? attr(root, "Type") : NULL, *val = root ? attr(root, "Value") : NULL;
+	if (!root || !type || !val) {
+		*why = "has no CertRoot";
+		return 0;
+	}
+	if (strcasecmp(type, "TBS")) {
+		*why = "has a CertRoot of a well-known Microsoft root, not a TBS hash";
+		return 0;
+	}
+	unsigned char buf[LG_SIGNER_TBS_MAX];
+	size_t vl = strlen(val);
+	if ((vl != 40 && vl != 64 && vl != 96 && vl != 128) || lg_unhex(val, buf, vl / 2) < 0) {
+		*why = "has a CertRoot TBS value that is not a SHA-1, SHA-256, SHA-384 or SHA-512 in hex";
+		return 0;
+	}
+	static const char *const other[] = { "CertOemID", "CertIssuer", "CertEKU", NULL };
+	for (const char *const *o = other; *o; o++)
+		if (child(s, *o)) {
+			*why = !strcmp(*o, "CertOemID") ? "has a CertOemID condition, which lastgood cannot check"
+			       : !strcmp(*o, "CertIssuer") ? "has a CertIssuer condition, which lastgood cannot check"
+							    : "has a CertEKU condition, which lastgood cannot check";
+			return 0;
+		}
+	const xmlNode *pn = child(s, "CertPublisher");
+	if (pn) {
+		_cleanup_free_ char *pv = attr(pn, "Value");
+		const char *pw = NULL;
+		char *name = pv ? get_name(pv, &pw) : NULL;
+		if (!name) {
+			if (pw && !strcmp(pw, "out of memory"))
+				return -ENOMEM;
+			*why = "has a CertPublisher that is not usable text";
+			return 0;
+		}
+		*publisher = name;
+	}
+	for (char *p = val; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	*tbs = TAKE_PTR(val);
+	return 0;
+}
+
+/* Add text under key in signer_of[rid] (an object), keeping the first. */
+static int bind_note(json_t *signer_of, const char *rid, const char *key, const char *text)
+{
+	json_t *o = json_object_get(signer_of, rid);
+	if (!o) {
+		o = json_object();
+		if (!o || json_object_set_new(signer_of, rid, o) < 0)
+			return -ENOMEM;
+	}
+	if (json_object_get(o, key))
+		return 0;
+	return json_object_set_new(o, key, json_string(text)) < 0 ? -ENOMEM : 0;
+}
+
+static int bind_ok(json_t *signer_of, const char *rid, const char *tbs, const char *publisher)
+{
+	json_t *o = json_object_get(signer_of, rid);
+	if (!o) {
+		o = json_object();
+		if (!o || json_object_set_new(signer_of, rid, o) < 0)
+			return -ENOMEM;
+	}
+	json_t *a = json_object_get(o, "ok");
+	if (!a) {
+		a = json_array();
+		if (!a || json_object_set_new(o, "ok", a) < 0)
+			return -ENOMEM;
+	}
+	json_t *c = json_pack("{s:s, s:s?}", "tbs", tbs, "publisher", publisher);
+	return !c || json_array_append_new(a, c) < 0 ? -ENOMEM : 0;
+}
+
+/* One denied signer without FileAttribRef: every file it signed. */
+static int si_signer_only(struct ictx *x, const char *csid, const char *cname, const char *tbs,
+			  const char *publisher)
+{
+	struct entry e = { .kind = K_SIGNER };
+	e.signers = calloc(1, sizeof(*e.signers));
+	if (!e.signers)
+		return -ENOMEM;
+	e.n_signers = 1;
+	e.signers[0].tbs_len = (unsigned)(strlen(tbs) / 2);
+	if (lg_unhex(tbs, e.signers[0].tbs, e.signers[0].tbs_len) < 0 ||
+	    (publisher && !(e.signers[0].publisher = strdup(publisher)))) {
+		entry_free(&e);
+		return publisher ? -ENOMEM : -EINVAL;
+	}
+	char descr[600], pub[300] = "";
+	if (publisher)
+		clean(publisher, pub, sizeof(pub));
+	snprintf(descr, sizeof(descr), "SiPolicy %s \"%s\": every file signed under this certificate%s%s%s", csid,
+		 cname, pub[0] ? " (publisher \"" : "", pub, pub[0] ? "\")" : "");
+	return add_entry(x, &e, csid, descr);
+}
+
 /* Signers: which FileAttrib rules hold only with a signer (signer_of maps
- * rule ID to the signer's name), and signers denied as a whole. */
+ * a rule ID to {"ok": [signer conditions], "bad": "why not", "allowed":
+ * "signer"}), and denied signers without FileAttribRef, imported as
+ * signer-only rules. A FileAttrib bound only to signers the policy allows
+ * is no deny rule. */
 static int si_signers(struct ictx *x, const xmlNode *root, json_t *signer_of)
 {
 	const xmlNode *signers = child(root, "Signers");
@@ -668,37 +863,46 @@ static int si_signers(struct ictx *x, const xmlNode *root, json_t *signer_of)
 			}
 		}
 	}
-	for (const xmlNode *s = signers ? signers->children : NULL; s; s = s->next) {
+	for (const xmlNode *s = signers ? signers->children : NULL; s && r == 0; s = s->next) {
 		if (!is_el(s, "Signer"))
 			continue;
 		x->rep->entries++;
-		_cleanup_free_ char *sid = attr(s, "ID"), *name = attr(s, "Name");
-		char csid[80], cname[120], label[220];
+		_cleanup_free_ char *sid = attr(s, "ID"), *name = attr(s, "Name"), *tbs = NULL, *pub = NULL;
+		char csid[80], cname[120], label[400];
 		clean(sid ? sid : "(no ID)", csid, sizeof(csid));
 		clean(name, cname, sizeof(cname));
-		snprintf(label, sizeof(label), "signer \"%s\" (%s)", cname, csid);
+		const char *why;
+		if ((r = si_signer_cond(s, &tbs, &pub, &why)) < 0)
+			goto out;
+		bool is_denied = sid && json_object_get(denied, sid);
+		if (!is_denied)
+			snprintf(label, sizeof(label), "signer \"%s\" (%s), which no DeniedSigners list names", cname,
+				 csid);
+		else if (why)
+			snprintf(label, sizeof(label), "signer \"%s\" (%s), which %s", cname, csid, why);
+		else
+			snprintf(label, sizeof(label), "signer \"%s\" (%s)", cname, csid);
 		bool refs = false;
-		for (const xmlNode *c = s->children; c; c = c->next) {
+		for (const xmlNode *c = s->children; c && r == 0; c = c->next) {
 			if (!is_el(c, "FileAttribRef"))
 				continue;
 			_cleanup_free_ char *rid = attr(c, "RuleID");
 			refs = true;
-			if (rid && !json_object_get(signer_of, rid) &&
-			    json_object_set_new(signer_of, rid, json_string(label)) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
+			if (!rid)
+				continue;
+			r = !is_denied ? bind_note(signer_of, rid, "allowed", label)
+			    : why ? bind_note(signer_of, rid, "bad", label) : bind_ok(signer_of, rid, tbs, pub);
 		}
-		if (!refs && sid && json_object_get(denied, sid)) {
-			/* Every file signed by that certificate: only the
-			 * certificate itself could tell. */
-			x->rep->samples++;
+		if (r < 0 || refs || !is_denied)
+			continue;
+		/* Denied as a whole: every file signed by that certificate. */
+		x->rep->samples++;
+		if (why) {
 			x->rep->skipped[LG_IMPORT_SKIP_SIGNER]++;
-			r = note(x, "Signer %s \"%s\": denies every file signed by that certificate; lastgood does "
-				 "not check signer certificates: skipped", csid, cname);
-			if (r < 0)
-				goto out;
-		}
+			r = note(x, "Signer %s \"%s\": denies every file signed by that certificate, but %s: skipped",
+				 csid, cname, why);
+		} else
+			r = si_signer_only(x, csid, cname, tbs, pub);
 	}
 out:
 	json_decref(denied);
@@ -797,7 +1001,9 @@ static json_t *entry_rule(const struct ictx *x, const struct entry *e, const cha
 	q |= json_object_set_new(r, "id", json_string(id));
 	q |= json_object_set_new(r, "description", json_string(e->description));
 	q |= json_object_set_new(r, "path", json_string(path));
-	if (e->kind != K_NAME) {
+	if (e->kind == K_SIGNER) {
+		/* the signer condition alone, below */
+	} else if (e->kind != K_NAME) {
 		lg_hex(e->hash, e->hash_len, hex);
 		const char *field = e->kind == K_AUTH256 ? "authentihash_sha256"
 				    : e->kind == K_AUTH1 ? "authentihash_sha1" : "sha256";
@@ -815,6 +1021,18 @@ static json_t *entry_rule(const struct ictx *x, const struct entry *e, const cha
 			else
 				q |= json_object_set_new(r, "file_version", json_pack("{s:s, s:s}", "min", a, "max", b));
 		}
+	}
+	if (e->n_signers) {
+		json_t *l = json_array();
+		for (size_t i = 0; l && i < e->n_signers; i++) {
+			char th[2 * LG_SIGNER_TBS_MAX + 1];
+			lg_hex(e->signers[i].tbs, e->signers[i].tbs_len, th);
+			json_t *c = json_pack("{s:s}", "tbs", th);
+			if (c && e->signers[i].publisher)
+				q |= json_object_set_new(c, "publisher", json_string(e->signers[i].publisher));
+			q |= json_array_append_new(l, c);
+		}
+		q |= json_object_set_new(r, "signer", l);
 	}
 	q |= json_object_set_new(r, "action",
 				 json_string(x->o->action == LG_ACTION_QUARANTINE ? "quarantine" : "report"));

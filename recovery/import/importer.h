@@ -9,9 +9,10 @@
  *  - A WDAC SiPolicy XML (Microsoft's recommended driver block rules):
  *    Deny rules with an Authenticode Hash (SHA-1 or SHA-256; page hashes
  *    are left out) and Deny/FileAttrib rules on FileName with
- *    MinimumFileVersion/MaximumFileVersion. Rules that only hold together
- *    with a signer certificate cannot be checked by lastgood: they are
- *    reported and skipped.
+ *    MinimumFileVersion/MaximumFileVersion; FileAttrib rules bound to
+ *    denied signers become name + version + signer rules, denied signers
+ *    without FileAttribRef signer-only rules (docs/importers.md). Signers
+ *    with conditions lastgood cannot check are reported and skipped.
  *
  * Each imported entry gives one rule per path glob (by default anywhere
  * below Windows/System32/drivers and Windows/System32/DriverStore), with
@@ -72,8 +73,12 @@ enum lg_import_skip {
 	LG_IMPORT_SKIP_NAME,       /* a file name that cannot be matched (control characters, too long, wildcard) */
 	LG_IMPORT_SKIP_DUPLICATE,  /* the same hash or name/version as an earlier entry */
 	LG_IMPORT_SKIP_PAGE_HASH,  /* SiPolicy page hash (first page only), not an Authenticode hash */
-	LG_IMPORT_SKIP_SIGNER,     /* SiPolicy rule that holds only with a signer certificate */
+	LG_IMPORT_SKIP_SIGNER,     /* SiPolicy rule bound to a signer lastgood cannot check (CertOemID,
+				      CertEKU, CertIssuer, a well-known root), or to an allowed signer */
 	LG_IMPORT_SKIP_UNSUPPORTED,/* a malformed entry, or a kind of rule lastgood cannot match */
+	LG_IMPORT_SKIP_FILE_PATH,  /* SiPolicy FilePath rule */
+	LG_IMPORT_SKIP_PACKAGE,    /* SiPolicy packaged-app rule (PackageFamilyName, PackageVersion) */
+	LG_IMPORT_SKIP_OTHER_ATTR, /* SiPolicy rule on InternalName, FileDescription, ProductName, AppIDs */
 	LG_IMPORT_SKIP_COUNT,
 };
 
@@ -82,6 +87,8 @@ struct lg_import_report {
 	size_t samples;            /* LOLDrivers: samples; SiPolicy: Deny and FileAttrib rules, denied signers */
 	size_t imported;           /* entries that became rules */
 	size_t by_authentihash, by_sha256, by_name;
+	size_t by_signer;          /* SiPolicy denied signers without FileAttribRef: signer-only rules */
+	size_t name_with_signer;   /* of by_name: SiPolicy FileAttrib rules bound to their signers */
 	size_t rules;              /* rules written: imported x paths */
 	size_t skipped[LG_IMPORT_SKIP_COUNT];
 	size_t ignored_allow;      /* SiPolicy Allow rules (not deny rules) */

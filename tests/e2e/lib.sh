@@ -10,7 +10,8 @@
 #   e2e_vars                       $WORK/vars.fd, a fresh OVMF variable store
 #   e2e_windows_entry              add Boot0007 "Windows Boot Manager" to it
 #   e2e_usb_stick IMG              the boot stick (USB mass storage, boots first)
-#   e2e_disk nvme|ahci|virtio IMG  a disk: an NVMe namespace, a SATA disk on the
+#   e2e_disk BUS IMG               BUS nvme, nvme4k (4096-byte blocks), ahci, virtio, scsi
+#                                  (virtio-scsi): an NVMe namespace, a SATA disk on the
 #                                  q35 AHCI controller, or a virtio-blk disk
 #   e2e_cdrom ISO                  a SATA DVD drive with the ISO, boots first
 #   e2e_pxe DIR FILE               virtio-net with OVMF's own PXE stack, QEMU's
@@ -93,6 +94,7 @@ e2e_reset_devices() {
 	HAVE_NET=0
 	USB_CTRL=0
 	SATA_PORT=0
+	SCSI_CTRL=0
 	NDISK=0
 }
 
@@ -114,6 +116,14 @@ e2e_disk() {
 	ahci) QEMU_DEVS="$QEMU_DEVS -device ide-hd,drive=$id,bus=ide.$SATA_PORT,bootindex=$((NDISK + 1))"
 	      SATA_PORT=$((SATA_PORT + 1)) ;;
 	virtio) QEMU_DEVS="$QEMU_DEVS -device virtio-blk-pci,drive=$id,bootindex=$((NDISK + 1))" ;;
+	scsi) # virtio-scsi, as cloud VMs have it: one controller, a disk per LUN
+	      if [ "${SCSI_CTRL:-0}" = 0 ]; then
+		      QEMU_DEVS="$QEMU_DEVS -device virtio-scsi-pci,id=scsi0"
+		      SCSI_CTRL=1
+	      fi
+	      QEMU_DEVS="$QEMU_DEVS -device scsi-hd,drive=$id,bus=scsi0.0,lun=$NDISK,bootindex=$((NDISK + 1))" ;;
+	nvme4k) # an NVMe namespace with 4096-byte logical blocks (4Kn)
+	      QEMU_DEVS="$QEMU_DEVS -device nvme,drive=$id,serial=lastgood$NDISK,logical_block_size=4096,physical_block_size=4096,bootindex=$((NDISK + 1))" ;;
 	*) e2e_fail "e2e_disk: unknown bus $1" ;;
 	esac
 }
@@ -126,6 +136,14 @@ e2e_cdrom() {
 
 e2e_pxe() {
 	QEMU_DEVS="$QEMU_DEVS -netdev user,id=n0,tftp=$1,bootfile=$2"
+	QEMU_DEVS="$QEMU_DEVS -device virtio-net-pci,netdev=n0,romfile=,bootindex=0"
+	HAVE_NET=1
+}
+
+# A NIC on the tap device TAP (in the network namespace $E2E_NETNS, where
+# the test runs its own DHCP and HTTP servers), booting first.
+e2e_nic_tap() {
+	QEMU_DEVS="$QEMU_DEVS -netdev tap,id=n0,ifname=$1,script=no,downscript=no"
 	QEMU_DEVS="$QEMU_DEVS -device virtio-net-pci,netdev=n0,romfile=,bootindex=0"
 	HAVE_NET=1
 }
@@ -143,7 +161,7 @@ e2e_boot() {
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
 	set +e
-	timeout -k 5 "$timeout_s" "$QEMU" -machine "$E2E_MACHINE" -accel tcg -m "$E2E_MEM" -smp 1 \
+	timeout -k 5 "$timeout_s" ${E2E_NETNS:+ip netns exec "$E2E_NETNS"} "$QEMU" -machine "$E2E_MACHINE" -accel tcg -m "$E2E_MEM" -smp 1 \
 		-display none -monitor none -no-reboot -serial "${E2E_SERIAL:-file:$LOG}" $net $E2E_QEMU_EXTRA \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd" \
@@ -236,10 +254,11 @@ e2e_signed_list() {
 # ntfs-3g's tools, which read a file system from offset 0.
 e2e_partition() {
 	disk=$1 n=$2 dest=$3
-	first=$(sgdisk -i "$n" "$disk" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
-	last=$(sgdisk -i "$n" "$disk" | sed -n 's/^Last sector: \([0-9]*\).*/\1/p')
-	[ -n "$first" ] && [ -n "$last" ] || e2e_fail "$disk has no partition $n"
-	dd if="$disk" of="$dest" bs=512 skip="$first" count=$((last - first + 1)) conv=sparse status=none
+	line=$(sfdisk -d "$disk" 2>/dev/null | grep "^[^ ]*[^0-9]$n : ") || e2e_fail "$disk has no partition $n"
+	first=$(echo "$line" | sed -n 's/.*start= *\([0-9]*\).*/\1/p')
+	count=$(echo "$line" | sed -n 's/.*size= *\([0-9]*\).*/\1/p')
+	[ -n "$first" ] && [ -n "$count" ] || e2e_fail "$disk: cannot read partition $n"
+	dd if="$disk" of="$dest" bs=512 skip="$first" count="$count" conv=sparse status=none
 }
 
 # The number of the first NTFS partition of a GPT disk image.
@@ -248,13 +267,20 @@ e2e_ntfs_partno() {
 }
 
 # sha256 of a file inside an NTFS image, read with ntfs-3g's ntfscat.
+# A file that cannot be read gives "missing:PATH", never the hash of nothing.
+# -f: also on a volume left marked dirty (ntfs-3g's tools refuse those).
 e2e_ntfs_sha() {
-	ntfscat "$1" "$2" 2>/dev/null | sha256sum | cut -d' ' -f1
+	if ntfscat -f "$1" "$2" >"$WORK/.ntfscat" 2>/dev/null; then
+		sha256sum <"$WORK/.ntfscat" | cut -d" " -f1
+	else
+		echo "missing:$2"
+	fi
+	rm -f "$WORK/.ntfscat"
 }
 
 # File names in a directory of an NTFS image (ntfsls), one per line.
 e2e_ntfs_ls() {
-	{ ntfsls -p "$2" "$1" 2>/dev/null || true; } | grep -v -x -e '\.' -e '\.\.' || true
+	{ ntfsls -f -p "$2" "$1" 2>/dev/null || true; } | grep -v -x -e '\.' -e '\.\.' || true
 }
 
 # Prepare a crowdstrike-fixture run: $WORK/disk.img (copy of the fixture),
@@ -281,6 +307,7 @@ e2e_check_fixed() {
 	for good in C-00000291-00000000-00000031.sys C-00000291-00000000-00000033.sys CSAgent.sys; do
 		a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$good")
 		b=$(e2e_ntfs_sha "$WORK/after.img" "$CS_DIR/$good")
+		case $a in missing:*) e2e_fail "the disk had no $good before the run: not the crowdstrike tree?" ;; esac
 		[ "$a" = "$b" ] || e2e_fail "$good changed (or went missing): it is not on the deny-list"
 	done
 	RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
@@ -294,6 +321,7 @@ e2e_check_fixed() {
 	q="/\$LastGood/quarantine/$RUN_ID$CS_DIR/$CS_BAD"
 	a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$CS_BAD")
 	b=$(e2e_ntfs_sha "$WORK/after.img" "$q")
+	case $a in missing:*) e2e_fail "the disk had no $CS_BAD before the run" ;; esac
 	[ "$a" = "$b" ] || e2e_fail "the quarantined file $q is missing or differs from the original"
 	e2e_ntfs_ls "$WORK/after.img" "/\$LastGood/reports" | grep -qx "$RUN_ID.json" ||
 		e2e_fail "no report \\\$LastGood\\reports\\$RUN_ID.json on the Windows volume"

@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(lg_denylist_parse(out, out_len, &dl, &err) == 0);
 	size_t np = o.n_paths ? o.n_paths : 2;
 	REQUIRE(dl->n_rules == rep.imported * np && rep.rules == dl->n_rules);
-	REQUIRE(rep.imported == rep.by_authentihash + rep.by_sha256 + rep.by_name);
+	REQUIRE(rep.imported == rep.by_authentihash + rep.by_sha256 + rep.by_name + rep.by_signer);
+	REQUIRE(rep.name_with_signer <= rep.by_name);
 	size_t skipped = 0;
 	for (int i = 0; i < LG_IMPORT_SKIP_COUNT; i++)
 		skipped += rep.skipped[i];

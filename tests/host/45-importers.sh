@@ -99,15 +99,17 @@ same "$(jq -r '.summary.quarantined' "$T/lol.scan.json")" 0 "LOLDrivers scan: no
 # ---------------------------------------------------------------- SiPolicy
 expect_rc 0 "import SiPolicy sample" $LG denylist import --from sipolicy --now $NOW -o "$T/sip.json" $SIP
 cp "$T/err" "$T/sip.err"
-contains "$T/sip.err" "imported 6 as 12 rules (2 paths each, action report): 4 by Authenticode hash, 0 by file SHA-256, 2 by original file name" \
+contains "$T/sip.err" "imported 8 as 16 rules (2 paths each, action report): 4 by Authenticode hash, 0 by file SHA-256, 3 by original file name (1 of them with their signers), 1 by signer alone" \
 	"SiPolicy summary: what was imported"
-contains "$T/sip.err" "skipped 8: 1 malformed hash, 4 page hash, 2 needs a signer certificate, 1 unsupported or malformed entry" \
+contains "$T/sip.err" "skipped 6: 1 malformed hash, 4 page hash, 1 file path rule" \
 	"SiPolicy summary: what was skipped"
 contains "$T/sip.err" "ignored 2 Allow rules" "SiPolicy: Allow rules ignored"
-contains "$T/sip.err" 'FileAttrib ID_FILEATTRIB_SGNBOUND "sgnbound.sys FileAttribute": holds only for files signed by signer "Signer Bound Code Signing CA" (ID_SIGNER_SGNBOUND), and lastgood does not check signer certificates: skipped' \
-	"SiPolicy: the signer-bound FileAttrib is named and skipped"
-contains "$T/sip.err" 'Signer ID_SIGNER_EVILCERT "Leaked Test Certificate": denies every file signed by that certificate' \
-	"SiPolicy: the denied signer is named and skipped"
+same "$(jq -c '.rules[] | select(.id == "ID_FILEATTRIB_SGNBOUND.drivers") | [.original_filename, .file_version.max, .signer]' "$T/sip.json")" \
+	'["sgnbound.sys","2.0.0.0",[{"tbs":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","publisher":"Signer Bound Ltd"}]]' \
+	"SiPolicy: the signer-bound FileAttrib becomes name + version + signer"
+same "$(jq -c '.rules[] | select(.id == "ID_SIGNER_EVILCERT.drivers") | [.signer, has("original_filename")]' "$T/sip.json")" \
+	'[[{"tbs":"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"}],false]' \
+	"SiPolicy: the denied signer without FileAttribRef becomes a signer-only rule"
 contains "$T/sip.err" "a FilePath rule, which lastgood cannot match: skipped" "SiPolicy: FilePath rule skipped"
 contains "$T/sip.err" "taken as an Authenticode SHA-1 by its length" "SiPolicy: a hash without a suffix is said to be taken by its length"
 same "$(jq -r '.rules[] | select(.id == "ID_DENY_ACMEIO.drivers") | .original_filename + " " + .file_version.min + " " + .file_version.max' "$T/sip.json")" \
@@ -125,7 +127,7 @@ EOF
 if diff -u "$T/sip.want" "$T/sip.matches"; then ok "SiPolicy scan: exactly the blocked drivers"
 else bad "SiPolicy scan: other matches than expected"; fi
 grep -q pageonly "$T/sip.matches" && bad "pageonly.sys reported through a page hash" || ok "pageonly.sys not reported (page hashes are not Authenticode hashes)"
-grep -q sgnbound "$T/sip.matches" && bad "sgnbound.sys reported without its signer" || ok "sgnbound.sys not reported (signer-bound rule skipped)"
+grep -q sgnbound "$T/sip.matches" && bad "sgnbound.sys reported without its signer" || ok "sgnbound.sys not reported (unsigned: its signer condition fails)"
 
 # ---------------------------------------------------------------- quarantine, --path
 expect_rc 0 "import with --action quarantine" $LG denylist import --from loldrivers --action quarantine --now $NOW -o "$T/lolq.json" $LOL

@@ -984,6 +984,59 @@ static void test_pe_conditions(void)
 }
 
 
+/* "signer": one object or a list; TBS hashes of the four lengths WDAC
+ * writes; the publisher as a version-resource string; refusals located. */
+static void test_signer_condition(void)
+{
+	char *d = rule_doc("{\"id\": \"s\", \"path\": \"Windows/System32/drivers/**\", "
+			   "\"signer\": [{\"tbs\": \"" H64A "\", \"publisher\": \"Contoso Ltd.\"}, "
+			   "{\"tbs\": \"" H40A "\"}]}");
+	struct lg_denylist *dl = NULL;
+	struct lg_err e;
+	CHECK_INT(parse(d, &dl, &e), 0);
+	free(d);
+	if (dl) {
+		const struct lg_rule *r = &dl->rules[0];
+		CHECK(lg_rule_has_pe(r));
+		CHECK_INT(r->n_signers, 2);
+		CHECK_INT(r->signers[0].tbs_len, 32);
+		CHECK_INT(r->signers[0].tbs[0], 0x01);
+		CHECK_STR(r->signers[0].publisher, "Contoso Ltd.");
+		CHECK_INT(r->signers[1].tbs_len, 20);
+		CHECK(r->signers[1].publisher == NULL);
+		CHECK_INT(r->action, LG_ACTION_QUARANTINE);
+		lg_denylist_free(dl);
+	}
+	char big[300];
+	snprintf(big, sizeof(big), "{\"id\": \"s\", \"path\": \"a.sys\", \"signer\": {\"tbs\": \"%s%s\"}}",
+		 H64A, H64B);
+	d = rule_doc(big);
+	CHECK_INT(parse(d, &dl, &e), 0);
+	free(d);
+	if (dl) {
+		CHECK_INT(dl->rules[0].n_signers, 1);
+		CHECK_INT(dl->rules[0].signers[0].tbs_len, 64);
+		lg_denylist_free(dl);
+	}
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": []}", "rules[0].signer: ", "the list is empty");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": \"" H64A "\"}", "rules[0].signer: ",
+		 "expected {\"tbs\"");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": {\"publisher\": \"X\"}}", "rules[0].signer: ",
+		 "missing required field \"tbs\"");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": [{\"tbs\": \"abc\"}]}", "rules[0].signer[0].tbs: ",
+		 "is not a TBS hash");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": {\"tbs\": \"" H64A "\", \"issuer\": \"X\"}}",
+		 "rules[0].signer.issuer: ", "unknown field (allowed here: tbs, publisher)");
+	RULE_ERR("{\"id\": \"a\", \"path\": \"a.sys\", \"signer\": {\"tbs\": \"" H64A "\", \"publisher\": \" X\"}}",
+		 "rules[0].signer.publisher: ", "leading or trailing spaces");
+	/* A signer is a second condition for a wildcard quarantine rule
+	 * (what an incident team writes for a leaked certificate). */
+	d = rule_doc("{\"id\": \"leak\", \"path\": \"**/*.sys\", \"signer\": {\"tbs\": \"" H64A "\"}}");
+	CHECK_INT(parse(d, &dl, &e), 0);
+	lg_denylist_free(dl);
+	free(d);
+}
+
 int main(void)
 {
 	if (system("command -v minisign >/dev/null 2>&1") != 0)
@@ -1000,6 +1053,7 @@ int main(void)
 	RUN(test_caps);
 	RUN(test_serial_and_state);
 	RUN(test_pe_conditions);
+	RUN(test_signer_condition);
 
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");

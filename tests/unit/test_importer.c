@@ -195,7 +195,8 @@ static void test_sipolicy_rules(void)
 	CHECK(has_note("a FileAttrib no signer refers to: imported"));
 	CHECK(has_note("a ProductName rule, which lastgood cannot match"));
 	CHECK(has_note("<Other>: not a rule lastgood knows"));
-	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_UNSUPPORTED], 2);
+	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_UNSUPPORTED], 1);
+	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_OTHER_ATTR], 1);
 	CHECK_INT(rep.samples, 11);
 	lg_import_report_clear(&rep);
 
@@ -210,6 +211,83 @@ static void test_sipolicy_rules(void)
 	CHECK_CONTAINS(err.msg, "line 2: not well-formed XML");
 	imp(LG_IMPORT_SIPOLICY, LG_ACTION_REPORT, "<SiPolicy/>", -EINVAL);
 	CHECK_CONTAINS(err.msg, "not a WDAC policy");
+}
+
+/* Signers: a FileAttrib bound to denied signers becomes name + version +
+ * signer (any of them); a denied signer alone becomes a signer-only rule;
+ * signers lastgood cannot check (CertOemID, a well-known root) and allowed
+ * signers are skipped and named; a FileAttrib bound to both kinds keeps
+ * the checkable ones; packages and file paths are counted by kind. */
+static void test_sipolicy_signers(void)
+{
+#define TBS1 "AA00000000000000000000000000000000000000000000000000000000000001"
+#define TBS2 "BB00000000000000000000000000000000000002"
+	struct lg_denylist *dl = imp(
+		LG_IMPORT_SIPOLICY, LG_ACTION_REPORT,
+		"<SiPolicy xmlns=\"urn:schemas-microsoft-com:sipolicy\"><FileRules>"
+		"<FileAttrib ID=\"FA_BOUND\" FileName=\"bound.sys\" MaximumFileVersion=\"2.0.0.0\"/>"
+		"<FileAttrib ID=\"FA_OEM\" FileName=\"oem.sys\" MaximumFileVersion=\"2.0.0.0\"/>"
+		"<FileAttrib ID=\"FA_ALLOWED\" FileName=\"allowed.sys\" MaximumFileVersion=\"2.0.0.0\"/>"
+		"<FileAttrib ID=\"FA_MIXED\" FileName=\"mixed.sys\" MaximumFileVersion=\"2.0.0.0\"/>"
+		"<Deny ID=\"D_PKG\" PackageFamilyName=\"Evil.App\"/>"
+		"<Deny ID=\"D_PATH\" FilePath=\"C:\\Temp\\*\"/>"
+		"</FileRules><Signers>"
+		"<Signer ID=\"S_CA\" Name=\"Some CA\"><CertRoot Type=\"TBS\" Value=\"" TBS1 "\"/>"
+		"<CertPublisher Value=\"Vendor Ltd\"/><FileAttribRef RuleID=\"FA_BOUND\"/>"
+		"<FileAttribRef RuleID=\"FA_MIXED\"/></Signer>"
+		"<Signer ID=\"S_CA2\" Name=\"Other CA\"><CertRoot Type=\"TBS\" Value=\"" TBS2 "\"/>"
+		"<FileAttribRef RuleID=\"FA_BOUND\"/></Signer>"
+		"<Signer ID=\"S_OEM\" Name=\"OPUS\"><CertRoot Type=\"TBS\" Value=\"" TBS1 "\"/>"
+		"<CertOemID Value=\"Vendor\"/><FileAttribRef RuleID=\"FA_OEM\"/><FileAttribRef RuleID=\"FA_MIXED\"/></Signer>"
+		"<Signer ID=\"S_ALLOW\" Name=\"Allowed\"><CertRoot Type=\"TBS\" Value=\"" TBS1 "\"/>"
+		"<FileAttribRef RuleID=\"FA_ALLOWED\"/></Signer>"
+		"<Signer ID=\"S_LEAK\" Name=\"Leaked\"><CertRoot Type=\"TBS\" Value=\"" TBS2 "\"/>"
+		"<CertPublisher Value=\"Leaky Inc\"/></Signer>"
+		"<Signer ID=\"S_WELLKNOWN\" Name=\"Well known\"><CertRoot Type=\"Wellknown\" Value=\"06\"/></Signer>"
+		"</Signers><SigningScenarios><SigningScenario Value=\"131\" ID=\"X\"><ProductSigners>"
+		"<AllowedSigners><AllowedSigner SignerId=\"S_ALLOW\"/></AllowedSigners>"
+		"<DeniedSigners><DeniedSigner SignerId=\"S_CA\"/><DeniedSigner SignerId=\"S_CA2\"/>"
+		"<DeniedSigner SignerId=\"S_OEM\"/><DeniedSigner SignerId=\"S_LEAK\"/>"
+		"<DeniedSigner SignerId=\"S_WELLKNOWN\"/></DeniedSigners>"
+		"</ProductSigners></SigningScenario></SigningScenarios></SiPolicy>",
+		0);
+	if (dl) {
+		CHECK_INT(dl->n_rules, 6);
+		/* Signers first (the policy declares them before file rules are read). */
+		CHECK_STR(dl->rules[0].id, "S_LEAK.drivers");
+		CHECK_INT(dl->rules[0].n_signers, 1);
+		CHECK_INT(dl->rules[0].signers[0].tbs_len, 20);
+		CHECK_STR(dl->rules[0].signers[0].publisher, "Leaky Inc");
+		CHECK(!dl->rules[0].original_filename);
+		CHECK_STR(dl->rules[2].id, "FA_BOUND.drivers");
+		CHECK_STR(dl->rules[2].original_filename, "bound.sys");
+		CHECK(dl->rules[2].file_version_max == LG_FILE_VERSION(2, 0, 0, 0));
+		CHECK_INT(dl->rules[2].n_signers, 2);
+		CHECK_INT(dl->rules[2].signers[0].tbs[0], 0xaa);
+		CHECK_STR(dl->rules[2].signers[0].publisher, "Vendor Ltd");
+		CHECK_INT(dl->rules[2].signers[1].tbs_len, 20);
+		CHECK(dl->rules[2].signers[1].publisher == NULL);
+		CHECK_STR(dl->rules[4].id, "FA_MIXED.drivers");
+		CHECK_INT(dl->rules[4].n_signers, 1);
+		CHECK_CONTAINS(dl->rules[4].description, "signed by a denied signer");
+		lg_denylist_free(dl);
+	}
+	CHECK_INT(rep.imported, 3);
+	CHECK_INT(rep.by_signer, 1);
+	CHECK_INT(rep.by_name, 2);
+	CHECK_INT(rep.name_with_signer, 2);
+	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_SIGNER], 3); /* FA_OEM, FA_ALLOWED, S_WELLKNOWN */
+	CHECK(has_note("FA_OEM: holds only for files signed by signer \"OPUS\" (S_OEM), which has a CertOemID"));
+	CHECK(has_note("FA_ALLOWED: holds only for files signed by signer \"Allowed\" (S_ALLOW), which no DeniedSigners list names"));
+	CHECK(has_note("Signer S_WELLKNOWN \"Well known\": denies every file signed by that certificate, but has a "
+		       "CertRoot of a well-known Microsoft root"));
+	CHECK(has_note("FA_MIXED: imported with the signers lastgood can check; not with signer \"OPUS\""));
+	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_PACKAGE], 1);
+	CHECK_INT(rep.skipped[LG_IMPORT_SKIP_FILE_PATH], 1);
+	CHECK(!strcmp(lg_import_skip_name(LG_IMPORT_SKIP_PACKAGE), "package rule"));
+	lg_import_report_clear(&rep);
+#undef TBS1
+#undef TBS2
 }
 
 static void test_header_and_limits(void)
@@ -275,6 +353,7 @@ int main(void)
 {
 	RUN(test_loldrivers_fields);
 	RUN(test_sipolicy_rules);
+	RUN(test_sipolicy_signers);
 	RUN(test_header_and_limits);
 	lg_import_report_clear(&rep);
 	return t_done();
