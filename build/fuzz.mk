@@ -20,12 +20,12 @@ FUZZ_HARNESSES += fve:recovery/storage/bitlocker.c,recovery/formats/keys.c,recov
 FUZZ_HARNESSES += csv:recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += glob:recovery/formats/glob.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += imagepath:recovery/engine/regpath.c,recovery/lib/utf16.c
-FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/storage/fsops.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
+FUZZ_HARNESSES += journal:recovery/engine/journal.c,recovery/engine/paths.c,recovery/storage/fsops.c,recovery/storage/secdesc.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/util.c
 FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recovery/lib/util.c
 FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
-FUZZ_HARNESSES += trust:recovery/engine/trust.c,recovery/engine/journal.c,recovery/engine/quarantine.c,recovery/engine/registry.c,recovery/engine/regpath.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/storage/fsops.c,recovery/storage/secdesc.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/hash.c,recovery/lib/util.c,recovery/lib/utf16.c,recovery/lib/rfc3339.c,recovery/lib/file_version.c,recovery/lib/guid.c
+FUZZ_HARNESSES += trust:recovery/engine/trust.c,recovery/engine/paths.c,recovery/engine/journal.c,recovery/engine/quarantine.c,recovery/engine/registry.c,recovery/engine/regpath.c,recovery/formats/denylist.c,recovery/formats/minisign.c,recovery/formats/glob.c,recovery/storage/fsops.c,recovery/storage/secdesc.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/hash.c,recovery/lib/util.c,recovery/lib/utf16.c,recovery/lib/rfc3339.c,recovery/lib/file_version.c,recovery/lib/guid.c
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
