@@ -4,6 +4,8 @@
  */
 #include "boot/console.h"
 
+#include "lib/escape.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <termios.h>
@@ -51,14 +53,21 @@ static void write_con(int fd, const char *buf, size_t len)
 	write_all(fd, buf + start, len - start);
 }
 
-void lg_con_write(const char *buf, size_t len)
+void lg_con_write(const char *raw, size_t rlen)
 {
+	/* Lines come from the engine and from names on the volume: no
+	 * control character but the line ends reaches a console or the log. */
+	size_t cap = rlen * 6 + 1;
+	char stack[4096], *heap = cap > sizeof(stack) ? malloc(cap) : NULL;
+	char *buf = heap ? heap : stack;
+	size_t len = lg_escape_term(raw, rlen, buf, heap ? cap : sizeof(stack), true);
 	if (n_con == 0)
 		write_all(STDERR_FILENO, buf, len);
 	for (int i = 0; i < n_con; i++)
 		write_con(con_fd[i], buf, len);
 	if (log_fd >= 0)
 		write_all(log_fd, buf, len);
+	free(heap);
 }
 
 static void vline(const char *prefix, const char *fmt, va_list ap)

@@ -9,6 +9,7 @@
 #include "engine/quarantine.h"
 #include "engine/registry.h"
 #include "engine/restore.h"
+#include "engine/trust.h"
 #include "formats/denylist.h"
 #include "storage/fsops.h"
 #include "storage/volume.h"
@@ -17,50 +18,13 @@
 
 #include <ntfs-3g/layout.h>
 
-/* One journal of the volume: completed when it has no end record. */
-static int pending_one(struct lg_vol_ctx *vol, const char *id, json_t *done, struct lg_err *err)
-{
-	struct lg_journal *j = NULL;
-	int r = lg_journal_load(vol->v, id, &j, err);
-	if (r < 0)
-		return r;
-	if (!j->ended && !j->undo_ended) {
-		if (vol->run->o->fix)
-			r = lg_quarantine_complete(vol->v, j, err);
-		json_array_append_new(done, json_string(j->run_id));
-	} else if (j->undo_ended == false && j->ended) {
-		/* An undo cut short is finished by running undo again. */
-		for (size_t k = 0; k < j->n_steps; k++)
-			if (j->steps[k].state == LG_STEP_UNDO_INTENT) {
-				lg_err_set(err, "run %s was being undone when it stopped; finish with 'lastgood undo --run %s'",
-					   j->run_id, j->run_id);
-				r = -EBUSY;
-			}
-	}
-	lg_journal_free(j);
-	return r;
-}
-
+/* Interrupted runs: only journals lastgood can tell it wrote, whose
+ * records pass every invariant, are completed (engine/trust.h). */
 int lg_apply_pending(struct lg_vol_ctx *vol, struct lg_err *err)
 {
-	bool fix = vol->run->o->fix;
-	char **ids = NULL;
-	size_t n = 0;
-	int r = lg_journal_list(vol->v, &ids, &n);
-	if (r < 0) {
-		lg_journal_ids_free(ids, n);
-		lg_err_set(err, "cannot list \\%s\\journal", LG_DIR);
-		return r;
-	}
-	json_t *done = json_array();
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = pending_one(vol, ids[i], done, err);
-	lg_journal_ids_free(ids, n);
-	if (json_array_size(done))
-		json_object_set_new(vol->vr, fix ? "completed_interrupted_runs" : "interrupted_runs", done);
-	else
-		json_decref(done);
-	return r;
+	if (vol->lastgood_ignored)
+		return 0;
+	return lg_trust_pending(vol->v, vol->run->o->fix, vol->run->run_id, vol->vr, err);
 }
 
 /* $LastGood (hidden, system) and the run's journal. */
@@ -87,13 +51,13 @@ static int begin(struct lg_vol_ctx *vol, struct lg_jwriter *w, struct lg_err *er
 /* The known-good copy of a quarantined file, put in its place. Returns 0,
  * 1 when it failed and the run goes on, or a negative errno to stop. */
 static int restore_one(struct lg_vol_ctx *vol, struct lg_jwriter *w, const struct lg_match *m, json_t *mj,
-		       void *good, size_t good_len, struct lg_err *err)
+		       const char *like, void *good, size_t good_len, struct lg_err *err)
 {
 	const struct lg_rule *rule = m->rule;
 	struct lg_err rerr = { "" };
 	json_t *rf = json_pack("{s:s, s:s, s:s}", "rule", rule->id,
 			       "bundle", rule->restore->bundle, "entry", rule->restore->entry);
-	int r = lg_quarantine_restore(w, m->path, good, good_len, rule->restore->sha256, rf, &rerr);
+	int r = lg_quarantine_restore(w, m->path, like, good, good_len, rule->restore->sha256, rf, &rerr);
 	if (r < 0) {
 		json_object_set_new(mj, "restore", json_pack("{s:s, s:s}", "result", "failed",
 							     "error", rerr.msg));
@@ -134,7 +98,7 @@ static int apply_one(struct lg_vol_ctx *vol, struct lg_jwriter *w, const struct 
 	char qpath[4096];
 	json_t *facts = json_deep_copy(mj);
 	json_object_del(facts, "result");
-	r = lg_quarantine(w, m->path, facts, qpath, sizeof(qpath), &rerr);
+	r = lg_quarantine(w, m->path, m->mref, facts, qpath, sizeof(qpath), &rerr);
 	if (r < 0) {
 		free(good);
 		json_object_set_new(mj, "result", json_string("failed"));
@@ -151,7 +115,7 @@ static int apply_one(struct lg_vol_ctx *vol, struct lg_jwriter *w, const struct 
 	json_array_append_new(manifest, json_deep_copy(mj));
 	if (!rule->restore)
 		return 0;
-	r = restore_one(vol, w, m, mj, good, good_len, err);
+	r = restore_one(vol, w, m, mj, qpath, good, good_len, err);
 	free(good);
 	return r;
 }

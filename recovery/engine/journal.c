@@ -36,6 +36,114 @@ char *lg_journal_line(json_t *rec)
 	return line;
 }
 
+bool lg_run_id_valid(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (!n || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+bool lg_journal_path_ok(const char *path)
+{
+	if (!path || !*path || strlen(path) > 4000)
+		return false;
+	const char *c = path;
+	for (;;) {
+		const char *e = strchr(c, '/');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+		if (!n || n > 255 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f || c[i] == '\\' || c[i] == ':')
+				return false;
+		if (c == path && n == strlen(LG_DIR) && !strncasecmp(c, LG_DIR, n))
+			return false; /* never lastgood's own folder as a target */
+		if (!e)
+			return true;
+		c = e + 1;
+	}
+}
+
+static bool sha_ok(const char *h)
+{
+	unsigned char d[32];
+	return h && strlen(h) == 64 && lg_unhex(h, d, 32) == 0;
+}
+
+static int step_bad(struct lg_err *err, const struct lg_step *s, const char *why)
+{
+	lg_err_set(err, "journal step %u (%s): %s", s->seq, s->op, why);
+	return -EBADMSG;
+}
+
+int lg_journal_check(const struct lg_journal *j, const char *file_name, struct lg_err *err)
+{
+	if (!lg_run_id_valid(j->run_id)) {
+		lg_err_set(err, "journal %s: the run id is not one lastgood makes", file_name);
+		return -EBADMSG;
+	}
+	if (strcmp(j->run_id, file_name)) {
+		lg_err_set(err, "journal %s: its begin record names another run", file_name);
+		return -EBADMSG;
+	}
+	json_t *serial = json_object_get(j->begin, "serial");
+	if (!json_is_integer(serial) || json_integer_value(serial) < 0) {
+		lg_err_set(err, "journal %s: the begin record has no valid serial", file_name);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < j->n_steps; i++) {
+		const struct lg_step *s = &j->steps[i];
+		if (!strcmp(s->op, "quarantine")) {
+			const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
+			if (!lg_journal_path_ok(from) || !to)
+				return step_bad(err, s, "the original path is not one lastgood acts on");
+			char want[4200];
+			int n = snprintf(want, sizeof(want), LG_DIR "/quarantine/%s/%s", j->run_id, from);
+			if (n < 0 || (size_t)n >= sizeof(want) || strcmp(to, want))
+				return step_bad(err, s, "the quarantine path is not the run's quarantine");
+			if (!sha_ok(lg_step_str(s, "sha256")))
+				return step_bad(err, s, "no sha256 of the file");
+			json_t *mref = json_object_get(s->rec, "mref");
+			if (mref && (!json_is_integer(mref) || json_integer_value(mref) <= 0))
+				return step_bad(err, s, "the MFT reference is not a number");
+		} else if (!strcmp(s->op, "restore")) {
+			const char *path = lg_step_str(s, "path"), *tmp = lg_step_str(s, "tmp");
+			if (!lg_journal_path_ok(path) || !tmp)
+				return step_bad(err, s, "the path is not one lastgood acts on");
+			const char *slash = strrchr(path, '/');
+			int dir = slash ? (int)(slash - path + 1) : 0;
+			char want[4200];
+			int n = snprintf(want, sizeof(want), "%.*s~lastgood-%s-%s", dir, path, j->run_id,
+					 slash ? slash + 1 : path);
+			if (n < 0 || (size_t)n >= sizeof(want) || strcmp(tmp, want))
+				return step_bad(err, s, "the temporary name is not the one lastgood makes");
+			if (!sha_ok(lg_step_str(s, "sha256")))
+				return step_bad(err, s, "no sha256 of the content");
+			/* lastgood restores only where it has just moved a file away. */
+			bool moved = false;
+			for (size_t k = 0; k < i && !moved; k++) {
+				const char *f = !strcmp(j->steps[k].op, "quarantine") ? lg_step_str(&j->steps[k], "from") : NULL;
+				moved = f && !strcasecmp(f, path);
+			}
+			if (!moved)
+				return step_bad(err, s, "no earlier step of the run moved the file at that path away");
+		} else if (!strcmp(s->op, "hiberfile")) {
+			const char *path = lg_step_str(s, "path");
+			if (!path || strcmp(path, "hiberfil.sys"))
+				return step_bad(err, s, "not the hibernation file");
+		} else if (strcmp(s->op, "registry")) {
+			return step_bad(err, s, "not an operation lastgood makes");
+		}
+	}
+	return 0;
+}
+
 static struct lg_step *find_step(struct lg_journal *j, json_int_t seq)
 {
 	for (size_t i = 0; i < j->n_steps; i++)

@@ -53,6 +53,26 @@ struct lg_journal {
 int lg_journal_parse(const char *buf, size_t len, struct lg_journal **out, struct lg_err *err);
 void lg_journal_free(struct lg_journal *j);
 
+/* A run id: 1 to 31 letters, digits, '-' and '_' (what lg_run_id_new
+ * makes and --run-id accepts). */
+bool lg_run_id_valid(const char *id);
+
+/* Whether a journal read from `file_name` (its name in
+ * $LastGood/journal) holds only what lastgood writes: the run id has its
+ * format and is the file's name; every step is one of lastgood's ops with
+ * the paths lastgood makes for this run (a quarantine's "to" is
+ * $LastGood/quarantine/<run>/<from>; a restore's "tmp" is
+ * ~lastgood-<run>-<name> beside its "path", which an earlier quarantine
+ * of the same run moved away; the hibernation file is hiberfil.sys);
+ * paths are plain (no '.', '..', empty component, '\', ':', control
+ * character, nothing inside $LastGood); every sha256 is 64 hex digits.
+ * Registry steps are checked by lg_registry_step_valid(). -EBADMSG with
+ * err naming the line's step when not. */
+int lg_journal_check(const struct lg_journal *j, const char *file_name, struct lg_err *err);
+
+/* A path a journal may name: see lg_journal_check. */
+bool lg_journal_path_ok(const char *path);
+
 /* The record's string field, or NULL. */
 const char *lg_step_str(const struct lg_step *s, const char *key);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine/policy.h"
 
+#include "engine/trust.h"
+
 #include "engine/inspect.h"
 #include "engine/journal.h"
 #include "engine/match.h"
@@ -108,57 +110,18 @@ unsigned lg_policy_open_flags(const struct lg_vol_ctx *vol)
 	return LG_VOL_RW | (lg_policy_hibernated(vol->vi) ? LG_VOL_IGNORE_HIBER : 0);
 }
 
-/* The highest serial the volume's journals were made with: what state.json
- * said, when a cut while it was rewritten damaged it. */
-static int serial_from_journals(struct lg_vol_ctx *vol, struct lg_err *err)
-{
-	char **ids = NULL;
-	size_t n = 0;
-	if (lg_journal_list(vol->v, &ids, &n) < 0) {
-		lg_journal_ids_free(ids, n);
-		lg_err_set(err, "\\%s is damaged and the journals cannot be listed", LG_PATH_STATE);
-		return -EBADMSG;
-	}
-	struct lg_err jerr = { "" };
-	vol->stored_serial = -1;
-	for (size_t i = 0; i < n; i++) {
-		struct lg_journal *j = NULL;
-		if (lg_journal_load(vol->v, ids[i], &j, &jerr) < 0)
-			continue;
-		json_t *s = json_object_get(j->begin, "serial");
-		if (json_is_integer(s) && json_integer_value(s) > vol->stored_serial)
-			vol->stored_serial = json_integer_value(s);
-		lg_journal_free(j);
-	}
-	lg_journal_ids_free(ids, n);
-	json_object_set_new(vol->vr, "state_rebuilt", json_string("state.json was damaged; the applied serial was taken from the journals"));
-	return 0;
-}
-
-static int read_state(struct lg_vol_ctx *vol, struct lg_err *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	vol->stored_serial = -1;
-	int r = lg_fs_read(vol->v, LG_PATH_STATE, LG_STATE_MAX_BYTES, &buf, &len);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		lg_err_set(err, "cannot read \\%s: %s", LG_PATH_STATE, strerror(-r));
-		return r;
-	}
-	r = lg_state_parse(buf, len, &vol->stored_serial, err);
-	free(buf);
-	return r == 0 ? 0 : serial_from_journals(vol, err);
-}
-
 bool lg_policy_state(struct lg_vol_ctx *vol)
 {
 	struct lg_err err = { "" };
-	if (read_state(vol, &err) < 0) {
+	/* \$LastGood is input from the volume: engine/trust.h. */
+	bool fix = vol->run->o->fix, usable = true;
+	vol->stored_serial = -1;
+	if (lg_trust_prepare(vol->v, fix, vol->run->run_id, vol->vr, &usable, &err) < 0 ||
+	    (usable && lg_trust_read_state(vol->v, fix, vol->run->run_id, vol->vr, &vol->stored_serial, &err) < 0)) {
 		lg_report_status(vol, "error", LG_EXIT_ERROR, "%s", err.msg);
 		return false;
 	}
+	vol->lastgood_ignored = !usable;
 	if (vol->stored_serial >= 0)
 		json_object_set_new(vol->vr, "applied_serial", json_integer(vol->stored_serial));
 	if (lg_denylist_check_serial(vol->run->dl, vol->stored_serial, &err) < 0) {
@@ -176,6 +139,9 @@ const char *lg_policy_match_refusal(const struct lg_match *m)
 		return "the target is a reparse point (link or junction); lastgood does not follow or move those";
 	if (m->flags & LG_MATCH_NAME_LOSSY)
 		return "the name is not valid UTF-16; lastgood will not act on a name it cannot show exactly";
+	if (m->flags & LG_MATCH_NAME_UNUSABLE)
+		return "the name holds a NUL, '/', '\\' or ':', or is '.' or '..' (Windows never makes such a name); "
+		       "its path would lead to another file, so lastgood will not act on it";
 	return NULL;
 }
 

@@ -18,7 +18,22 @@ static void set_errmsg(struct lg_err *err, int r, const char *what, const char *
 	lg_err_set(err, "%s %s: %s", what, path, why);
 }
 
-int lg_quarantine(struct lg_jwriter *w, const char *path, json_t *facts, char *qpath,
+static int file_sha_hex(struct lg_volume *v, const char *path, char hex[65])
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int r = lg_fs_read(v, path, 1u << 30, &buf, &n);
+	if (r < 0)
+		return r;
+	unsigned char d[32];
+	r = lg_hash_buf(buf, n, d, NULL);
+	free(buf);
+	if (r == 0)
+		lg_hex(d, 32, hex);
+	return r;
+}
+
+int lg_quarantine(struct lg_jwriter *w, const char *path, uint64_t mref, json_t *facts, char *qpath,
 		  size_t qlen, struct lg_err *err)
 {
 	int r = lg_path_quarantined(qpath, qlen, w->run_id, path);
@@ -32,16 +47,39 @@ int lg_quarantine(struct lg_jwriter *w, const char *path, json_t *facts, char *q
 		lg_err_set(err, "quarantine path %s already exists; refusing to overwrite it", qpath);
 		return -EEXIST;
 	}
+	/* The path must still lead to the file that was matched. */
+	uint64_t now = 0;
+	if (mref && (lg_fs_ref(w->v, path, &now, NULL) < 0 || now != mref)) {
+		json_decref(facts);
+		lg_err_set(err, "%s is no longer the file that was matched (another file has that name now); "
+			   "left in place", path);
+		return -ESTALE;
+	}
 	json_t *rec = facts ? facts : json_object();
+	if (!json_is_string(json_object_get(rec, "sha256"))) {
+		/* undo moves back only the content recorded here. */
+		char hex[65];
+		if ((r = file_sha_hex(w->v, path, hex)) < 0) {
+			json_decref(rec);
+			set_errmsg(err, r, "cannot read", path);
+			return r;
+		}
+		json_object_set_new(rec, "sha256", json_string(hex));
+	}
 	json_object_set_new(rec, "from", json_string(path));
 	json_object_set_new(rec, "to", json_string(qpath));
+	if (mref)
+		json_object_set_new(rec, "mref", json_integer((json_int_t)mref));
 	unsigned seq;
 	if ((r = lg_jwriter_intent(w, "quarantine", rec, &seq)) < 0) {
 		set_errmsg(err, r, "cannot write the journal before moving", path);
 		return r;
 	}
-	if ((r = lg_fs_rename(w->v, path, qpath)) < 0) {
-		set_errmsg(err, r, "cannot move to quarantine", path);
+	if ((r = lg_fs_rename_ref(w->v, path, qpath, mref)) < 0) {
+		if (r == -ESTALE)
+			lg_err_set(err, "%s is no longer the file that was matched; left in place", path);
+		else
+			set_errmsg(err, r, "cannot move to quarantine", path);
 		return r;
 	}
 	if ((r = lg_jwriter_mark(w, "done", seq)) < 0)
@@ -75,8 +113,8 @@ static int content_matches(struct lg_volume *v, const char *path, const char *sh
 	return !strcmp(hex, sha_hex);
 }
 
-int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const void *data, size_t len,
-			  const unsigned char sha256[32], json_t *facts, struct lg_err *err)
+int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const char *like, const void *data,
+			  size_t len, const unsigned char sha256[32], json_t *facts, struct lg_err *err)
 {
 	char tmp[4096], hex[65];
 	int r = tmp_name(path, w->run_id, tmp, sizeof(tmp));
@@ -101,7 +139,18 @@ int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const void *da
 		set_errmsg(err, r, "cannot write the journal before restoring", path);
 		return r;
 	}
-	if ((r = lg_fs_create(w->v, tmp, data, len)) < 0) {
+	/* The new file takes the descriptor and attributes of the one it
+	 * replaces (the quarantined file, the same MFT record); without one,
+	 * the folder's inherited default that libntfs-3g computes. */
+	struct lg_fs_meta meta = { 0 };
+	void *sd = NULL;
+	if (like && lg_fs_get_sd(w->v, like, &sd, &meta.sd_len) == 0)
+		meta.sd = sd;
+	if (like && lg_fs_get_attrs(w->v, like, &meta.attrs) == 0)
+		meta.has_attrs = true;
+	r = lg_fs_create_meta(w->v, tmp, data, len, &meta);
+	free(sd);
+	if (r < 0) {
 		set_errmsg(err, r, "cannot write the known-good copy of", path);
 		return r;
 	}
@@ -166,6 +215,15 @@ static int complete_quarantine(struct lg_volume *v, const struct lg_step *s, str
 	}
 	bool has_from = lg_fs_stat(v, from, NULL, NULL, NULL) == 0;
 	bool has_to = lg_fs_stat(v, to, NULL, NULL, NULL) == 0;
+	json_int_t mref = json_integer_value(json_object_get(s->rec, "mref"));
+	if (has_from && !has_to && mref > 0) {
+		uint64_t now = 0;
+		if (lg_fs_ref(v, from, &now, NULL) < 0 || now != (uint64_t)mref) {
+			/* Another file took the name before the move was made:
+			 * it is not the one the run matched; it stays. */
+			return 0;
+		}
+	}
 	if (has_from && has_to) {
 		/* Cut between link and unlink: one file, two names. */
 		int r = lg_fs_unlink_duplicate(v, from, to);
@@ -174,7 +232,7 @@ static int complete_quarantine(struct lg_volume *v, const struct lg_step *s, str
 		return r;
 	}
 	if (has_from)
-		return lg_fs_rename(v, from, to); /* never started: finish it */
+		return lg_fs_rename_ref(v, from, to, mref > 0 ? (uint64_t)mref : 0); /* never started: finish it */
 	if (has_to)
 		return 0;
 	lg_err_set(err, "journal step %u: neither %s nor %s exists", s->seq, from, to);
@@ -205,6 +263,38 @@ static int complete_restore(struct lg_volume *v, const char *run_id, const struc
 		return -ENAMETOOLONG;
 	strncat(q, ".partial", sizeof(q) - strlen(q) - 1);
 	return lg_fs_rename(v, tmp, q);
+}
+
+/* Whether the file at path is the one a step recorded: its sha256, and
+ * its MFT reference when the step has one. */
+static bool is_recorded_file(struct lg_volume *v, const char *path, const struct lg_step *s)
+{
+	json_int_t mref = json_integer_value(json_object_get(s->rec, "mref"));
+	uint64_t now = 0;
+	if (mref > 0 && (lg_fs_ref(v, path, &now, NULL) < 0 || now != (uint64_t)mref))
+		return false;
+	const char *sha = lg_step_str(s, "sha256");
+	return sha && content_matches(v, path, sha) == 1;
+}
+
+int lg_quarantine_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
+{
+	for (size_t i = 0; i < j->n_steps; i++) {
+		const struct lg_step *s = &j->steps[i];
+		if (s->state != LG_STEP_INTENT || strcmp(s->op, "quarantine"))
+			continue;
+		const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
+		if (!from || !to)
+			return -EBADMSG;
+		const char *which = lg_fs_stat(v, to, NULL, NULL, NULL) == 0 ? to
+				    : lg_fs_stat(v, from, NULL, NULL, NULL) == 0 ? from : NULL;
+		if (which && !is_recorded_file(v, which, s)) {
+			lg_err_set(err, "journal step %u (quarantine): %s is not the file the step recorded (sha256 "
+				   "or MFT reference differs); the run is not completed", s->seq, which);
+			return -ESTALE;
+		}
+	}
+	return 0;
 }
 
 int lg_quarantine_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err)
@@ -244,6 +334,10 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 	int r = 0;
 	if (!strcmp(s->op, "quarantine")) {
 		const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
+		if (!from || !to) {
+			lg_err_set(err, "journal step %u: quarantine without paths", s->seq);
+			return -EBADMSG;
+		}
 		bool has_from = lg_fs_stat(v, from, NULL, NULL, NULL) == 0;
 		bool has_to = lg_fs_stat(v, to, NULL, NULL, NULL) == 0;
 		if (has_from && has_to)
@@ -259,6 +353,10 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 	} else if (!strcmp(s->op, "restore")) {
 		/* The restored copy goes aside into the run's quarantine. */
 		const char *path = lg_step_str(s, "path");
+		if (!path) {
+			lg_err_set(err, "journal step %u: restore without a path", s->seq);
+			return -EBADMSG;
+		}
 		char aside[4096];
 		if (lg_path_undone_restore(aside, sizeof(aside), run_id, path) < 0)
 			return -ENAMETOOLONG;
@@ -280,9 +378,33 @@ int lg_quarantine_undo(struct lg_volume *v, const struct lg_journal *j, json_t *
 		       struct lg_err *err)
 {
 	/* First make an interrupted run whole, so undo has one state to undo. */
-	int r = lg_quarantine_complete(v, j, err);
+	int r = lg_quarantine_complete_check(v, j, err);
+	if (r == 0)
+		r = lg_quarantine_complete(v, j, err);
 	if (r < 0)
 		return r;
+	/* Refuse before changing anything when a quarantined file is not the
+	 * one the run moved there: only the content the journal recorded
+	 * goes back to its path. */
+	for (size_t i = 0; i < j->n_steps; i++) {
+		const struct lg_step *s = &j->steps[i];
+		if (s->state == LG_STEP_UNDONE || strcmp(s->op, "quarantine"))
+			continue;
+		const char *from = lg_step_str(s, "from"), *to = lg_step_str(s, "to");
+		const char *sha = lg_step_str(s, "sha256");
+		if (!from || !to || !sha) {
+			lg_err_set(err, "cannot undo run %s: journal step %u has no paths or sha256", j->run_id, s->seq);
+			return -EBADMSG;
+		}
+		if (lg_fs_stat(v, to, NULL, NULL, NULL) < 0)
+			continue;
+		int m = content_matches(v, to, sha);
+		if (m != 1) {
+			lg_err_set(err, "cannot undo run %s: the quarantined %s is not the file the run moved there "
+				   "(its sha256 differs from the journal's); nothing was moved back", j->run_id, from);
+			return m < 0 ? m : -ESTALE;
+		}
+	}
 	/* Refuse before changing anything when a path is taken since. */
 	for (size_t i = 0; i < j->n_steps; i++) {
 		const struct lg_step *s = &j->steps[i];

@@ -17,26 +17,38 @@
 #include "storage/volume.h"
 
 /* Move `path` into the run's quarantine. `facts` (stolen) is stored in
- * the intent record (size, sha256, times, rule). */
-int lg_quarantine(struct lg_jwriter *w, const char *path, json_t *facts, char *qpath,
+ * the intent record (size, sha256, times, rule). mref (MFT reference with
+ * sequence number, 0: unchecked) is the matched file: the move happens
+ * only while path still leads to it (-ESTALE when not), and crash
+ * completion checks it again. */
+int lg_quarantine(struct lg_jwriter *w, const char *path, uint64_t mref, json_t *facts, char *qpath,
 		  size_t qlen, struct lg_err *err);
 
 /* Put `data` at `path` (which must be free): written under a temporary
  * name in the same directory, read back and checked against sha256, then
- * renamed into place. */
-int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const void *data, size_t len,
-			  const unsigned char sha256[32], json_t *facts, struct lg_err *err);
+ * renamed into place. The new file gets the security descriptor and
+ * attributes of the file at `like` (the one it replaces, now in
+ * quarantine); with like NULL, libntfs-3g's default. */
+int lg_quarantine_restore(struct lg_jwriter *w, const char *path, const char *like, const void *data,
+			  size_t len, const unsigned char sha256[32], json_t *facts, struct lg_err *err);
 
 /* Clear the header page of an active hiberfil.sys (what Windows itself
  * does after a resume), so the next boot is a fresh start. */
 int lg_discard_hibernation(struct lg_jwriter *w, struct lg_err *err);
 
+/* Before completing: every announced quarantine names, at its original
+ * or its quarantine path, the file it recorded (sha256, MFT reference).
+ * -ESTALE with err naming the path when not: nothing is done. */
+int lg_quarantine_complete_check(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err);
+
 /* Complete the steps of an interrupted run (intent without done). */
 int lg_quarantine_complete(struct lg_volume *v, const struct lg_journal *j, struct lg_err *err);
 
 /* Undo every step of a run, newest first. Before changing anything,
- * checks that every original path is free: a path taken since makes the
- * whole undo refuse (-EEXIST) and err names it. */
+ * checks that every quarantined file still has the sha256 its journal
+ * recorded (-ESTALE when one does not) and that every original path is
+ * free: a path taken since makes the whole undo refuse (-EEXIST) and err
+ * names it. */
 int lg_quarantine_undo(struct lg_volume *v, const struct lg_journal *j, json_t *results,
 		       struct lg_err *err);
 

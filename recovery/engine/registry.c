@@ -1704,11 +1704,8 @@ static int replay_one(struct lg_registry *r, const struct jchange *c, bool forwa
 		return rc < 0 ? rc : 1;
 	}
 	if (c->type == LG_REG_DWORD) {
-		if (forward) {
-			rc = vk_write(r, h, want, 4);
-			snprintf(res, rlen, "changed (it held %u)", get32(cur));
-			return rc < 0 ? rc : 1;
-		}
+		/* Neither the recorded old value nor the new one: someone else's
+		 * value, which a journal never overwrites (either way). */
 		snprintf(res, rlen, "changed since (now %u); left as it is", get32(cur));
 		return 0;
 	}
@@ -1961,4 +1958,53 @@ int lg_registry_undo_step(struct lg_volume *v, const char *run_id, const struct 
 	if ((rc = undo_replayed(v, s, &fwd, &nm, results, err)) != 0)
 		return rc < 0 ? rc : 0;
 	return rewrite(v, windir, &nm, json_object_get(s->rec, "changes"), false, results, err);
+}
+
+/* A change lastgood makes: a service's Start set to 4 (from something
+ * else), or one name taken out of an UpperFilters/LowerFilters list. */
+static bool change_is_ours(const struct jchange *c)
+{
+	const char *bs = strchr(c->key, '\\');
+	bool one_below = bs && bs[1] && !strchr(bs + 1, '\\');
+	if (!strcmp(c->value, "Start"))
+		return c->type == LG_REG_DWORD && !strncmp(c->key, "Services\\", 9) && one_below &&
+		       get32(c->new) == 4 && get32(c->old) != 4;
+	if (strcmp(c->value, "UpperFilters") && strcmp(c->value, "LowerFilters"))
+		return false;
+	if (c->type != LG_REG_MULTI_SZ || !lg_multisz_has(c->old, c->old_len, c->name))
+		return false;
+	/* The new list is the old one without the name, nothing else. */
+	unsigned char *w = malloc(c->old_len + 4);
+	size_t wl = 0;
+	bool ok = w && lg_multisz_remove(c->old, c->old_len, c->name, w, &wl) > 0 && wl == c->new_len &&
+		  !memcmp(w, c->new, wl);
+	free(w);
+	return ok;
+}
+
+int lg_registry_step_valid(const char *run_id, const struct lg_step *s, struct lg_err *err)
+{
+	struct names nm;
+	const char *windir;
+	int rc = step_names(run_id, s, false, &nm, &windir, err);
+	if (rc < 0)
+		return rc;
+	json_t *changes = json_object_get(s->rec, "changes");
+	if (!json_is_array(changes) || !json_array_size(changes)) {
+		lg_err_set(err, "journal step %u (registry): no list of changes", s->seq);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < json_array_size(changes); i++) {
+		struct jchange c;
+		rc = jchange_parse(json_array_get(changes, i), &c);
+		if (rc == 0 && !change_is_ours(&c))
+			rc = -EBADMSG;
+		jchange_free(&c);
+		if (rc < 0) {
+			lg_err_set(err, "journal step %u (registry): change %zu is not an edit lastgood makes (a "
+				   "service's Start set to 4, a name taken out of a filter list)", s->seq, i + 1);
+			return rc == -ENOMEM ? rc : -EBADMSG;
+		}
+	}
+	return 0;
 }

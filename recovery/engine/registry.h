@@ -258,6 +258,11 @@ int lg_registry_revert(struct lg_registry *r, json_t *changes, json_t *results, 
  * whole). undo: revert on the volume's current SYSTEM hive and write it
  * back the same safe way (the hive as it was before the undo goes to
  * $LastGood/quarantine/<run>/registry/SYSTEM.before-undo). */
+/* Whether a "registry" step read from a journal holds only what lastgood
+ * writes: its file names are the run's, and every change is a service's
+ * Start set to 4 or one name taken out of a filter list (the new value is
+ * the old one without it). -EBADMSG with err saying which change. */
+int lg_registry_step_valid(const char *run_id, const struct lg_step *s, struct lg_err *err);
 int lg_registry_complete_step(struct lg_volume *v, const char *run_id, const struct lg_step *s,
 			      struct lg_err *err);
 int lg_registry_undo_step(struct lg_volume *v, const char *run_id, const struct lg_step *s,

@@ -49,6 +49,7 @@ struct lg_vol_ctx {
 	struct lg_volume *v;            /* open from the policy's go-ahead to the end */
 	struct lg_registry *reg;        /* the SYSTEM hive, when it could be read (plan.c) */
 	int64_t stored_serial;          /* from state.json; -1: none */
+	bool lastgood_ignored;          /* \$LastGood is not trusted and was left as it is (scan): engine/trust.h */
 	double t0;                      /* start of the current phase */
 	json_t *timings;                /* the volume's "timings" */
 };

@@ -12,6 +12,7 @@
 #include "engine/paths.h"
 #include "engine/policy.h"
 #include "engine/quarantine.h"
+#include "engine/trust.h"
 #include "formats/keys.h"
 #include "storage/bitlocker.h"
 #include "storage/fsops.h"
@@ -57,7 +58,7 @@ static void undo_journal(struct undo_ctx *u, struct lg_volume *v, json_t *vr)
 	struct lg_journal *j = NULL;
 	json_t *results = json_array();
 	json_object_set_new(vr, "steps", results);
-	int r = lg_journal_load(v, u->o->run_id, &j, &err);
+	int r = lg_trust_journal_file(v, u->o->run_id, &j, &err);
 	if (r == 0 && j->undo_ended) {
 		json_object_set_new(vr, "status", json_string("already-undone"));
 	} else if (r == 0) {
@@ -67,7 +68,8 @@ static void undo_journal(struct undo_ctx *u, struct lg_volume *v, json_t *vr)
 	if (r < 0) {
 		json_object_set_new(vr, "reason", json_string(err.msg));
 		lg_run_say(u->o->log, u->o->log_ctx, "%s", err.msg);
-		u->rc = lg_run_worse(u->rc, r == -EEXIST ? LG_EXIT_POLICY : LG_EXIT_ERROR);
+		u->rc = lg_run_worse(u->rc, r == -EEXIST || r == -EPERM || r == -EBADMSG || r == -ESTALE ? LG_EXIT_POLICY
+											       : LG_EXIT_ERROR);
 	}
 	lg_journal_free(j);
 }

@@ -567,14 +567,9 @@ static int csv_columns(const char *name, const struct csv_field *f, int nh, stru
 	int prio[COL_NAME + 1];
 	for (int i = 0; i <= COL_NAME; i++)
 		col[i] = -1, prio[i] = 1 << 30;
-	char headers[256] = "";
-	size_t ho = 0;
 	for (int i = 0; i < nh; i++) {
 		char norm[64];
 		header_norm(f[i].s, norm, sizeof(norm));
-		int n = snprintf(headers + ho, sizeof(headers) - ho, "%s%s", i ? ", " : "", f[i].s);
-		if (n > 0 && (size_t)n < sizeof(headers) - ho)
-			ho += (size_t)n;
 		for (size_t k = 0; k < ARRAY_SIZE(header_names); k++) {
 			if (strcmp(norm, header_names[k].name))
 				continue;
@@ -599,13 +594,15 @@ static int csv_columns(const char *name, const struct csv_field *f, int nh, stru
 		col[COL_COMPUTER] = col[COL_NAME];
 	char acc[256];
 	if (col[COL_PASSWORD] < 0) {
-		lg_err_set(err, "%s:%zu: no recovery password column (header: %s; accepted: %s)", name,
-			   c->header_line, headers, accepted(COL_PASSWORD, acc, sizeof(acc)));
+		/* The header's own text is not echoed: a file without a header
+		 * line has a key in its place. */
+		lg_err_set(err, "%s:%zu: no recovery password column among the header's %d fields (accepted: %s)",
+			   name, c->header_line, nh, accepted(COL_PASSWORD, acc, sizeof(acc)));
 		return -EINVAL;
 	}
 	if (c->id_col < 0) {
-		lg_err_set(err, "%s:%zu: no recovery key id column (header: %s; accepted: %s)", name,
-			   c->header_line, headers, accepted(COL_ID, acc, sizeof(acc)));
+		lg_err_set(err, "%s:%zu: no recovery key id column among the header's %d fields (accepted: %s)",
+			   name, c->header_line, nh, accepted(COL_ID, acc, sizeof(acc)));
 		return -EINVAL;
 	}
 	return 0;
@@ -622,10 +619,10 @@ static int csv_key(struct lg_keyring *kr, const char *name, const struct csv_fie
 		return 1;
 	unsigned char guid[16];
 	if (field_guid(id->s, id->len, guid) < 0) {
-		char sh[48];
-		shown(id->s, sh, sizeof(sh));
-		lg_err_set(err, "%s:%zu:%zu: key id \"%s\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)",
-			   name, id->line, id->col, sh);
+		/* Never echoed: with the columns swapped it is the key. */
+		lg_err_set(err, "%s:%zu:%zu: the key id column (column %d) does not hold a GUID (like "
+			   "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns "
+			   "swapped?)", name, id->line, id->col, c->id_col + 1);
 		return -EINVAL;
 	}
 	struct lg_key *k = keyring_add(kr);

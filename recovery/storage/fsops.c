@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "storage/fsops.h"
 
+#include "storage/secdesc.h"
+
 #include <sys/stat.h>
 
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/device.h>
 #include <ntfs-3g/dir.h>
+#include <ntfs-3g/security.h>
 #include <ntfs-3g/unistr.h>
 
 static int neg_errno(int fallback)
@@ -48,9 +51,18 @@ int lg_fs_stat(struct lg_volume *v, const char *path, uint64_t *mref, bool *is_d
 	return 0;
 }
 
+/* A name lastgood would create: never '.', '..', a '\\' or a ':' (a
+ * stream), whatever a journal on the volume says. */
+static bool name_usable(const char *name)
+{
+	return strcmp(name, ".") && strcmp(name, "..") && !strpbrk(name, "\\:");
+}
+
 static int to_ucs(const char *name, ntfschar **u)
 {
 	*u = NULL;
+	if (!name_usable(name))
+		return -EINVAL;
 	int n = ntfs_mbstoucs(name, u);
 	if (n < 0)
 		return neg_errno(EILSEQ);
@@ -73,6 +85,95 @@ static int do_set_attrs(struct lg_volume *v, const char *path, uint32_t set)
 	NInoFileNameSetDirty(ni);
 	int r = ntfs_inode_close(ni) ? neg_errno(EIO) : 0;
 	return r;
+}
+
+/* Whether path is lastgood's own folder or inside it. */
+static bool own_area(const char *path)
+{
+	size_t n = strlen(LG_FS_OWN_DIR);
+	while (*path == '/')
+		path++;
+	return !strncasecmp(path, LG_FS_OWN_DIR, n) && (path[n] == '/' || !path[n]);
+}
+
+static int set_sd_inode(ntfs_inode *ni, const void *sd, size_t len)
+{
+	struct SECURITY_CONTEXT scx;
+	memset(&scx, 0, sizeof(scx));
+	scx.vol = ni->vol;
+	errno = 0;
+	return ntfs_set_ntfs_acl(&scx, ni, sd, len, 0) ? neg_errno(EIO) : 0;
+}
+
+/* What lastgood creates under its own folder is SYSTEM's and
+ * Administrators' only. */
+static int own_sd(ntfs_inode *ni, bool dir)
+{
+	unsigned char sd[LG_SD_OWN_MAX];
+	size_t n = lg_sd_own(dir, sd);
+	return set_sd_inode(ni, sd, n);
+}
+
+static int get_sd_inode(ntfs_inode *ni, void **out, size_t *len)
+{
+	struct SECURITY_CONTEXT scx;
+	memset(&scx, 0, sizeof(scx));
+	scx.vol = ni->vol;
+	char probe[4];
+	errno = 0;
+	int n = ntfs_get_ntfs_acl(&scx, ni, probe, 0);
+	if (n <= 0)
+		return n == 0 ? -ENODATA : neg_errno(EIO);
+	if ((size_t)n > LG_SD_MAX)
+		return -EFBIG;
+	char *b = malloc((size_t)n);
+	if (!b)
+		return -ENOMEM;
+	int m = ntfs_get_ntfs_acl(&scx, ni, b, (size_t)n);
+	if (m != n) {
+		free(b);
+		return -EIO;
+	}
+	*out = b;
+	*len = (size_t)n;
+	return 0;
+}
+
+int lg_fs_get_sd(struct lg_volume *v, const char *path, void **sd, size_t *len)
+{
+	*sd = NULL;
+	*len = 0;
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	int r = get_sd_inode(ni, sd, len);
+	ntfs_inode_close(ni);
+	return r;
+}
+
+int lg_fs_get_attrs(struct lg_volume *v, const char *path, uint32_t *attrs)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	*attrs = le32_to_cpu(ni->flags);
+	ntfs_inode_close(ni);
+	return 0;
+}
+
+int lg_fs_ref(struct lg_volume *v, const char *path, uint64_t *mref, unsigned *links)
+{
+	errno = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return neg_errno(ENOENT);
+	*mref = MK_MREF(ni->mft_no, le16_to_cpu(ni->mrec->sequence_number));
+	if (links)
+		*links = le16_to_cpu(ni->mrec->link_count);
+	ntfs_inode_close(ni);
+	return 0;
 }
 
 static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
@@ -113,6 +214,12 @@ static int do_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 			errno = 0;
 			next = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)ul, S_IFDIR);
 			free(u);
+			if (next && own_area(path) && own_sd(next, true) < 0) {
+				int r = neg_errno(EIO);
+				ntfs_inode_close(next);
+				ntfs_inode_close(dir);
+				return r;
+			}
 			if (next && attrs) {
 				next->flags |= cpu_to_le32(attrs);
 				NInoSetDirty(next);
@@ -189,7 +296,7 @@ static int unlink_name(struct lg_volume *v, const char *path)
 	return r;
 }
 
-static int do_rename(struct lg_volume *v, const char *from, const char *to)
+static int do_rename(struct lg_volume *v, const char *from, const char *to, uint64_t expect, bool dir_ok)
 {
 	char tparent[4096];
 	const char *tname;
@@ -202,8 +309,17 @@ static int do_rename(struct lg_volume *v, const char *from, const char *to)
 	r = lg_fs_stat(v, from, NULL, &is_dir, NULL);
 	if (r < 0)
 		return r;
-	if (is_dir)
+	if (is_dir && !dir_ok)
 		return -EISDIR;
+	if (expect) {
+		/* The name must still lead to the record that was matched
+		 * (number and sequence): a name swapped since is not ours. */
+		uint64_t now;
+		if ((r = lg_fs_ref(v, from, &now, NULL)) < 0)
+			return r;
+		if (now != expect)
+			return -ESTALE;
+	}
 	if (tparent[0] && (r = do_mkdirs(v, tparent, 0)) < 0)
 		return r;
 	ntfschar *tu;
@@ -363,6 +479,8 @@ static int create_file(struct lg_volume *v, const char *path, ntfs_inode **out)
 	ntfs_inode *ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)ul, S_IFREG);
 	free(u);
 	r = ni ? 0 : neg_errno(EIO);
+	if (ni && !r && own_area(path))
+		r = own_sd(ni, false);
 	if (ntfs_inode_close(dir) && !r)
 		r = neg_errno(EIO);
 	if (r < 0) {
@@ -376,13 +494,29 @@ static int create_file(struct lg_volume *v, const char *path, ntfs_inode **out)
 
 int lg_fs_create(struct lg_volume *v, const char *path, const void *data, size_t len)
 {
+	return lg_fs_create_meta(v, path, data, len, NULL);
+}
+
+int lg_fs_create_meta(struct lg_volume *v, const char *path, const void *data, size_t len,
+		      const struct lg_fs_meta *meta)
+{
 	if (lg_fs_stat(v, path, NULL, NULL, NULL) == 0)
 		return -EEXIST;
 	ntfs_inode *ni = NULL;
 	int r = create_file(v, path, &ni);
 	if (r < 0)
 		return r;
-	r = write_at(v, ni, 0, data, len, false);
+	/* Descriptor and attributes before the first byte lands: they are
+	 * in the same commit group as the file's creation. */
+	if (meta && meta->sd && meta->sd_len)
+		r = set_sd_inode(ni, meta->sd, meta->sd_len);
+	if (!r && meta && meta->has_attrs) {
+		ni->flags = cpu_to_le32(meta->attrs & LG_FS_COPY_ATTRS);
+		NInoSetDirty(ni);
+		NInoFileNameSetDirty(ni);
+	}
+	if (!r)
+		r = write_at(v, ni, 0, data, len, false);
 	if (ntfs_inode_close(ni) && !r)
 		r = neg_errno(EIO);
 	return r;
@@ -457,7 +591,19 @@ int lg_fs_mkdirs(struct lg_volume *v, const char *path, uint32_t attrs)
 
 int lg_fs_rename(struct lg_volume *v, const char *from, const char *to)
 {
-	int r = do_rename(v, from, to);
+	int r = do_rename(v, from, to, 0, false);
+	return r < 0 ? r : lg_volume_commit(v);
+}
+
+int lg_fs_rename_ref(struct lg_volume *v, const char *from, const char *to, uint64_t expect)
+{
+	int r = do_rename(v, from, to, expect, false);
+	return r < 0 ? r : lg_volume_commit(v);
+}
+
+int lg_fs_rename_dir(struct lg_volume *v, const char *from, const char *to)
+{
+	int r = do_rename(v, from, to, 0, true);
 	return r < 0 ? r : lg_volume_commit(v);
 }
 

@@ -51,6 +51,40 @@ int lg_fs_overwrite(struct lg_volume *v, const char *path, const void *data, siz
 /* Overwrite bytes in place, without changing the size. */
 int lg_fs_pwrite(struct lg_volume *v, const char *path, uint64_t off, const void *data, size_t len);
 
+/* lastgood's own folder at the root: what fsops creates in it gets
+ * lastgood's security descriptor (storage/secdesc.h: SYSTEM and
+ * Administrators only), whoever asks. */
+#define LG_FS_OWN_DIR "$LastGood"
+
+/* The MFT reference (record number and sequence number) of the file at
+ * path, and its link count (DOS names count) when links is non-NULL. */
+int lg_fs_ref(struct lg_volume *v, const char *path, uint64_t *mref, unsigned *links);
+
+/* Rename like lg_fs_rename, only when `from` still names the record
+ * expect (MFT reference with sequence number): -ESTALE when not. */
+int lg_fs_rename_ref(struct lg_volume *v, const char *from, const char *to, uint64_t expect);
+
+/* Rename a directory (with what it holds) in the same way. */
+int lg_fs_rename_dir(struct lg_volume *v, const char *from, const char *to);
+
+/* The security descriptor of a file (self-relative, malloc'd). */
+int lg_fs_get_sd(struct lg_volume *v, const char *path, void **sd, size_t *len);
+/* Its FILE_ATTR_* bits, host order. */
+int lg_fs_get_attrs(struct lg_volume *v, const char *path, uint32_t *attrs);
+
+/* What a new file takes from the file it replaces. */
+#define LG_FS_COPY_ATTRS 0x27u /* readonly, hidden, system, archive */
+struct lg_fs_meta {
+	const void *sd;          /* self-relative descriptor; NULL: the default */
+	size_t sd_len;
+	uint32_t attrs;          /* FILE_ATTR_* (LG_FS_COPY_ATTRS of them are set) */
+	bool has_attrs;
+};
+/* lg_fs_create, the new file given meta's descriptor and attributes in
+ * the same commit group as its creation. */
+int lg_fs_create_meta(struct lg_volume *v, const char *path, const void *data, size_t len,
+		      const struct lg_fs_meta *meta);
+
 /* Set NTFS file attribute bits (FILE_ATTR_HIDDEN...) on a path. */
 int lg_fs_set_attrs(struct lg_volume *v, const char *path, uint32_t set);
 

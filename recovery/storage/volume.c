@@ -393,6 +393,7 @@ int lg_volume_close(struct lg_volume *v)
 }
 
 struct ci_find {
+	u64 self;
 	ntfs_volume *vol;
 	const ntfschar *name;
 	int len;
@@ -404,6 +405,10 @@ static int ci_find_cb(void *ctx, const ntfschar *name, const int len, const int 
 {
 	struct ci_find *f = ctx;
 	if (type == FILE_NAME_DOS && f->mref != (u64)-1)
+		return 0;
+	/* The listing's own "." and ".." are never a name found here. */
+	if (MREF(mref) == f->self || (len <= 2 && name[0] == cpu_to_le16('.') &&
+				      (len == 1 || name[1] == cpu_to_le16('.'))))
 		return 0;
 	if (ntfs_names_are_equal(name, (size_t)len, f->name, (size_t)f->len, IGNORE_CASE,
 				 f->vol->upcase, f->vol->upcase_len)) {
@@ -419,10 +424,15 @@ static int ci_find_cb(void *ctx, const ntfschar *name, const int len, const int 
  * there falls back to a scan of the directory. */
 u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len)
 {
+	if ((len == 1 && name[0] == cpu_to_le16('.')) ||
+	    (len == 2 && name[0] == cpu_to_le16('.') && name[1] == cpu_to_le16('.'))) {
+		errno = EINVAL;
+		return (u64)-1;
+	}
 	u64 mref = ntfs_inode_lookup_by_name(dir, name, len);
 	if (mref != (u64)-1)
 		return mref;
-	struct ci_find f = { dir->vol, name, len, (u64)-1 };
+	struct ci_find f = { dir->mft_no, dir->vol, name, len, (u64)-1 };
 	s64 pos = 0;
 	if (ntfs_readdir(dir, &pos, &f, ci_find_cb) < 0 && f.mref == (u64)-1)
 		return (u64)-1;
@@ -436,6 +446,12 @@ u64 lg_volume_lookup_name(ntfs_inode *dir, const char *name, size_t n)
 	char comp[256 * 4 + 1];
 	if (!n || n >= sizeof(comp)) {
 		errno = ENAMETOOLONG;
+		return (u64)-1;
+	}
+	/* No lookup walks up or stays in place: libntfs-3g's listing has
+	 * "." and ".." entries, which the scan below would otherwise find. */
+	if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.')) {
+		errno = EINVAL;
 		return (u64)-1;
 	}
 	memcpy(comp, name, n);
@@ -470,7 +486,7 @@ ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path)
 		int saved = errno;
 		ntfs_inode_close(ni);
 		if (mref == (u64)-1) {
-			errno = saved == ENAMETOOLONG || saved == EILSEQ ? saved : ENOENT;
+			errno = saved == ENAMETOOLONG || saved == EILSEQ || saved == EINVAL ? saved : ENOENT;
 			return NULL;
 		}
 		ni = ntfs_inode_open(v->vol, MREF(mref));

@@ -2,6 +2,8 @@
 /* The human summary of a run, from its report (term/summary.h). */
 #include "term/summary.h"
 
+#include "lib/escape.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,12 +11,16 @@
 static void out(lg_line_fn line, void *ctx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void out(lg_line_fn line, void *ctx, const char *fmt, ...)
 {
-	char buf[2048];
+	char buf[2048], shown[2048 * 6];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	line(ctx, buf);
+	/* Names and reasons come from the volume: a control character in
+	 * one must not move the cursor or forge a line (lib/escape.h). */
+	lg_escape_term(buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, shown, sizeof(shown),
+		       false);
+	line(ctx, shown);
 }
 
 static const char *str(const json_t *o, const char *key)

@@ -103,6 +103,7 @@ time 2023-03-14T09:00:00Z
 disk 256M table=gpt
 part ntfs rest label=Windows
 include $PWD/tests/fixtures/scenarios/windows-tree.inc
+dir "\$LastGood" sd=lastgood
 file "\$LastGood/quarantine/fixed-run/$BAD" data=text:"someone else's file"
 EOF2
 if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$T/qexists.img" 2>"$T/mk.err"; then
@@ -119,5 +120,190 @@ if $OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/qexists.txt" "$
 else
 	bad "could not build the quarantine-exists scenario: $(cat "$T/mk.err")"
 fi
+# --- hostile volumes (issue 16): nothing on the volume steers a run ---
+# mkhost NAME: $T/NAME.img from the scenario on stdin (windows-tree + lines)
+mkhost() {
+	{ printf 'time 2023-03-14T09:00:00Z\ndisk 256M table=gpt\npart ntfs rest label=Windows\ninclude %s\n' \
+		"$PWD/tests/fixtures/scenarios/windows-tree.inc"; cat; } > "$T/$1.txt"
+	$OUT/tests/fixtures/mkfixture -D OUT="$(realpath "$OUT")" "$T/$1.txt" "$T/$1.img" 2>"$T/mk.err" ||
+		{ bad "could not build the $1 scenario: $(cat "$T/mk.err")"; return 1; }
+}
+hsha() { ntfscat -f "$1" "/$2" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+SYS=Windows/System32
+CS=$SYS/drivers/CrowdStrike
+EVIL_SHA=$(printf 'not hal' | sha256sum | cut -d' ' -f1)
+# 1. a planted journal (begin + intent steps, as a user can write them)
+J='{"type":"begin","run_id":"evil","serial":1,"time":0}\n'
+J+='{"type":"intent","seq":1,"op":"quarantine","from":"'$SYS'/hal.dll","to":"$LastGood/quarantine/evil/'$SYS'/hal.dll","sha256":"'$EVIL_SHA'"}\n'
+J+='{"type":"intent","seq":2,"op":"restore","path":"'$SYS'/hal.dll","tmp":"'$SYS'/~lastgood-evil-hal.dll","sha256":"'$EVIL_SHA'","size":7}\n'
+J+='{"type":"intent","seq":3,"op":"quarantine","from":"Users/alice/Documents/report.docx","to":"$LastGood/quarantine/evil/Users/alice/Documents/report.docx","sha256":"'$EVIL_SHA'"}\n'
+J+='{"type":"intent","seq":4,"op":"registry","windir":"Windows","hive":"Windows/System32/config/SYSTEM","tmp":"Windows/System32/config/~lastgood-evil-SYSTEM","backup":"$LastGood/quarantine/evil/registry/SYSTEM","changes":[{"control_set":"ControlSet001","key":"Services\\\\disk","value":"Start","name":"disk","type_id":4,"old_hex":"03000000","new_hex":"04000000"}]}\n'
+J2='{"type":"begin","run_id":"../../Windows/x","serial":1,"time":0}\n'
+printf "$J" > "$T/evil.journal"; printf "$J2" > "$T/j2.journal"
+for trusted in no yes; do
+	sdl=; [ $trusted = yes ] && sdl="sd=lastgood"
+	mkhost planted$trusted <<EOF2 || continue
+file Users/alice/Documents/report.docx data=text:"alice's report"
+file $SYS/~lastgood-evil-hal.dll data=text:"not hal"
+dir "\$LastGood" $sdl
+dir "\$LastGood/journal" $sdl
+file "\$LastGood/journal/evil" data=file:$T/evil.journal $sdl
+file "\$LastGood/journal/j2" data=file:$T/j2.journal $sdl
+EOF2
+	img=$T/planted$trusted.img; p0=$(part "$img" 1)
+	before_hal=$(hsha "$p0" $SYS/hal.dll)
+	ntfscat -f "$p0" /$SYS/config/SYSTEM > "$T/sys0.hive"
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$img.p1"; p=$(part "$img" 1)
+	ntfscat -f "$p" /$SYS/config/SYSTEM > "$T/sys1.hive"
+	why=
+	[ "$rc" = 0 ] || why="exit $rc"
+	[ "$(hsha "$p" $SYS/hal.dll)" = "$before_hal" ] || why="$why; hal.dll replaced"
+	ntfscat -f "$p" /Users/alice/Documents/report.docx >/dev/null 2>&1 || why="$why; a user file was moved"
+	ntfscat -f "$p" /Windows/x >/dev/null 2>&1 && why="$why; records appended to /Windows/x"
+	cmp -s "$T/sys0.hive" "$T/sys1.hive" || why="$why; the SYSTEM hive was changed"
+	ntfscat -f "$p" "/$SYS/~lastgood-evil-hal.dll" >/dev/null 2>&1 || why="$why; the planted file was acted on"
+	ls_has "$p" "$CS" "$(basename $BAD)" && why="$why; the real match was not quarantined"
+	if [ $trusted = no ]; then
+		jq -e '.volumes[0].lastgood_dir.moved_to == "$LastGood.untrusted-r1"' "$T/out" >/dev/null || why="$why; report lacks lastgood_dir.moved_to"
+		ntfscat -f "$p" '/$LastGood.untrusted-r1/journal/evil' >/dev/null 2>&1 || why="$why; the planted folder was not kept aside"
+	else
+		[ "$(jq '[.volumes[0].set_aside[].path] | length' "$T/out")" = 2 ] || why="$why; report does not name both set-aside journals"
+		jq -r '.volumes[0].set_aside[].why' "$T/out" | grep -q "not an edit lastgood makes\|not one lastgood acts on\|run id" || why="$why; no reason given"
+	fi
+	[ -z "$why" ] && ok "planted journal ($([ $trusted = yes ] && echo "in a \$LastGood with lastgood's own descriptor: invariants" || echo "in a \$LastGood open to users: set aside whole")): nothing in it acted on (exit 0)" ||
+		{ bad "planted journal (trusted=$trusted):$why"; sed 's/^/    /' "$T/err" | head -5; }
+done
+
+# 2. what lastgood creates is SYSTEM's and Administrators' only; a restored
+# file takes the descriptor of the file it replaces
+mkhost sd <<EOF2 && {
+file $BAD size=40K data=random:2912 head=hex:AAAAAAAA01002301 created=2024-07-19T03:55:12Z modified=2024-07-19T04:09:00Z attrs=system,archive sd=system-file replace
+EOF2
+	mkdir -p "$T/b/drivers"
+	{ printf '\xaa\xaa\xaa\xaa\x01\x00\x23\x01'; head -c 1000 /dev/zero | tr '\0' G; } > "$T/b/drivers/good.sys"
+	tar -C "$T/b" -czf "$T/bundle.tar.gz" drivers/good.sys
+	gsum=$(sha256sum "$T/b/drivers/good.sys" | cut -d' ' -f1)
+	echo "s|\"action\": \"quarantine\"|\"action\": \"quarantine\", \"restore\": {\"bundle\": \"bundle.tar.gz\", \"entry\": \"drivers/good.sys\", \"sha256\": \"$gsum\"}|" | mk restore
+	n_cases=$((n_cases + 1))
+	p0=$(part "$T/sd.img" 1); ntfssecaudit -v "$p0" "/$BAD" 2>/dev/null | grep -E '^ +0000' > "$T/sd.orig"
+	rc=0; $LG fix --denylist "$T/restore.json" --trust $TRUST --bundle-dir "$T" --run-id r1 "$T/sd.img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$T/sd.img.p1"; p=$(part "$T/sd.img" 1)
+	why=; [ "$rc" = 0 ] || why="exit $rc"
+	for d in '$LastGood' '$LastGood/journal' '$LastGood/journal/r1' '$LastGood/quarantine/r1' '$LastGood/state.json'; do
+		ntfssecaudit -v "$p" "/$d" 2>/dev/null > "$T/sa"
+		grep -q 'Windows owner S-1-5-32-544' "$T/sa" || why="$why; $d: owner not Administrators"
+		# the Everyone SID (S-1-1-0) as it appears in the dump
+		tr -d ' \n' < "$T/sa" | grep -qi '0101000000000001000000' && why="$why; $d: Everyone has an ACE"
+	done
+	ntfssecaudit -v "$p" "/$BAD" 2>/dev/null | grep -E '^ +0000' > "$T/sd.restored"
+	[ -s "$T/sd.orig" ] && cmp -s "$T/sd.orig" "$T/sd.restored" || why="$why; the restored file does not have the replaced file's descriptor"
+	ntfsinfo -F "/$BAD" "$p" 2>/dev/null | grep -qi 'FILE_ATTR_SYSTEM\|System' || why="$why; the restored file lost the system attribute"
+	[ -z "$why" ] && ok "\$LastGood and what is in it: owner Administrators, no right for anyone else; restored driver keeps the replaced one's descriptor and attributes" ||
+		{ bad "descriptors:$why"; sed 's/^/    /' "$T/err" | head -5; }
+
+	# 3. undo checks the quarantined file against the journal's sha256
+	n_cases=$((n_cases + 1))
+	echo "planted by a user" > "$T/swap"
+	cp "$p" "$T/p.swap"
+	ntfscp -f "$T/p.swap" "$T/swap" "/\$LastGood/quarantine/r1/$BAD" >/dev/null 2>&1
+	start=$(partx -g -o START -n 1 "$T/sd.img")
+	dd if="$T/p.swap" of="$T/sd.img" bs=512 seek="$start" conv=notrunc,sparse status=none
+	h=$(sha "$T/sd.img")
+	rc=0; $LG undo --run r1 "$T/sd.img" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" = 4 ] && grep -q "sha256 differs" "$T/err" && [ "$(sha "$T/sd.img")" = "$h" ]; then
+		ok "undo with a quarantined file swapped since: refused, nothing moved back (exit 4)"
+	else
+		bad "undo with a swapped quarantined file: exit $rc"; sed 's/^/    /' "$T/err" | head -5
+	fi
+}
+
+# 4. names that would lead to another file: '..', NUL, '/'
+mkhost names <<EOF2 && {
+dir $CS/C-00000291-
+dir $CS/C-00000291-sub
+file $CS/C-00000291-sub/x.sys data=text:"unrelated"
+file $CS/dotdot.sys rawname=text:"C-00000291-/../CSAgent.sys" size=40K data=random:7 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+file $CS/nul.sys rawname=text:"C-00000291-00000000-00000033.sys\0x.sys" size=40K data=random:8 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+file $CS/slash.sys rawname=text:"C-00000291-sub/x.sys" size=40K data=random:9 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+EOF2
+	p0=$(part "$T/names.img" 1)
+	h1=$(hsha "$p0" $CS/CSAgent.sys); h2=$(hsha "$p0" $GOOD); h3=$(hsha "$p0" $CS/C-00000291-sub/x.sys)
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/names.img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$T/names.img.p1"; p=$(part "$T/names.img" 1)
+	why=; [ "$rc" = 4 ] || why="exit $rc (want 4)"
+	[ "$(hsha "$p" $CS/CSAgent.sys)" = "$h1" ] || why="$why; CSAgent.sys moved"
+	[ "$(hsha "$p" $GOOD)" = "$h2" ] || why="$why; the good channel file moved"
+	[ "$(hsha "$p" $CS/C-00000291-sub/x.sys)" = "$h3" ] || why="$why; an unrelated file moved"
+	[ "$(jq '[.volumes[0].matches[] | select(.refused != null and (.refused | contains("NUL")))] | length' "$T/out")" = 3 ] ||
+		why="$why; the three names are not refused with a reason"
+	ls_has "$p" "$CS" "$(basename $BAD)" && why="$why; the real match was not quarantined"
+	[ -z "$why" ] && ok "names with '..', NUL or '/': refused, the files they name untouched (exit 4)" ||
+		{ bad "hostile names:$why"; sed 's/^/    /' "$T/err" | head -5; }
+}
+
+# 5. damaged state and journals never block a run that does not need them
+printf '{"schema": 1, "highest_serial": 9007199254740992}\n' > "$T/state.big"
+printf '{"type":"begin","run_id":"old1","serial":1,"time":0}\n{"type":"intent","seq":1,"op":"quarantine"\n{"type":"end"}\n' > "$T/old1.journal"
+printf '{"type":"begin","run_id":"old2","serial":1,"time":0}\n{"type":"end"}\n{"type":"undo-intent","seq":1}\n' > "$T/old2.journal"
+mkhost damaged <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/state.json" data=file:$T/state.big sd=lastgood
+file "\$LastGood/journal/old1" data=file:$T/old1.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/damaged.img" >"$T/out" 2>"$T/err" || rc=$?
+	why=; [ "$rc" = 0 ] || why="exit $rc"
+	jq -e '[.volumes[0].set_aside[].path] | index("$LastGood/state.json") != null' "$T/out" >/dev/null || why="$why; state.json not named as set aside"
+	jq -e '[.volumes[0].set_aside[].path] | index("$LastGood/journal/old1") != null' "$T/out" >/dev/null || why="$why; the damaged journal not named as set aside"
+	jq -r '.volumes[0].set_aside[].why' "$T/out" | grep -q impossible || why="$why; the serial is not called impossible"
+	p=$(part "$T/damaged.img" 1)
+	ntfscat -f "$p" '/$LastGood/set-aside/r1/state.json' >/dev/null 2>&1 || why="$why; state.json not kept"
+	[ -z "$why" ] && ok "state.json with serial 2^53 and a journal with a damaged middle line: set aside, named, the run goes on (exit 0)" ||
+		{ bad "damaged state/journal:$why"; sed 's/^/    /' "$T/err" | head -5; }
+}
+mkhost undoing <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/journal/old2" data=file:$T/old2.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/undoing.img" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 0 ] && jq -e '.volumes[0].status == "fixed"' "$T/out" >/dev/null &&
+		ok "a journal ending in an undo-intent step does not block fix (exit 0)" ||
+		{ bad "journal ending in undo-intent: exit $rc"; sed 's/^/    /' "$T/err" | head -5; }
+}
+# 6. undo of a quarantine step in undo-intent state without "from"
+printf '{"type":"begin","run_id":"old3","serial":1,"time":0}\n{"type":"intent","seq":1,"op":"quarantine","to":"x"}\n{"type":"done","seq":1}\n{"type":"end"}\n{"type":"undo-intent","seq":1}\n' > "$T/old3.journal"
+mkhost nofrom <<EOF2 && {
+dir "\$LastGood" sd=lastgood
+dir "\$LastGood/journal" sd=lastgood
+file "\$LastGood/journal/old3" data=file:$T/old3.journal sd=lastgood
+EOF2
+	n_cases=$((n_cases + 1))
+	h=$(sha "$T/nofrom.img")
+	rc=0; $LG undo --run old3 "$T/nofrom.img" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 4 ] && grep -q "not one lastgood acts on" "$T/err" && [ "$(sha "$T/nofrom.img")" = "$h" ] &&
+		ok "undo of a quarantine step without from: refused, no crash (exit 4)" ||
+		{ bad "undo without from: exit $rc"; sed 's/^/    /' "$T/err" | head -5; }
+}
+
+# 7. control characters in a name never reach the terminal raw
+mkhost esc <<EOF2 && {
+file $CS/esc.sys rawname=hex:"432d30303030303239312d1b5b324a07 0d0a30206d6174636865732e737973" size=40K data=random:7 head=hex:AAAAAAAA01002301 modified=2024-07-19T04:10:00Z
+EOF2
+	n_cases=$((n_cases + 1))
+	rc=0; $LG scan --denylist $DL --trust $TRUST "$T/esc.img" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" = 3 ] && ! grep -q $'\x1b\|\x07\|\r' "$T/err" && grep -qF 'C-00000291-\x1b[2J\x07\r\n0 matches.sys' "$T/err" &&
+	   ! grep -q '^0 matches' "$T/err"; then
+		ok "a name with ESC, BEL, CR, LF is shown escaped, forges no line (exit 3)"
+	else
+		bad "terminal injection: exit $rc"; cat -v "$T/err" | sed 's/^/    /' | head -5
+	fi
+}
+
 echo "SUMMARY: $n_cases bad-input cases"
 finish

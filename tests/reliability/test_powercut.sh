@@ -15,6 +15,9 @@ trap 'rm -rf "$T"' EXIT
 rc=0
 echo "== fix"
 "$PC" "$IMG" $DL $TRUST || rc=1
+echo "== fix on a volume with a planted journal (issue 16): the same outcome as without it"
+PLANTED=$OUT/fixtures/planted-journal.img
+if [ -e "$PLANTED" ]; then "$PC" "$PLANTED" $DL $TRUST || rc=1; else echo "SKIP: $PLANTED not built"; fi
 echo "== undo"
 "$PC" --undo "$IMG" $DL $TRUST || rc=1
 echo "== fix with a restore from a bundle"

@@ -228,10 +228,10 @@ static void test_csv_errors(void)
 		const char *csv, *msg;
 	} bad[] = {
 		{ "KeyId,ComputerName\n" RP1_ID ",PC1\n",
-		  "keys.csv:1: no recovery password column (header: KeyId, ComputerName; accepted: "
+		  "keys.csv:1: no recovery password column among the header's 2 fields (accepted: "
 		  "RecoveryPassword, msFVE-RecoveryPassword, BitLockerRecoveryKey, RecoveryKey, Key)" },
 		{ "ComputerName,RecoveryPassword\nPC1," RP2 "\n",
-		  "keys.csv:1: no recovery key id column (header: ComputerName, RecoveryPassword; accepted: "
+		  "keys.csv:1: no recovery key id column among the header's 2 fields (accepted: "
 		  "KeyProtectorId, BitLockerKeyId, RecoveryKeyId, KeyId, PasswordId, ProtectorId, Id, or "
 		  "msFVE-RecoveryInformation's Name/DistinguishedName)" },
 		{ "KeyId,RecoveryPassword,ComputerName\n" RP2_ID "," RP2 ",PC1\n" RP2_ID "," RP2 "\n",
@@ -243,7 +243,17 @@ static void test_csv_errors(void)
 		{ "KeyId,RecoveryPassword\n" RP2_ID ",4045\"58-436711\n",
 		  "keys.csv:2:42: quote inside a field that does not start with one" },
 		{ "KeyId,RecoveryPassword\nPC1-KEY," RP2 "\n",
-		  "keys.csv:2:1: key id \"PC1-KEY\" is not a GUID (like 64311DEA-4587-4029-924A-BA299647998E)" },
+		  "keys.csv:2:1: the key id column (column 1) does not hold a GUID (like "
+		  "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns swapped?)" },
+		/* Issue 16: the id and password columns swapped: nothing of the
+		 * password may reach the screen or the saved log. */
+		{ "KeyId,RecoveryPassword\n" RP2 "," RP2_ID "\n",
+		  "keys.csv:2:1: the key id column (column 1) does not hold a GUID (like "
+		  "64311DEA-4587-4029-924A-BA299647998E); what it holds is not shown (are the columns swapped?)" },
+		{ "404558-436711,RecoveryPassword\n" RP2_ID "," RP2 "\n",
+		  "keys.csv:1: no recovery key id column among the header's 2 fields (accepted: "
+		  "KeyProtectorId, BitLockerKeyId, RecoveryKeyId, KeyId, PasswordId, ProtectorId, Id, or "
+		  "msFVE-RecoveryInformation's Name/DistinguishedName)" },
 		{ "KeyId,RecoveryPassword\n" RP2_ID ",404558-436711-420861-678557-638220-018909-039941-695321\n",
 		  "keys.csv:2:38: recovery password for key id " RP2_ID ": group 3 is not divisible by 11 "
 		  "(a mistyped digit?)" },

@@ -77,7 +77,7 @@ static void test_quarantine_move(void)
 	uint64_t mref = 0, mref_q = 1;
 	sha_of(v, BAD, before);
 	CHECK_INT(lg_fs_stat(v, BAD, &mref, NULL, NULL), 0);
-	CHECK_INT(lg_quarantine(&w, BAD, json_pack("{s:s}", "rule", "r1"), q, sizeof(q), &err), 0);
+	CHECK_INT(lg_quarantine(&w, BAD, 0, json_pack("{s:s}", "rule", "r1"), q, sizeof(q), &err), 0);
 	CHECK_INT(lg_path_quarantined(want, sizeof(want), RUN_ID, BAD), 0);
 	CHECK_STR(q, want);
 	/* the same file (MFT record), the same bytes, at the new name only */
@@ -91,15 +91,15 @@ static void test_quarantine_move(void)
 	char q2[512];
 	CHECK_INT(lg_path_quarantined(q2, sizeof(q2), RUN_ID, GOOD), 0);
 	CHECK_INT(lg_fs_create(v, q2, "x", 1), 0);
-	CHECK_INT(lg_quarantine(&w, GOOD, NULL, q, sizeof(q), &err), -EEXIST);
+	CHECK_INT(lg_quarantine(&w, GOOD, 0, NULL, q, sizeof(q), &err), -EEXIST);
 	CHECK_CONTAINS(err.msg, "already exists");
 	CHECK_INT(lg_fs_stat(v, GOOD, NULL, NULL, NULL), 0);
 	/* a file that is not there: announced, then the move fails */
-	CHECK(lg_quarantine(&w, DIR_ "missing.sys", NULL, q, sizeof(q), &err) < 0);
+	CHECK(lg_quarantine(&w, DIR_ "missing.sys", 0, json_pack("{s:s}", "sha256", "00"), q, sizeof(q), &err) < 0);
 	CHECK_CONTAINS(err.msg, "cannot move to quarantine");
 	/* a path that cannot fit */
 	char small[32];
-	CHECK_INT(lg_quarantine(&w, BAD, NULL, small, sizeof(small), &err), -ENAMETOOLONG);
+	CHECK_INT(lg_quarantine(&w, BAD, 0, NULL, small, sizeof(small), &err), -ENAMETOOLONG);
 
 	struct lg_journal *j = journal(v, RUN_ID);
 	CHECK(j != NULL);
@@ -125,14 +125,14 @@ static void test_restore(void)
 	struct lg_jwriter w;
 	begin(&w, v, RUN_ID);
 	char q[512];
-	CHECK_INT(lg_quarantine(&w, BAD, NULL, q, sizeof(q), &err), 0);
+	CHECK_INT(lg_quarantine(&w, BAD, 0, NULL, q, sizeof(q), &err), 0);
 	static const char good[] = "known-good driver bytes";
 	unsigned char sha[32], wrong[32] = { 0 };
 	lg_hash_buf(good, sizeof(good), sha, NULL);
 	char hex[65], got[65];
 	lg_hex(sha, 32, hex);
 	/* the wrong checksum: the copy is not put in place */
-	CHECK_INT(lg_quarantine_restore(&w, BAD, good, sizeof(good), wrong, NULL, &err), -EIO);
+	CHECK_INT(lg_quarantine_restore(&w, BAD, NULL, good, sizeof(good), wrong, NULL, &err), -EIO);
 	CHECK_CONTAINS(err.msg, "does not read back as written");
 	CHECK_INT(lg_fs_stat(v, BAD, NULL, NULL, NULL), -ENOENT);
 	CHECK_INT(lg_fs_stat(v, DIR_ "~lastgood-" RUN_ID "-C-00000291-00000000-00000032.sys", NULL, NULL, NULL), 0);
@@ -140,15 +140,15 @@ static void test_restore(void)
 	struct lg_jwriter w2;
 	begin(&w2, v, "20260102T000000Z-00q002");
 	char q2[512];
-	CHECK_INT(lg_quarantine(&w2, GOOD, NULL, q2, sizeof(q2), &err), 0);
-	CHECK_INT(lg_quarantine_restore(&w2, GOOD, good, sizeof(good), sha,
+	CHECK_INT(lg_quarantine(&w2, GOOD, 0, NULL, q2, sizeof(q2), &err), 0);
+	CHECK_INT(lg_quarantine_restore(&w2, GOOD, NULL, good, sizeof(good), sha,
 				     json_pack("{s:s}", "bundle", "b.zip"), &err), 0);
 	sha_of(v, GOOD, got);
 	CHECK_STR(got, hex);
 	CHECK_INT(lg_fs_stat(v, DIR_ "~lastgood-20260102T000000Z-00q002-C-00000291-00000000-00000033.sys",
 			     NULL, NULL, NULL), -ENOENT);
 	/* a taken path is never overwritten */
-	CHECK_INT(lg_quarantine_restore(&w2, GOOD, good, sizeof(good), sha, NULL, &err), -EEXIST);
+	CHECK_INT(lg_quarantine_restore(&w2, GOOD, NULL, good, sizeof(good), sha, NULL, &err), -EEXIST);
 	CHECK_CONTAINS(err.msg, "the path is taken");
 	struct lg_journal *j = journal(v, "20260102T000000Z-00q002");
 	CHECK(j && j->n_steps == 2);
@@ -268,11 +268,11 @@ static void test_undo(void)
 	char q[512], before[65], now[65], aside[512];
 	sha_of(v, BAD, before);
 	begin(&w, v, RUN_ID);
-	CHECK_INT(lg_quarantine(&w, BAD, NULL, q, sizeof(q), &err), 0);
+	CHECK_INT(lg_quarantine(&w, BAD, 0, NULL, q, sizeof(q), &err), 0);
 	static const char good[] = "replacement";
 	unsigned char sha[32];
 	lg_hash_buf(good, sizeof(good), sha, NULL);
-	CHECK_INT(lg_quarantine_restore(&w, BAD, good, sizeof(good), sha, NULL, &err), 0);
+	CHECK_INT(lg_quarantine_restore(&w, BAD, NULL, good, sizeof(good), sha, NULL, &err), 0);
 	CHECK_INT(lg_jwriter_mark(&w, "end", 0), 0);
 
 	json_t *results = json_array();
@@ -296,7 +296,7 @@ static void test_undo(void)
 	/* the original path taken by another file since: undo refuses, nothing moves */
 	const char *run2 = "20260102T000000Z-00q005";
 	begin(&w, v, run2);
-	CHECK_INT(lg_quarantine(&w, GOOD, NULL, q, sizeof(q), &err), 0);
+	CHECK_INT(lg_quarantine(&w, GOOD, 0, NULL, q, sizeof(q), &err), 0);
 	CHECK_INT(lg_jwriter_mark(&w, "end", 0), 0);
 	CHECK_INT(lg_fs_create(v, GOOD, "newcomer", 8), 0);
 	results = json_array();
