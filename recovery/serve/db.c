@@ -360,7 +360,8 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 		/* The newest fix of this machine not undone since. */
 		query_text(db->h, run, sizeof(run),
 			   "SELECT run_id FROM reports WHERE machine=? AND mode='fix' AND outcome='fixed'"
-			   " AND received >= COALESCE((SELECT MAX(received) FROM reports WHERE machine=?1 AND mode='undo'), '')"
+			   /* arrival order, not the clock: a fix and its undo may come within one second */
+			   " AND rowid > COALESCE((SELECT MAX(rowid) FROM reports WHERE machine=?1 AND mode='undo'), 0)"
 			   " ORDER BY received DESC, rowid DESC LIMIT 1", machine);
 		if (*run) {
 			mode = "undo";
