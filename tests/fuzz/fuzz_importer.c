@@ -61,8 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < dl->n_rules; i++) {
 		const struct lg_rule *rl = &dl->rules[i];
 		REQUIRE(rl->action == o.action);
+		/* a hash, a file name (with a version range and maybe signers), or
+		 * signers alone (a denied signer without FileAttribRef) */
 		REQUIRE(rl->n_sha256 + rl->n_authentihash_sha256 + rl->n_authentihash_sha1 == 1 ||
-			rl->original_filename);
+			rl->original_filename || rl->n_signers);
 		REQUIRE(!strcmp(rl->path, o.n_paths ? paths[i % np]
 						    : i % 2 ? "Windows/System32/DriverStore/**"
 							    : "Windows/System32/drivers/**"));
