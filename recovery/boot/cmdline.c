@@ -57,7 +57,8 @@ static int apply_option(const char *key, const char *val, struct lg_init_opts *o
 	}
 	bool *flag = !strcmp(key, "poweroff") ? &o->poweroff
 		   : !strcmp(key, "reboot") ? &o->reboot
-		   : !strcmp(key, "unattended") ? &o->unattended : NULL;
+		   : !strcmp(key, "unattended") ? &o->unattended
+		   : !strcmp(key, "discard_hibernation") ? &o->discard_hibernation : NULL;
 	if (flag) {
 		if (parse_bool(val, flag) < 0) {
 			lg_err_set(err, "lastgood.%s=%s: expected 1 or 0 (ignored)", key, val);

@@ -25,6 +25,8 @@ struct lg_init_opts {
 	bool unattended;	/* lastgood.unattended=1: never wait for a person */
 	char denylist[256];	/* lastgood.denylist=PATH (absolute, in the recovery system); "" if unset */
 	int wait_s;		/* lastgood.wait=N: longest wait for disks, seconds */
+	bool discard_hibernation; /* lastgood.discard_hibernation=1: fix a hibernated Windows,
+				   * losing its hibernated session (fix --discard-hibernation) */
 };
 
 void lg_init_opts_default(struct lg_init_opts *o);

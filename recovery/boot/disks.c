@@ -139,6 +139,22 @@ static void print_disks(struct init_state *s, double t0)
 /* Wait until the set of disks has not changed for two seconds (half a
  * second once the boot medium the stub named is there with another disk)
  * and that medium is there, at most opts.wait_s seconds. */
+/* Whether the only disk is the boot medium the stub named, on removable
+ * media (a USB stick): then nothing to repair has shown up yet. */
+static bool only_removable_medium(const struct init_state *s, bool medium_known)
+{
+	if (!medium_known || s->n_disks != 1)
+		return false;
+	const char *dev = s->medium_dev, *name = s->disks[0].name;
+	if (strncmp(dev, "/dev/", 5) || strncmp(dev + 5, name, strlen(name)))
+		return false;
+	char path[LG_DISK_NAME_MAX + 32], *text = NULL;
+	snprintf(path, sizeof(path), "/sys/block/%.*s/removable", (int)(sizeof(path) - 32), name);
+	bool removable = lg_read_file(path, 16, &text, NULL) == 0 && text[0] == '1';
+	free(text);
+	return removable;
+}
+
 void pid1_wait_for_disks(struct init_state *s)
 {
 	pid1_phase_begin(s, PH_DISKS, "Looking for disks");
@@ -150,7 +166,7 @@ void pid1_wait_for_disks(struct init_state *s)
 	double t0 = lg_con_uptime(), changed = t0, last_print = t0;
 	struct lg_disk prev[MAX_DISKS];
 	size_t n_prev = 0;
-	bool medium_seen = !partuuid[0];
+	bool medium_seen = !partuuid[0], waiting_said = false;
 	for (;;) {
 		if (s->mods) {
 			lg_coldplug(s->mods, "/sys/devices", mod_cb, s);
@@ -173,6 +189,15 @@ void pid1_wait_for_disks(struct init_state *s)
 		 * a stick), internal disks come first. */
 		double settle = partuuid[0] && medium_seen && s->n_disks > 1 ? 0.5 : 2.0;
 		bool enough = s->n_disks > 0 && medium_seen && now - changed >= settle;
+		/* Only the boot stick so far: a USB disk or dock with the PC's
+		 * Windows may still be coming, keep waiting (up to wait_s). */
+		if (enough && only_removable_medium(s, partuuid[0] && medium_seen)) {
+			if (!waiting_said)
+				lg_con_printf("    %4.1f s: only the boot medium so far: waiting for another disk "
+					      "(at most %d s, lastgood.wait=N)", now - t0, s->opts.wait_s);
+			waiting_said = true;
+			enough = false;
+		}
 		if (enough || now - t0 >= s->opts.wait_s)
 			break;
 		if (now - last_print >= 1.9) {

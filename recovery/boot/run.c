@@ -174,6 +174,7 @@ int pid1_run_engine(struct init_state *s)
 			.n_bundle_dirs = 1,
 			.report_dir = REPORT_DIR,
 			.keyring = kr,
+			.discard_hibernation = s->opts.discard_hibernation,
 		},
 		.prompt = !s->opts.unattended,
 	};

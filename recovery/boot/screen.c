@@ -41,6 +41,11 @@ void lg_run_facts_parse(const char *text, size_t len, struct lg_run_facts *f)
 		const char *st = json_string_value(json_object_get(vol, "status"));
 		if (st && !strcmp(st, "already-fixed"))
 			f->already_fixed++;
+		if (st && !strcmp(st, "refused")) {
+			const char *h = json_string_value(json_object_get(vol, "hibernation"));
+			if (h && (!strcmp(h, "active") || !strcmp(h, "resuming")))
+				f->hibernated++;
+		}
 		if (st && !strcmp(st, "locked")) {
 			f->locked++;
 			/* the IDs the helpdesk finds the recovery key by */
@@ -173,6 +178,15 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 		return;
 	case LG_EXIT_POLICY:
 		TITLE("lastgood refused to change Windows, to keep your data safe");
+		if (f && f->hibernated) {
+			v->text = "Windows is hibernated (or was shut down with Fast Startup): its open session "
+				  "is saved on the disk, and changing files under it could lose data, so nothing "
+				  "was changed. If Windows can start, start it, then shut it down fully (hold Shift "
+				  "while choosing Shut down) and run lastgood again. If it cannot start, boot "
+				  "lastgood with lastgood.discard_hibernation=1 on its command line: the hibernated "
+				  "session (open programs, unsaved work) is lost; files on the disk are kept.";
+			return;
+		}
 		v->text = "The reason is shown above: for example Windows was hibernated or shut down with "
 			  "Fast Startup, the volume is locked by BitLocker, or a registry file has unsaved "
 			  "changes. Nothing was changed on that volume, so Windows will probably still "

@@ -24,6 +24,7 @@ struct lg_run_facts {
 	bool have;
 	long windows_volumes, matches, quarantined, restored, refused, failed;
 	long already_fixed;
+	long hibernated;	/* volumes refused because Windows is hibernated (Fast Startup) */
 	long locked;		/* BitLocker volumes that stayed locked */
 	char locked_ids[96];	/* their recovery key IDs, "64311DEA, 1A2B3C4D" */
 };

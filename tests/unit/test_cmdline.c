@@ -33,13 +33,14 @@ static void test_options(void)
 	lg_init_opts_default(&o);
 	CHECK_INT(lg_cmdline_parse("quiet lastgood.mode=scan lastgood.poweroff=1 lastgood.reboot "
 				   "lastgood.unattended=yes lastgood.denylist=/mnt/medium/lists/new.json "
-				   "lastgood.wait=30\n", &o, &err), 0);
+				   "lastgood.wait=30 lastgood.discard_hibernation=1\n", &o, &err), 0);
 	CHECK_INT(o.mode, LG_MODE_SCAN);
 	CHECK(o.poweroff);
 	CHECK(o.reboot);	/* without a value: true */
 	CHECK(o.unattended);
 	CHECK_STR(o.denylist, "/mnt/medium/lists/new.json");
 	CHECK_INT(o.wait_s, 30);
+	CHECK(o.discard_hibernation);
 
 	/* the last occurrence wins, as for kernel parameters */
 	CHECK_INT(lg_cmdline_parse("lastgood.mode=shell lastgood.poweroff=0 lastgood.mode=fix", &o, &err), 0);
@@ -116,6 +117,28 @@ static void test_bad_values(void)
 }
 
 static int exited(int code) { return W_EXITCODE(code, 0); }
+
+/* A hibernated Windows: the screen says how to go on, including the
+ * command-line word that discards the hibernated session. */
+static void test_verdict_hibernated(void)
+{
+	const char report[] =
+		"{\"summary\": {\"volumes\": 1, \"windows_volumes\": 1, \"matches\": 0},"
+		" \"volumes\": [{\"status\": \"refused\", \"hibernation\": \"active\"}]}";
+	struct lg_run_facts f;
+	lg_run_facts_parse(report, strlen(report), &f);
+	CHECK_INT(f.hibernated, 1);
+	struct lg_verdict v;
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, W_EXITCODE(LG_EXIT_POLICY, 0), &f, &v);
+	CHECK_CONTAINS(v.text, "lastgood.discard_hibernation=1");
+	CHECK(!v.windows_should_start);
+	/* refused for another reason (hibernation header not active): the general words */
+	const char other[] = "{\"summary\": {}, \"volumes\": [{\"status\": \"refused\", \"hibernation\": \"inactive\"}]}";
+	lg_run_facts_parse(other, strlen(other), &f);
+	CHECK_INT(f.hibernated, 0);
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, W_EXITCODE(LG_EXIT_POLICY, 0), &f, &v);
+	CHECK(!strstr(v.text, "discard_hibernation"));
+}
 
 /* A BitLocker volume that stayed locked: the final screen names the
  * recovery key IDs, not "no Windows". */
@@ -258,6 +281,7 @@ int main(void)
 	RUN(test_bad_values);
 	RUN(test_verdicts);
 	RUN(test_verdict_locked);
+	RUN(test_verdict_hibernated);
 	RUN(test_facts);
 	RUN(test_disk_names);
 	return t_done();
