@@ -73,9 +73,10 @@ $(KERNEL_ENV): media/fetch-kernel.sh | $(DEPS_STAMP)
 $(MEDIA)/denylist.json: $(MEDIA_CONFIG) $(OUT)/lastgood media/stage-trust.sh $(wildcard $(EXAMPLE_LIST))
 	media/stage-trust.sh $(MEDIA) $(OUT)/lastgood $(EXAMPLE_LIST) $(if $(TRUST)$(DENYLIST),'$(TRUST)' '$(DENYLIST)')
 
-$(MEDIA)/initrd.img: $(OUT)/lastgood $(KERNEL_ENV) $(MEDIA)/denylist.json media/modules.list \
+# /init is the release build (build/release.mk).
+$(MEDIA)/initrd.img: $(OUT_REL)/lastgood $(KERNEL_ENV) $(MEDIA)/denylist.json media/modules.list \
 		media/mkinitramfs.sh $(MEDIA_CONFIG)
-	media/mkinitramfs.sh -b $(OUT)/lastgood -k $(KERNEL_ENV) -m media/modules.list \
+	media/mkinitramfs.sh -b $(OUT_REL)/lastgood -k $(KERNEL_ENV) -m media/modules.list \
 		$$(for k in $(MEDIA)/trusted/*.pub; do printf -- '-t %s ' $$k; done) \
 		-d $(MEDIA)/denylist.json $$(test -f $(MEDIA)/DEMO && echo -D) \
 		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN)) -o $@
