@@ -16,7 +16,10 @@ FORTIFY_LEVEL := $(shell printf '\043include <features.h>\n\043if __GNUC__ >= 12
                    $(CC) -E -P -x c - 2>/dev/null | grep -q lg_fortify3 && echo 3 || echo 2)
 OPT      := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=$(FORTIFY_LEVEL)
 HARDEN   := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE -frecord-gcc-switches
-HARDEN_LD := -pie -Wl,-z,relro,-z,now
+# No build-id note: media/mkinitramfs.sh removed it from /init (it hashes
+# the build paths), and removing an allocated section with strip/objcopy
+# drops the GNU_RELRO segment (found by tests/release/hardening.sh).
+HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,--build-id=none
 else
 # dev build: warnings are errors
 OPT      := -O1 -g -Werror
