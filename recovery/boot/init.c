@@ -18,6 +18,7 @@
 #include "formats/denylist.h"
 #include "boot/efivar.h"
 #include "engine/engine.h"
+#include "engine/paths.h"
 #include "term/keyprompt.h"
 
 #include <blkid.h>
@@ -270,7 +271,7 @@ static void verdict_fix_ok(const struct lg_run_facts *f, struct lg_verdict *v)
 		else
 			TITLE("Done: Windows should now start");
 		v->text = "Every file on the deny-list that was found is now in the quarantine folder "
-			  "\\$LastGood\\quarantine on the Windows volume (nothing was deleted; "
+			  "\\" LG_DIR "\\quarantine on the Windows volume (nothing was deleted; "
 			  "'lastgood undo' puts it back).";
 		v->windows_should_start = true;
 	}
@@ -1398,7 +1399,7 @@ int cmd_init(int argc, char **argv)
 	phase_begin(s, PH_FINISH, "Finishing");
 	char report[600] = "", next[512] = "";
 	if (save_reports(s, report, sizeof(report) - 80) < 0 && outcome == LG_OUTCOME_ENGINE)
-		strcat(report, "; the Windows volume keeps its copy in \\$LastGood\\reports");
+		strcat(report, "; the Windows volume keeps its copy in \\" LG_DIR "\\reports");
 	if (s->opts.mode != LG_MODE_FIX)
 		snprintf(next, sizeof(next), "firmware default (%s mode changes nothing, not even BootNext)",
 			 s->opts.mode == LG_MODE_SCAN ? "scan" : "shell");

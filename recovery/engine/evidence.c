@@ -2,8 +2,9 @@
 #include "engine/evidence.h"
 
 #include "storage/fsops.h"
-#include "engine/journal.h"
+#include "engine/paths.h"
 
+#include <jansson.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <time.h>
@@ -30,7 +31,7 @@ int lg_evidence_write(struct lg_volume *v, const char *dir, const char *volume_s
 		      const char *run_id, char **path_out, struct lg_err *err)
 {
 	char mpath[256];
-	snprintf(mpath, sizeof(mpath), LG_DIR "/quarantine/%s/manifest.json", run_id);
+	(void)lg_path_manifest(mpath, sizeof(mpath), run_id);
 	char *manifest = NULL;
 	size_t mlen = 0;
 	int r = lg_fs_read(v, mpath, 16u << 20, &manifest, &mlen);

@@ -197,8 +197,12 @@ int lg_journal_parse(const char *buf, size_t len, struct lg_journal **out, struc
 }
 
 #include "storage/fsops.h"
+#include "storage/volume.h"
 
 #include <time.h>
+
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/layout.h>
 
 static int jw_append(struct lg_jwriter *w, json_t *rec)
 {
@@ -216,7 +220,7 @@ static void jw_init(struct lg_jwriter *w, struct lg_volume *v, const char *run_i
 	memset(w, 0, sizeof(*w));
 	w->v = v;
 	snprintf(w->run_id, sizeof(w->run_id), "%s", run_id);
-	snprintf(w->path, sizeof(w->path), LG_DIR "/journal/%s", run_id);
+	(void)lg_path_journal(w->path, sizeof(w->path), run_id);
 	w->next_seq = 1;
 }
 
@@ -264,4 +268,76 @@ int lg_jwriter_mark(struct lg_jwriter *w, const char *type, unsigned seq)
 	if (!rec)
 		return -ENOMEM;
 	return jw_append(w, rec);
+}
+
+/* ---- reading the journals of a volume ------------------------------- */
+
+int lg_journal_load(struct lg_volume *v, const char *run_id, struct lg_journal **out, struct lg_err *err)
+{
+	char path[256];
+	(void)lg_path_journal(path, sizeof(path), run_id);
+	char *buf = NULL;
+	size_t len = 0;
+	int r = lg_fs_read(v, path, LG_JOURNAL_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		lg_err_set(err, "cannot read journal %s: %s", run_id, strerror(-r));
+		return r;
+	}
+	r = lg_journal_parse(buf, len, out, err);
+	free(buf);
+	return r;
+}
+
+struct ids {
+	char **v;
+	size_t n;
+};
+
+static int list_cb(void *ctx, const ntfschar *name, const int len, const int type,
+		   const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct ids *p = ctx;
+	if (type == FILE_NAME_DOS || dt_type != NTFS_DT_REG)
+		return 0;
+	char *mb = NULL;
+	if (ntfs_ucstombs(name, len, &mb, 0) < 0)
+		return 0;
+	char **n = realloc(p->v, (p->n + 1) * sizeof(*n));
+	if (!n) {
+		free(mb);
+		return -1;
+	}
+	p->v = n;
+	p->v[p->n++] = mb;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void lg_journal_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int lg_journal_list(struct lg_volume *v, char ***ids, size_t *n)
+{
+	struct ids p = { 0 };
+	*ids = NULL;
+	*n = 0;
+	ntfs_inode *dir = lg_volume_lookup(v, LG_PATH_JOURNALS);
+	if (!dir)
+		return 0;
+	s64 pos = 0;
+	int r = ntfs_readdir(dir, &pos, &p, list_cb) ? -EIO : 0;
+	ntfs_inode_close(dir);
+	if (p.n)
+		qsort(p.v, p.n, sizeof(*p.v), cmp_str);
+	*ids = p.v;
+	*n = p.n;
+	return r;
 }

@@ -19,6 +19,7 @@
 #ifndef LG_JOURNAL_H
 #define LG_JOURNAL_H
 
+#include "engine/paths.h"
 #include "lib/util.h"
 
 #include <jansson.h>
@@ -58,6 +59,16 @@ const char *lg_step_str(const struct lg_step *s, const char *key);
 /* Serialise one record as a journal line (compact JSON + '\n'). */
 char *lg_journal_line(json_t *rec);
 
+/* Reader side, on a volume. */
+struct lg_volume;
+/* Read and parse $LastGood/journal/<run_id>. */
+int lg_journal_load(struct lg_volume *v, const char *run_id, struct lg_journal **out, struct lg_err *err);
+/* The run ids of every journal on the volume, sorted (oldest run first):
+ * *ids (n of them) is freed with lg_journal_ids_free. No journal folder:
+ * 0 and none. */
+int lg_journal_list(struct lg_volume *v, char ***ids, size_t *n);
+void lg_journal_ids_free(char **ids, size_t n);
+
 /* Writer side: records appended to $LastGood/journal/<run-id> on an open
  * read-write volume, each flushed before the call returns. */
 struct lg_volume;
@@ -67,8 +78,6 @@ struct lg_jwriter {
 	char path[128];
 	unsigned next_seq;
 };
-
-#define LG_DIR "$LastGood"
 
 /* Start a new journal (fails -EEXIST if the run's journal exists). The
  * begin record gets run_id, time and the fields of `extra` (borrowed). */

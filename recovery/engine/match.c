@@ -24,7 +24,7 @@
 
 #include "formats/glob.h"
 #include "lib/hash.h"
-#include "engine/journal.h"
+#include "engine/paths.h"
 #include "formats/authenticode.h"
 #include "formats/pe.h"
 

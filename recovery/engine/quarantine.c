@@ -3,15 +3,10 @@
 
 #include "storage/fsops.h"
 #include "lib/hash.h"
+#include "engine/paths.h"
 #include "engine/registry.h"
 
 #include <ntfs-3g/layout.h>
-
-int lg_quarantine_path(const char *run_id, const char *path, char *out, size_t len)
-{
-	int n = snprintf(out, len, LG_DIR "/quarantine/%s/%s", run_id, path);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
 
 static void set_errmsg(struct lg_err *err, int r, const char *what, const char *path)
 {
@@ -26,7 +21,7 @@ static void set_errmsg(struct lg_err *err, int r, const char *what, const char *
 int lg_quarantine(struct lg_jwriter *w, const char *path, json_t *facts, char *qpath,
 		  size_t qlen, struct lg_err *err)
 {
-	int r = lg_quarantine_path(w->run_id, path, qpath, qlen);
+	int r = lg_path_quarantined(qpath, qlen, w->run_id, path);
 	if (r < 0) {
 		json_decref(facts);
 		lg_err_set(err, "quarantine path too long for %s", path);
@@ -206,7 +201,7 @@ static int complete_restore(struct lg_volume *v, const char *run_id, const struc
 		return lg_fs_rename(v, tmp, path);
 	/* A half-written copy: moved aside, never deleted, never put in place. */
 	char q[4096];
-	if (lg_quarantine_path(run_id, tmp, q, sizeof(q)) < 0)
+	if (lg_path_quarantined(q, sizeof(q), run_id, tmp) < 0)
 		return -ENAMETOOLONG;
 	strncat(q, ".partial", sizeof(q) - strlen(q) - 1);
 	return lg_fs_rename(v, tmp, q);
@@ -265,8 +260,7 @@ static int undo_step(struct lg_volume *v, const char *run_id, const struct lg_st
 		/* The restored copy goes aside into the run's quarantine. */
 		const char *path = lg_step_str(s, "path");
 		char aside[4096];
-		int n = snprintf(aside, sizeof(aside), LG_DIR "/quarantine/%s/undone-restores/%s", run_id, path);
-		if (n < 0 || (size_t)n >= sizeof(aside))
+		if (lg_path_undone_restore(aside, sizeof(aside), run_id, path) < 0)
 			return -ENAMETOOLONG;
 		if (lg_fs_stat(v, path, NULL, NULL, NULL) == 0)
 			r = lg_fs_rename(v, path, aside);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Journalled changes to a Windows volume: quarantine (a rename into
- * $LastGood/quarantine/<run-id>/), restore of known-good content, the
+ * $LastGood/quarantine/<run-id>/, engine/paths.h), restore of known-good content, the
  * hibernation header, and their undo and crash recovery.
  *
  * Each change is announced in the journal and flushed before it is made,
@@ -15,9 +15,6 @@
 
 #include "engine/journal.h"
 #include "storage/volume.h"
-
-/* "$LastGood/quarantine/<run-id>/<path>" into out. */
-int lg_quarantine_path(const char *run_id, const char *path, char *out, size_t len);
 
 /* Move `path` into the run's quarantine. `facts` (stolen) is stored in
  * the intent record (size, sha256, times, rule). */

@@ -8,6 +8,7 @@
  */
 #include "engine/registry.h"
 
+#include "engine/paths.h"
 #include "storage/fsops.h"
 #include "lib/hash.h"
 #include "lib/le.h"
@@ -1275,13 +1276,10 @@ static int make_names(const char *windir, const char *run_id, bool undo, struct 
 	int a = snprintf(nm->hive, sizeof(nm->hive), "%s/System32/config/SYSTEM", windir);
 	int b = snprintf(nm->tmp, sizeof(nm->tmp), "%s/System32/config/~lastgood-%s-%sSYSTEM", windir,
 			 run_id, undo ? "undo-" : "");
-	int c = snprintf(nm->aside, sizeof(nm->aside), LG_DIR "/quarantine/%s/registry/SYSTEM%s", run_id,
-			 undo ? ".before-undo" : "");
-	int d = snprintf(nm->partial, sizeof(nm->partial), LG_DIR "/quarantine/%s/registry/%sSYSTEM.partial",
-			 run_id, undo ? "undo-" : "");
+	int c = lg_path_registry_copy(nm->aside, sizeof(nm->aside), run_id, "", undo ? ".before-undo" : "");
+	int d = lg_path_registry_copy(nm->partial, sizeof(nm->partial), run_id, undo ? "undo-" : "", ".partial");
 	return a < 0 || b < 0 || c < 0 || d < 0 || (size_t)a >= sizeof(nm->hive) ||
-	       (size_t)b >= sizeof(nm->tmp) || (size_t)c >= sizeof(nm->aside) ||
-	       (size_t)d >= sizeof(nm->partial) ? -ENAMETOOLONG : 0;
+	       (size_t)b >= sizeof(nm->tmp) ? -ENAMETOOLONG : 0;
 }
 
 /* The new file gets the original's security descriptor and attributes:

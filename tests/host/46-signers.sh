@@ -173,6 +173,8 @@ else bad "scan: other matches than expected"; fi
 same "$(jq -r '.volumes[].problems[]? | select(.path == "'$D'/changed.sys") | .what | startswith("changed after signing")' "$T/out")" \
 	true "scan: a problem line says changed.sys was changed after signing"
 same "$(jq -r '[.volumes[].problems[]?] | length' "$T/out")" 1 "scan: no other problem"
+same "$(jq -r '[.volumes[].matches[] | select(.changed_after_signing == true) | .path] | join(",")' "$T/out")" \
+	"$D/changed.sys" "scan: the match of changed.sys (and only it) says changed_after_signing"
 
 expect_rc 0 "fix" $LG fix --denylist "$T/list.json" --trust $TRUST --now $RUN_NOW --json "$T/disk.img"
 same "$(jq -r '.summary.quarantined' "$T/out")" 3 "fix: three files quarantined"
