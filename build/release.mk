@@ -16,7 +16,8 @@
 # what depends on it (the initramfs) is not rebuilt.
 
 REL_MAKE   = $(MAKE) --no-print-directory OUT=$(OUT_REL) RELEASE=1 SANITIZE= OUT_REL=$(OUT_REL)/rel
-REL_BINS  := $(OUT_REL)/lastgood
+# PID 1 (lastgood-init) once the Makefile builds it apart (INIT_MAIN).
+REL_BINS  := $(OUT_REL)/lastgood $(if $(INIT_MAIN),$(OUT_REL)/lastgood-init)
 REL_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT_REL)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 # One sub-make for all the programs (grouped: two at once would build the
