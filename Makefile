@@ -24,6 +24,8 @@ $(DEPS_STAMP): build/packages.txt build/install-deps
 $(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk
 	@echo 'PKG_CFLAGS := '"$$(pkg-config --cflags $(PKGS))" > $@.tmp
 	@echo 'PKG_LIBS := '"$$(pkg-config --libs $(PKGS))" >> $@.tmp
+	@echo 'SERVE_PKG_CFLAGS := '"$$(pkg-config --cflags $(SERVE_PKGS))" >> $@.tmp
+	@echo 'SERVE_PKG_LIBS := '"$$(pkg-config --libs $(SERVE_PKGS))" >> $@.tmp
 	@mv $@.tmp $@
 include build/flags.mk
 include $(OUT)/pkg.mk
@@ -45,6 +47,12 @@ ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJDIR)/%.o)
 LIBENGINE   := $(OBJDIR)/libengine.a
 IMPORT_OBJ  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/import/*.c))
 LIBIMPORT   := $(OBJDIR)/libimport.a
+# net/: the fleet HTTPS client (libcurl), for PID 1 and its tests.
+NET_OBJ     := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/net/*.c))
+LIBNET      := $(OBJDIR)/libnet.a
+# recovery/serve/ (host only: `lastgood serve`, libmicrohttpd and SQLite).
+SERVE_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/serve/*.c))
+LIBSERVE    := $(OBJDIR)/libserve.a
 FRONT_OBJ   := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out recovery/cli/main.c,$(wildcard recovery/cli/*.c recovery/boot/*.c recovery/term/*.c)))
 LIBFRONT    := $(OBJDIR)/libfront.a
 MAIN_OBJ    := $(OBJDIR)/recovery/cli/main.o
@@ -61,15 +69,26 @@ $(LIBIMPORT): $(IMPORT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBNET): $(NET_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBSERVE): $(SERVE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SERVE_OBJ) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
+
 $(LIBFRONT): $(FRONT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 # Everything a test program may link, top layer first.
-LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBENGINE)
+LIBALL := $(LIBFRONT) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
 
-$(OUT)/lastgood: $(MAIN_OBJ) $(LIBALL)
-	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS)
+# Only the CLI links the server (and its libraries).
+$(OUT)/lastgood: $(MAIN_OBJ) $(LIBFRONT) $(LIBSERVE) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
+	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS) $(SERVE_PKG_LIBS)
 
 -include $(wildcard $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 

@@ -1,7 +1,10 @@
 # Compiler flags for everything built for the host (the engine, fixtures,
 # tests). The UEFI stub has its own flags in efi/efi.mk.
 CC ?= gcc
-PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0
+PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0 libcurl
+# `lastgood serve` only (recovery/serve/, cli/serve_cmd.c): linked into out/lastgood,
+# never into anything PID 1 of the recovery image needs on its own.
+SERVE_PKGS := libmicrohttpd sqlite3
 
 CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla

@@ -25,6 +25,9 @@ FUZZ_HARNESSES += redo:recovery/storage/redo.c,recovery/storage/volume.c,recover
 FUZZ_HARNESSES += report:recovery/engine/inspect.c,recovery/storage/disk.c,recovery/storage/bitlocker.c,recovery/formats/keys.c,recovery/storage/volume.c,recovery/storage/redo.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
 FUZZ_HARNESSES += loadoption:recovery/boot/efivar.c,recovery/lib/util.c
 FUZZ_HARNESSES += efistub:efi/pesec.c,efi/newc.c
+FUZZ_HARNESSES += crashdump:recovery/formats/crashdump.c,recovery/lib/utf16.c,recovery/lib/rfc3339.c
+FUZZ_HARNESSES += fleet:recovery/net/answer.c,recovery/net/lease.c,recovery/formats/keys.c,recovery/lib/guid.c,recovery/lib/util.c,recovery/lib/utf16.c
+FUZZ_HARNESSES += fleetreport:recovery/serve/report.c,recovery/lib/util.c
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60

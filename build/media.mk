@@ -10,6 +10,11 @@
 #                                               (list.json.minisig beside it)
 #   make image SIGN_KEY=db.key SIGN_CERT=db.pem lastgood.efi signed for Secure
 #                                               Boot with your key (sbsign)
+#   make image SERVER=https://host/prefix SERVER_CA=ca.pem
+#                                               the fleet server and the CA (or
+#                                               pinned certificate) its
+#                                               certificate is checked against
+#                                               (docs/fleet-api.md, docs/pxe.md)
 #
 # Knobs: INITRD_COMPRESS (zstd|gzip), IMAGE_CMDLINE, USB_SIZE_MB, SHELL_BIN
 # (a static busybox for lastgood.mode=shell), SOURCE_DATE_EPOCH.
@@ -32,6 +37,9 @@ SIGN_KEY       ?=
 SIGN_CERT      ?=
 SHIM_ENV       := $(KERNEL_CACHE)/shim.env
 SHELL_BIN      ?=
+SERVER         ?=
+SERVER_CA      ?=
+FIRMWARE_ENV   := $(KERNEL_CACHE)/firmware.env
 INITRD_COMPRESS ?= zstd
 USB_SIZE_MB    ?= 256
 IMAGE_CMDLINE  ?= console=tty0 console=ttyS0,115200 quiet lastgood.mode=fix
@@ -52,8 +60,8 @@ endif
 MEDIA_CONFIG := $(MEDIA)/config
 media_config = printf '%s\n' 'TRUST=$(TRUST)' 'DENYLIST=$(DENYLIST)' 'SHELL_BIN=$(SHELL_BIN)' \
 	'INITRD_COMPRESS=$(INITRD_COMPRESS)' 'IMAGE_CMDLINE=$(IMAGE_CMDLINE)' \
-	'SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)' 'USB_SIZE_MB=$(USB_SIZE_MB)' \
-	"inputs=$$(cat $(TRUST) $(DENYLIST) $(if $(DENYLIST),$(DENYLIST).minisig) $(EXAMPLE_LIST) 2>/dev/null | sha256sum)"
+	'SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)' 'USB_SIZE_MB=$(USB_SIZE_MB)' 'SERVER=$(SERVER)' \
+	"inputs=$$(cat $(TRUST) $(DENYLIST) $(if $(DENYLIST),$(DENYLIST).minisig) $(EXAMPLE_LIST) $(SERVER_CA) 2>/dev/null | sha256sum)"
 $(MEDIA_CONFIG): FORCE
 	@mkdir -p $(MEDIA)
 	@$(media_config) | cmp -s - $@ || $(media_config) >$@
@@ -69,14 +77,23 @@ $(SIGN_CONFIG): FORCE
 $(KERNEL_ENV): media/fetch-kernel.sh | $(DEPS_STAMP)
 	media/fetch-kernel.sh $(KERNEL_CACHE)
 
+# NIC firmware from Debian's non-free-firmware component (when reachable).
+$(FIRMWARE_ENV): media/fetch-firmware.sh | $(DEPS_STAMP)
+	media/fetch-firmware.sh $(KERNEL_CACHE)
+
 # Trusted keys and the deny-list (verified: refuses a list that does not).
 $(MEDIA)/denylist.json: $(MEDIA_CONFIG) $(OUT)/lastgood media/stage-trust.sh $(wildcard $(EXAMPLE_LIST))
 	media/stage-trust.sh $(MEDIA) $(OUT)/lastgood $(EXAMPLE_LIST) $(if $(TRUST)$(DENYLIST),'$(TRUST)' '$(DENYLIST)')
 
+ifneq ($(if $(SERVER),1)$(if $(SERVER_CA),1),$(if $(SERVER)$(SERVER_CA),11))
+$(error SERVER and SERVER_CA go together: the fleet server's URL and the CA (or pinned certificate, PEM) it is checked against)
+endif
+
 # /init is the release build (build/release.mk).
-$(MEDIA)/initrd.img: $(OUT_REL)/lastgood $(KERNEL_ENV) $(MEDIA)/denylist.json media/modules.list \
+$(MEDIA)/initrd.img: $(OUT_REL)/lastgood $(KERNEL_ENV) $(FIRMWARE_ENV) $(MEDIA)/denylist.json media/modules.list \
 		media/mkinitramfs.sh $(MEDIA_CONFIG)
-	media/mkinitramfs.sh -b $(OUT_REL)/lastgood -k $(KERNEL_ENV) -m media/modules.list \
+	media/mkinitramfs.sh -b $(OUT_REL)/lastgood -k $(KERNEL_ENV) -m media/modules.list -f $(FIRMWARE_ENV) \
+		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') \
 		$$(for k in $(MEDIA)/trusted/*.pub; do printf -- '-t %s ' $$k; done) \
 		-d $(MEDIA)/denylist.json $$(test -f $(MEDIA)/DEMO && echo -D) \
 		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN)) -o $@

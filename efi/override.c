@@ -286,11 +286,69 @@ static void keys_from_pxe(struct pxe_src *src, const UINT8 server[4], struct key
 	FreePool(list);
 }
 
-/* The extra archive PID 1 looks for: /lastgood/override/denylist.json(.minisig),
- * keys.csv and *.BEK (these readable by root only). */
-static EFI_STATUS make_override_cpio(struct blob *list, struct blob *sig, struct keyfiles *k, struct blob *out)
+/* ---- the network the firmware set up ------------------------------------- */
+
+/* What the firmware's PXE client learned, for PID 1 to configure the
+ * same interface without a second DHCP round (docs/pxe.md): the address
+ * and mask it used (pxe-station, "ip=A.B.C.D\nmask=A.B.C.D\n") and the
+ * DHCP ACK as received (pxe-dhcp-ack, 1472 bytes: router, DNS and the
+ * client's MAC are read from it by PID 1, recovery/net/lease.c). */
+struct pxe_lease {
+	struct blob station, ack;
+};
+
+static UINTN put_ip(char *out, const UINT8 ip[4])
 {
-	struct newc_entry e[4 + 1 + BEK_LIST_MAX] = {
+	UINTN o = 0;
+	for (int i = 0; i < 4; i++) {
+		UINT8 v = ip[i];
+		if (v >= 100)
+			out[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[o++] = (char)('0' + v / 10 % 10);
+		out[o++] = (char)('0' + v % 10);
+		if (i < 3)
+			out[o++] = '.';
+	}
+	return o;
+}
+
+static void lease_from_pxe(EFI_HANDLE device, struct pxe_lease *l)
+{
+	EFI_PXE_BASE_CODE *pxe;
+	if (EFI_ERROR(BS->HandleProtocol(device, &PxeBaseCodeProtocol, (VOID **)&pxe)))
+		return;
+	EFI_PXE_BASE_CODE_MODE *m = pxe->Mode;
+	if (!m || !m->Started || m->UsingIpv6 || !m->DhcpAckReceived || !m->StationIp.v4.Addr[0])
+		return;
+	l->ack.data = AllocatePool(sizeof(m->DhcpAck.Raw));
+	l->station.data = AllocatePool(64);
+	if (!l->ack.data || !l->station.data) {
+		blob_free(&l->ack);
+		blob_free(&l->station);
+		return;
+	}
+	CopyMem(l->ack.data, m->DhcpAck.Raw, sizeof(m->DhcpAck.Raw));
+	l->ack.size = sizeof(m->DhcpAck.Raw);
+	char *t = l->station.data;
+	UINTN o = 0;
+	CopyMem(t + o, "ip=", 3), o += 3;
+	o += put_ip(t + o, m->StationIp.v4.Addr);
+	CopyMem(t + o, "\nmask=", 6), o += 6;
+	o += put_ip(t + o, m->SubnetMask.v4.Addr);
+	t[o++] = '\n';
+	l->station.size = o;
+	Print(L"lastgood:       network: %d.%d.%d.%d from the firmware's PXE client, handed on to the recovery system\r\n",
+	      m->StationIp.v4.Addr[0], m->StationIp.v4.Addr[1], m->StationIp.v4.Addr[2], m->StationIp.v4.Addr[3]);
+}
+
+/* The extra archive PID 1 looks for: /lastgood/override/denylist.json(.minisig),
+ * keys.csv and *.BEK (these readable by root only), pxe-station and
+ * pxe-dhcp-ack. */
+static EFI_STATUS make_override_cpio(struct blob *list, struct blob *sig, struct keyfiles *k,
+				     struct pxe_lease *lease, struct blob *out)
+{
+	struct newc_entry e[4 + 1 + BEK_LIST_MAX + 2] = {
 		{ "lastgood", 0040755, NULL, 0 },
 		{ "lastgood/override", 0040755, NULL, 0 },
 	};
@@ -304,6 +362,12 @@ static EFI_STATUS make_override_cpio(struct blob *list, struct blob *sig, struct
 		e[n++] = (struct newc_entry){ "lastgood/override/keys.csv", 0100600, k->csv.data, (uint32_t)k->csv.size };
 	for (unsigned i = 0; i < k->n_bek; i++)
 		e[n++] = (struct newc_entry){ k->bek_path[i], 0100600, k->bek[i].data, (uint32_t)k->bek[i].size };
+	if (lease->station.data && lease->ack.data) {
+		e[n++] = (struct newc_entry){ "lastgood/override/pxe-station", 0100644, lease->station.data,
+					      (uint32_t)lease->station.size };
+		e[n++] = (struct newc_entry){ "lastgood/override/pxe-dhcp-ack", 0100644, lease->ack.data,
+					      (uint32_t)lease->ack.size };
+	}
 	size_t size = newc_size(e, n);
 	if (!size)
 		return EFI_BAD_BUFFER_SIZE;
@@ -325,6 +389,7 @@ static EFI_STATUS make_override_cpio(struct blob *list, struct blob *sig, struct
 EFI_STATUS override_fetch(EFI_HANDLE device, struct blob *extra)
 {
 	struct blob list = { 0 }, sig = { 0 };
+	struct pxe_lease lease = { { 0 }, { 0 } };
 	struct keyfiles *keys = AllocateZeroPool(sizeof(*keys));
 	UINT8 server[4] = { 0 };
 	if (!keys)
@@ -350,6 +415,7 @@ EFI_STATUS override_fetch(EFI_HANDLE device, struct blob *extra)
 		 * disk, PID 1 reads them from the medium itself. */
 		if (have_server)
 			keys_from_pxe(&src, server, keys);
+		lease_from_pxe(device, &lease);
 	} else if (EFI_ERROR(st)) {
 		Print(L"lastgood:       none usable (%r): using the embedded deny-list\r\n", st);
 	} else {
@@ -357,11 +423,14 @@ EFI_STATUS override_fetch(EFI_HANDLE device, struct blob *extra)
 		      (INT32)list.size);
 	}
 	BOOLEAN have_keys = keys->csv.data || keys->n_bek;
-	if (((list.data && sig.data) || have_keys) && EFI_ERROR(make_override_cpio(&list, &sig, keys, extra)))
+	if (((list.data && sig.data) || have_keys || lease.ack.data) &&
+	    EFI_ERROR(make_override_cpio(&list, &sig, keys, &lease, extra)))
 		Print(L"lastgood:       cannot pack them: using the embedded deny-list%s\r\n",
 		      have_keys ? L", no key files" : L"");
 	blob_free(&list);
 	blob_free(&sig);
+	blob_free(&lease.station);
+	blob_free(&lease.ack);
 	/* The archive holds its own copy; this one is not needed any more. */
 	keyfiles_wipe(keys);
 	FreePool(keys);

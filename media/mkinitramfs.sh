@@ -8,9 +8,14 @@
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
 #            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
-#            [-s SHELL] -o OUTPUT
+#            [-s SHELL] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
 #   -D  the key is a demo key made at build time: the image says so on screen
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
+#   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
+#       copied modules ask for (modinfo -F firmware) go to /usr/lib/firmware;
+#       the ones not found are listed in /etc/lastgood/firmware-missing
+#   -c  the fleet server's CA (or pinned certificate), PEM, built in as
+#       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
 # Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
 set -eu
 
@@ -148,6 +153,44 @@ copy_gconv() {
 	fi
 }
 
+# The firmware every copied module names, from the fetched Debian trees.
+copy_firmware() {
+	: >"$ROOT/etc/lastgood/firmware-missing"
+	[ -n "$FWENV" ] || return 0
+	# shellcheck disable=SC1090
+	. "$FWENV"
+	find "$ROOT/usr/lib/modules" -name '*.ko*' | LC_ALL=C sort | while read -r ko; do
+		mod=$(basename "$ko" | sed 's/\.ko.*//')
+		modinfo -F firmware "$ko" 2>/dev/null | while read -r fw; do
+			[ -n "$fw" ] || continue
+			found=
+			for tree in "$FIRMWARE_DIR"/*/lib/firmware "$FIRMWARE_DIR"/*/usr/lib/firmware; do
+				if [ -e "$tree/$fw" ]; then
+					found=$tree/$fw
+					break
+				fi
+			done
+			if [ -n "$found" ]; then
+				[ -e "$ROOT/usr/lib/firmware/$fw" ] || install_file "$found" "/usr/lib/firmware/$fw" 0644
+			else
+				echo "$mod $fw" >>"$ROOT/etc/lastgood/firmware-missing"
+			fi
+		done
+	done
+	printf '%s\n' "${FIRMWARE_PKGS:-}" | tr ' ' '\n' | sed '/^$/d' >"$ROOT/etc/lastgood/firmware-packages"
+}
+
+# The fleet server built in (make image SERVER=... SERVER_CA=...): the CA
+# can only come from the image, never from the command line.
+copy_server() {
+	[ -n "$SERVER_CA" ] || [ -n "$SERVER_URL" ] || return 0
+	[ -n "$SERVER_CA" ] && [ -n "$SERVER_URL" ] || die "-c SERVER_CA and -u SERVER_URL go together"
+	grep -q -- '-----BEGIN CERTIFICATE-----' "$SERVER_CA" || die "$SERVER_CA is not a PEM certificate"
+	case $SERVER_URL in https://*) ;; *) die "the server must be https://... (got $SERVER_URL)" ;; esac
+	install_file "$SERVER_CA" /etc/lastgood/server-ca.pem 0644
+	printf '%s\n' "$SERVER_URL" >"$ROOT/etc/lastgood/server"
+}
+
 normalize() {
 	find "$ROOT" -type d -exec chmod 0755 {} +
 	chmod 1777 "$ROOT/tmp"
@@ -170,7 +213,8 @@ pack() {
 
 main() {
 	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN=""
-	while getopts b:k:m:t:d:Dz:s:o: opt; do
+	FWENV="" SERVER_CA="" SERVER_URL=""
+	while getopts b:k:m:t:d:Dz:s:f:c:u:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -180,6 +224,9 @@ main() {
 		D) DEMO=1 ;;
 		z) COMPRESS=$OPTARG ;;
 		s) SHELLBIN=$OPTARG ;;
+		f) FWENV=$OPTARG ;;
+		c) SERVER_CA=$OPTARG ;;
+		u) SERVER_URL=$OPTARG ;;
 		o) OUTPUT=$OPTARG ;;
 		*) die "bad option (see the header of $0)" ;;
 		esac
@@ -207,7 +254,9 @@ main() {
 	fi
 	prepare_kernel_tree
 	copy_modules
+	copy_firmware
 	copy_trust
+	copy_server
 	copy_locale
 	copy_gconv
 	normalize

@@ -10,6 +10,8 @@ int cmd_fix(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_denylist(int argc, char **argv);
 int cmd_pe(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "undo", cmd_undo, "put back what a fix run changed (--run ID)" },
 	{ "denylist", cmd_denylist, "verify or show a deny-list" },
 	{ "pe", cmd_pe, "print PE identity: Authenticode hashes, version info, signatures" },
+	{ "keys", cmd_keys, "export BitLocker keys as a tree a web server serves (keys export --tree)" },
+	{ "serve", cmd_serve, "the fleet server: boot files, keys, plans, reports, fleet page" },
 	{ "init", cmd_init, "run as the recovery image's init (PID 1)" },
 };
 

@@ -100,6 +100,10 @@ static void plan_registry(struct lg_vol_ctx *vol, struct lg_plan *plan)
 	if (lr < 0) {
 		vol->reg = NULL;
 		json_object_set_new(rj, "error", json_string(err.msg));
+	} else {
+		char name[64];
+		if (lg_registry_computer_name(vol->reg, name, sizeof(name)) == 0)
+			json_object_set_new(vol->vr, "computer_name", json_string(name));
 	}
 	for (size_t ri = 0; ri < dl->n_rules; ri++)
 		plan->actionable -= plan_rule_registry(vol, plan, &dl->rules[ri], err.msg, rj);

@@ -660,6 +660,33 @@ int lg_registry_load(struct lg_volume *v, const struct lg_reg_opts *o, struct lg
 	return 0;
 }
 
+int lg_registry_computer_name(struct lg_registry *r, char *out, size_t outlen)
+{
+	if (!outlen)
+		return -EINVAL;
+	out[0] = '\0';
+	if (!r || !r->n_sets)
+		return -ENOENT;
+	hive_node_h n = node_path(r, r->idx[0].node, "Control\\ComputerName\\ComputerName");
+	_cleanup_free_ char *name = n ? value_str(r, n, "ComputerName") : NULL;
+	if (!name || !*name)
+		return -ENOENT;
+	size_t o = 0;
+	const char *p = name;
+	for (; *p && o + 1 < outlen; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			out[o++] = *p;
+	if (*p) {
+		/* cut short: not inside a UTF-8 sequence */
+		while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > 0 && ((unsigned char)out[o - 1] & 0x80))
+			o--;
+	}
+	out[o] = '\0';
+	return o ? 0 : -ENOENT;
+}
+
 /* ---- the index: services, filter lists, storage devices per control set -- */
 
 static int push(void **arr, size_t *n, size_t size)

@@ -149,6 +149,11 @@ int lg_registry_load(struct lg_volume *v, const struct lg_reg_opts *o, struct lg
 		     struct lg_err *err);
 void lg_registry_free(struct lg_registry *r);
 
+/* The Windows computer name (Control\ComputerName\ComputerName, value
+ * ComputerName, of the first control set Select names) as UTF-8, control
+ * characters dropped, at most outlen - 1 bytes. Returns 0, or -ENOENT. */
+int lg_registry_computer_name(struct lg_registry *r, char *out, size_t outlen);
+
 /* The hive's base block says Windows has log data to replay
  * (SYSTEM.LOG1/LOG2): the sequence numbers differ or the checksum is
  * wrong. */

@@ -3,6 +3,7 @@
 
 #include "engine/inspect.h"
 #include "engine/match.h"
+#include "engine/outcome.h"
 #include "engine/paths.h"
 #include "formats/denylist.h"
 #include "lib/hash.h"
@@ -84,6 +85,7 @@ void lg_report_finish(struct lg_run_ctx *run, double t_start, double t_verify, d
 		"matches", t->matched, "quarantined", t->quarantined,
 		"restored", t->restored, "refused", t->refused, "failed", t->failed));
 	json_object_set_new(run->report, "exit_code", json_integer(run->exit));
+	lg_report_add_fleet_fields(run->report);
 }
 
 void lg_report_volume(struct lg_vol_ctx *vol)

@@ -9,6 +9,7 @@
 #include "engine/run.h"
 
 #include "engine/apply.h"
+#include "engine/crashes.h"
 #include "engine/evidence.h"
 #include "engine/inspect.h"
 #include "engine/match.h"
@@ -95,6 +96,17 @@ int lg_run_load_keyring(const char *const *files, size_t n, lg_log_fn log, void 
 
 /* ---- one volume ----------------------------------------------------- */
 
+/* The crash facts first: whatever happens next, the report has them. */
+static void volume_crashes(struct lg_vol_ctx *vol)
+{
+	json_t *crashes = lg_crashes_scan(vol->v, vol->vi->windows_dir, LG_CRASHES_MAX);
+	if (json_array_size(crashes))
+		json_object_set_new(vol->vr, "crashes", crashes);
+	else
+		json_decref(crashes);
+	lg_report_phase(vol, "crashes");
+}
+
 /* The volume opened as the policy allows it (read-write for a fix). */
 static bool open_volume(struct lg_vol_ctx *vol)
 {
@@ -109,6 +121,7 @@ static bool open_volume(struct lg_vol_ctx *vol)
 		return false;
 	}
 	lg_report_phase(vol, "open");
+	volume_crashes(vol);
 	if (vol->v->replayed)
 		json_object_set_new(vol->vr, "redo_replayed", json_string("changes an interrupted run had committed were completed when the volume was opened"));
 	if (vol->run->o->fix && !vol->v->atomic)

@@ -8,6 +8,7 @@
 
 #include "engine/inspect.h"
 #include "engine/journal.h"
+#include "engine/outcome.h"
 #include "engine/paths.h"
 #include "engine/policy.h"
 #include "engine/quarantine.h"
@@ -188,6 +189,7 @@ int lg_undo(const struct lg_undo_opts *o, json_t **report_out)
 		if (rep && u.locked)
 			json_object_set_new(rep, "locked", json_pack("{s:i, s:s}", "volumes", u.locked, "first_reason",
 								     u.locked_why));
+		lg_report_add_fleet_fields(rep);
 		*report_out = rep;
 	}
 	json_decref(u.vols);

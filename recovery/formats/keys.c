@@ -755,6 +755,31 @@ out:
 	return r;
 }
 
+int lg_keyring_add_password(struct lg_keyring *kr, const unsigned char protector[16], const char *pw,
+			    size_t len, const char *source, struct lg_err *err)
+{
+	size_t first = kr->n;
+	struct lg_key *k = keyring_add(kr);
+	if (!k)
+		return -ENOMEM;
+	k->type = LG_KEY_RECOVERY_PASSWORD;
+	memcpy(k->protector, protector, 16);
+	lg_guid_format(protector, k->id);
+	snprintf(k->source, sizeof(k->source), "%s", source);
+	struct lg_err perr = { "" };
+	int r = lg_rp_normalize(pw, len, k->password, &perr);
+	if (r < 0) {
+		lg_err_set(err, "%s: recovery password for key id %s: %s", source, k->id, perr.msg);
+		keyring_truncate(kr, first);
+		return r;
+	}
+	if ((r = keyring_dedup(kr, first, err)) < 0) {
+		keyring_truncate(kr, first);
+		return r;
+	}
+	return (int)(kr->n - first);
+}
+
 int lg_keyring_load_csv(struct lg_keyring *kr, const char *path, struct lg_err *err)
 {
 	unsigned char *buf = NULL;

@@ -81,6 +81,13 @@ int lg_keyring_load_dir(struct lg_keyring *kr, const char *dir, struct lg_err *e
  * keys added or a negative errno with err set. */
 int lg_keyring_load(struct lg_keyring *kr, const char *path, struct lg_err *err);
 
+/* One recovery password for a protector (from a fleet server's answer):
+ * normalised as lg_rp_normalize() does. Returns 1 (added), 0 (the same key
+ * was there already), -EINVAL (not a recovery password: err says which
+ * group, never the password) or -ENOMEM. source names where it came from. */
+int lg_keyring_add_password(struct lg_keyring *kr, const unsigned char protector[16], const char *pw,
+			    size_t len, const char *source, struct lg_err *err);
+
 /* The key for this protector, or NULL. */
 const struct lg_key *lg_keyring_find(const struct lg_keyring *kr, enum lg_key_type type,
 				     const unsigned char protector[16]);

@@ -4,7 +4,8 @@
 # lastgood.efi, the stub fetches denylist.json + .minisig over TFTP from
 # the same server, and PID 1 prefers it to the built-in list because its
 # serial (7) is higher and its signature checks. The crowdstrike disk is
-# then fixed with the served list: the engine's run says serial 7.
+# then fixed with the served list: the engine's run says serial 7. The
+# stub hands the firmware's lease (10.0.2.15 from QEMU's DHCP) on.
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup pxe
@@ -21,6 +22,8 @@ e2e_boot 420
 
 e2e_log_has "fetched denylist.json ("
 e2e_log_has "from TFTP server 10.0.2.2"
+# the firmware's lease is handed on (pxe-station, pxe-dhcp-ack: docs/pxe.md)
+e2e_log_has "network: 10.0.2.15 from the firmware's PXE client, handed on to the recovery system"
 e2e_log_has "built-in deny-list: serial 1"
 e2e_log_has "deny-list handed over at boot: serial 7"
 e2e_log_has "using /lastgood/override/denylist.json (serial 7)"
