@@ -28,6 +28,11 @@ hives: $(HIVES)
 
 # Scenarios whose disk carries a built hive.
 $(OUT)/fixtures/filter-driver.img: $(OUT)/fixtures/hives/filter-driver.hive
+# A hive with "log" lines comes with its logs (NAME.hive.LOG1, .LOG2),
+# written by mkhive with it.
+$(OUT)/fixtures/filter-driver-dirty.img: $(OUT)/fixtures/hives/filter-driver-dirty.hive
+$(OUT)/fixtures/filter-driver-dirty-svc.img: $(OUT)/fixtures/hives/filter-driver-dirty-svc.hive
+$(OUT)/fixtures/filter-driver-dirty-old.img: $(OUT)/fixtures/hives/filter-driver-dirty-old.hive
 
 # The unit test builds its hives with the same code (it includes
 # hivebuild.c); the host test runs mkhive and needs the built hives.

@@ -90,6 +90,14 @@ static void print_human(const struct lg_inventory *inv)
 		       v->dirty ? ", DIRTY (unclean shutdown)" : ", clean",
 		       v->hiber == LG_HIBER_ACTIVE ? ", HIBERNATED (Fast Startup or hibernation)" :
 		       v->hiber == LG_HIBER_WAKE ? ", HIBERNATED (resuming)" : "");
+		/* hive_note is lastgood's own text (log names, what did not check out). */
+		if (v->hive == LG_HIVE_DIRTY_REPLAYABLE)
+			printf("  SYSTEM hive: dirty; its logs replay as Windows will: %u entr%s from %s\n",
+			       v->hive_log_entries, v->hive_log_entries == 1 ? "y" : "ies",
+			       v->hive_note ? v->hive_note : "?");
+		else
+			printf("  SYSTEM hive: %s%s%s\n", lg_hive_state_name(v->hive), v->hive_note ? ": " : "",
+			       v->hive_note ? v->hive_note : "");
 	}
 	printf("%zu Windows installation%s found\n", nwin, nwin == 1 ? "" : "s");
 }

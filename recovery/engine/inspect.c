@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine/inspect.h"
 
+#include "formats/hivelog.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>
@@ -26,6 +27,7 @@ void lg_inventory_free(struct lg_inventory *inv)
 		free(inv->vols[i].error);
 		free(inv->vols[i].label);
 		free(inv->vols[i].windows_dir);
+		free(inv->vols[i].hive_note);
 	}
 	free(inv->vols);
 	for (size_t i = 0; i < inv->n_problems; i++)
@@ -54,6 +56,100 @@ static ssize_t read_head(struct lg_volume *v, const char *path, void *buf, size_
 	ntfs_attr_close(na);
 	ntfs_inode_close(ni);
 	return r < 0 ? -(e ? e : EIO) : (ssize_t)r;
+}
+
+/* A whole file (at most max bytes): 0, -ENOENT, -EFBIG, -errno. */
+static int read_whole(struct lg_volume *v, const char *path, size_t max, unsigned char **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	ntfs_inode *ni = lg_volume_lookup(v, path);
+	if (!ni)
+		return -(errno ? errno : ENOENT);
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	int rc = 0;
+	if (!na)
+		rc = -(errno ? errno : EIO);
+	else if (na->data_size < 0 || (uint64_t)na->data_size > max)
+		rc = -EFBIG;
+	else if (!(*buf = malloc(na->data_size ? (size_t)na->data_size : 1)))
+		rc = -ENOMEM;
+	else if (ntfs_attr_pread(na, 0, na->data_size, *buf) != na->data_size)
+		rc = -EIO;
+	else
+		*len = (size_t)na->data_size;
+	if (na)
+		ntfs_attr_close(na);
+	ntfs_inode_close(ni);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+/* The SYSTEM hive's state: clean, or dirty and what replaying its logs
+ * as Windows will at its next boot gives (formats/hivelog.h). */
+static void hive_state(struct lg_volume *v, struct lg_volinfo *vi)
+{
+	char hp[512];
+	snprintf(hp, sizeof(hp), "%s/System32/config/SYSTEM", vi->windows_dir);
+	unsigned char *prim = NULL, *lb[LG_HIVELOG_N] = { NULL };
+	size_t plen = 0;
+	int rc = read_whole(v, hp, LG_HIVELOG_MAX_BYTES, &prim, &plen);
+	if (rc < 0) {
+		vi->hive = rc == -ENOENT ? LG_HIVE_ABSENT : LG_HIVE_UNREADABLE;
+		if (rc != -ENOENT && asprintf(&vi->hive_note, "cannot read it: %s", strerror(-rc)) < 0)
+			vi->hive_note = NULL;
+		return;
+	}
+	struct lg_hivelog_buf logs[LG_HIVELOG_N] = { { 0 } };
+	for (int i = 0; i < LG_HIVELOG_N; i++) {
+		char lp[540];
+		size_t n = 0;
+		snprintf(lp, sizeof(lp), "%s%s", hp, lg_hivelog_suffix[i]);
+		if (read_whole(v, lp, LG_HIVELOG_MAX_BYTES, &lb[i], &n) == 0)
+			logs[i] = (struct lg_hivelog_buf){ lb[i], n };
+	}
+	unsigned char *out = NULL;
+	size_t olen = 0;
+	struct lg_hivelog_result res;
+	rc = lg_hivelog_recover("SYSTEM", prim, plen, logs, &out, &olen, &res);
+	if (rc == 0 && !res.dirty) {
+		vi->hive = LG_HIVE_CLEAN;
+	} else if (rc == 0) {
+		vi->hive = LG_HIVE_DIRTY_REPLAYABLE;
+		vi->hive_log_entries = res.n_entries;
+		char from[64] = "";
+		size_t k = 0;
+		for (int i = 0; i < LG_HIVELOG_N; i++)
+			if (res.used & 1u << i)
+				k += (size_t)snprintf(from + k, sizeof(from) - k, "%sSYSTEM%s", k ? ", " : "",
+						      lg_hivelog_suffix[i]);
+		vi->hive_note = strdup(from);
+	} else if (rc == -EBADMSG) {
+		vi->hive = LG_HIVE_DIRTY;
+		if (asprintf(&vi->hive_note, "%s; %s", res.dirty_why, res.reason) < 0)
+			vi->hive_note = NULL;
+	} else {
+		vi->hive = LG_HIVE_UNREADABLE;
+		vi->hive_note = strdup(rc == -ENOTSUP ? "not a registry hive" : strerror(-rc));
+	}
+	free(out);
+	free(prim);
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		free(lb[i]);
+}
+
+const char *lg_hive_state_name(enum lg_hive_state h)
+{
+	switch (h) {
+	case LG_HIVE_CLEAN: return "clean";
+	case LG_HIVE_DIRTY_REPLAYABLE: return "dirty, logs usable";
+	case LG_HIVE_DIRTY: return "dirty, no usable log";
+	case LG_HIVE_ABSENT: return "absent";
+	default: return "unreadable";
+	}
 }
 
 static bool exists(struct lg_volume *v, const char *path)
@@ -120,6 +216,8 @@ static void inspect_ntfs(struct lg_volinfo *vi)
 		vi->windows_dir = root_name(v, "Windows");
 		if (!vi->windows_dir)
 			vi->windows_dir = strdup("Windows");
+		if (vi->windows_dir)
+			hive_state(v, vi);
 	}
 	unsigned char h[4];
 	ssize_t n = read_head(v, "hiberfil.sys", h, sizeof(h));
@@ -272,8 +370,17 @@ json_t *lg_volinfo_json(const struct lg_volinfo *v)
 		json_object_set_new(o, "dirty", json_boolean(v->dirty));
 		json_object_set_new(o, "hibernation", json_string(lg_hiber_name(v->hiber)));
 		json_object_set_new(o, "windows", json_boolean(v->windows));
-		if (v->windows)
+		if (v->windows) {
 			json_object_set_new(o, "windows_dir", text_json(v->windows_dir));
+			json_t *h = json_pack("{s:s}", "state", lg_hive_state_name(v->hive));
+			if (v->hive == LG_HIVE_DIRTY_REPLAYABLE) {
+				json_object_set_new(h, "log_entries", json_integer(v->hive_log_entries));
+				json_object_set_new(h, "logs", text_json(v->hive_note));
+			} else if (v->hive_note) {
+				json_object_set_new(h, "why", text_json(v->hive_note));
+			}
+			json_object_set_new(o, "system_hive", h);
+		}
 	}
 	return o;
 }

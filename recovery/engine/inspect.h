@@ -20,6 +20,15 @@ enum lg_hiber {
 	LG_HIBER_WAKE,           /* "wake"/"WAKE": being resumed */
 };
 
+/* The SYSTEM hive of a Windows installation (issue 17). */
+enum lg_hive_state {
+	LG_HIVE_ABSENT = 0,
+	LG_HIVE_CLEAN,
+	LG_HIVE_DIRTY_REPLAYABLE, /* dirty; its transaction logs replay */
+	LG_HIVE_DIRTY,            /* dirty; no log can be applied */
+	LG_HIVE_UNREADABLE,
+};
+
 struct lg_volinfo {
 	const struct lg_disk *disk;
 	const struct lg_partition *part;
@@ -32,6 +41,10 @@ struct lg_volinfo {
 	bool windows;            /* holds a Windows installation */
 	char *windows_dir;       /* "Windows" as the directory is named on disk */
 	enum lg_hiber hiber;
+	enum lg_hive_state hive;
+	unsigned hive_log_entries; /* LG_HIVE_DIRTY_REPLAYABLE: entries replayed */
+	char *hive_note;          /* the logs replayed ("SYSTEM.LOG1, SYSTEM.LOG2"),
+				   * or why none can be (what did not check out) */
 	bool bitlocker;
 	struct lg_bitlocker_info bl;
 };
@@ -53,6 +66,7 @@ int lg_inventory_build(char *const *targets, size_t n, struct lg_inventory **out
 void lg_inventory_free(struct lg_inventory *inv);
 
 const char *lg_hiber_name(enum lg_hiber h);
+const char *lg_hive_state_name(enum lg_hive_state h); /* "clean", "dirty, logs usable"... */
 json_t *lg_volinfo_json(const struct lg_volinfo *v);
 
 /* {"disks": [...], "volumes": [...]}: what `inspect --json` prints. */

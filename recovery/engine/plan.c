@@ -108,7 +108,7 @@ static void plan_registry(struct lg_vol_ctx *vol, struct lg_plan *plan)
 	for (size_t ri = 0; ri < dl->n_rules; ri++)
 		plan->actionable -= plan_rule_registry(vol, plan, &dl->rules[ri], err.msg, rj);
 	if (vol->reg) {
-		json_object_set_new(rj, "dirty_hive", json_boolean(lg_registry_dirty(vol->reg)));
+		lg_registry_report_state(vol->reg, rj);
 		json_object_set_new(rj, "changes", lg_registry_report(vol->reg));
 	}
 }

@@ -9,6 +9,7 @@
 #include "engine/registry.h"
 
 #include "engine/paths.h"
+#include "formats/hivelog.h"
 #include "storage/fsops.h"
 #include "lib/hash.h"
 #include "lib/le.h"
@@ -32,6 +33,13 @@
 #define get32 lg_le32
 #define put32 lg_put_le32
 #define put64 lg_put_le64
+
+static void sha_hex_buf(const void *d, size_t n, char hex[65])
+{
+	unsigned char s[32];
+	lg_hash_buf(d, n, s, NULL);
+	lg_hex(s, 32, hex);
+}
 
 /* ---- the hive in memory ------------------------------------------------ */
 
@@ -88,7 +96,19 @@ struct lg_registry {
 	unsigned char sha_before[32];
 	hive_h *hx;
 	bool dirty;
-	char dirty_why[200];
+	char dirty_why[512];
+	/* A dirty hive recovered from its transaction logs (hivelog.h):
+	 * decisions and edits are made on the recovered bytes. */
+	bool replayed;
+	unsigned replay_entries;
+	char replay_from[64];         /* "SYSTEM.LOG1, SYSTEM.LOG2" */
+	uint32_t max_seq;             /* highest sequence number in hive and logs */
+	char log_why[400];            /* dirty and no usable log: what did not check out */
+	struct reglog {
+		bool present;
+		size_t size;
+		char sha[65];
+	} logs[LG_HIVELOG_N];
 	char set_names[LG_REG_MAX_SETS][16];
 	const char *set_ptrs[LG_REG_MAX_SETS];
 	size_t n_sets;
@@ -177,6 +197,24 @@ bool lg_registry_dirty(const struct lg_registry *r)
 	return r->dirty;
 }
 
+const char *lg_registry_replayed(const struct lg_registry *r, unsigned *entries)
+{
+	if (entries)
+		*entries = r->replayed ? r->replay_entries : 0;
+	return r->replayed ? r->replay_from : NULL;
+}
+
+void lg_registry_report_state(const struct lg_registry *r, json_t *o)
+{
+	json_object_set_new(o, "dirty_hive", json_boolean(r->dirty));
+	if (r->replayed) {
+		json_object_set_new(o, "replayed_log_entries", json_integer(r->replay_entries));
+		json_object_set_new(o, "replayed_from", json_string(r->replay_from));
+	} else if (r->dirty && r->log_why[0]) {
+		json_object_set_new(o, "logs_unusable", json_string(r->log_why));
+	}
+}
+
 size_t lg_registry_control_sets(const struct lg_registry *r, const char *const **names)
 {
 	if (names)
@@ -228,6 +266,15 @@ static int check_base(struct lg_registry *r, struct lg_err *err)
 		r->dirty = true;
 		snprintf(r->dirty_why, sizeof(r->dirty_why), "its sequence numbers differ (%u and %u)", s1, s2);
 	}
+	if (r->dirty && r->log_why[0]) {
+		size_t n = strlen(r->dirty_why);
+		snprintf(r->dirty_why + n, sizeof(r->dirty_why) - n, " and no transaction log can be replayed: %s",
+			 r->log_why);
+	}
+	/* Written back with a sequence number above every one the logs hold:
+	 * none of their entries is ever applied over it (docs/registry.md). */
+	if (r->replayed && r->max_seq >= r->seq)
+		r->seq = r->max_seq;
 	return 0;
 }
 
@@ -545,7 +592,6 @@ static int open_common(struct lg_registry *r, const char *tmpdir, struct lg_err 
 		return rc;
 	if ((rc = index_bins(r)) < 0)
 		return rc;
-	lg_hash_buf(r->buf, r->len, r->sha_before, NULL);
 	const char *d = tmpdir ? tmpdir : getenv("TMPDIR");
 	char tmp[PATH_MAX_LG];
 	snprintf(tmp, sizeof(tmp), "%s/lastgood-hive-XXXXXX", d && *d ? d : "/tmp");
@@ -586,6 +632,85 @@ static int open_common(struct lg_registry *r, const char *tmpdir, struct lg_err 
 	return rc < 0 ? rc : find_sets(r, err);
 }
 
+/* Reads one log file beside the hive: 0 with the bytes, -ENOENT when
+ * there is none, another negative errno when it cannot be read. */
+typedef int (*log_reader)(void *ctx, const char *path, char **buf, size_t *len);
+
+/* A dirty hive: read its logs and recover it as Windows would at its next
+ * boot. Afterwards r->buf is the recovered hive (r->replayed), or, when
+ * no log can be applied, still the dirty one with r->log_why saying why.
+ * The original file's SHA-256 is kept in r->sha_before. */
+static int replay_logs(struct lg_registry *r, const char *hive_path, log_reader rd, void *ctx, struct lg_err *err)
+{
+	lg_hash_buf(r->buf, r->len, r->sha_before, NULL);
+	if (r->len < 2 * BASE || memcmp(r->buf, "regf", 4) || get32(r->buf + 28) != 0 ||
+	    (get32(r->buf + 0x1fc) == base_checksum(r->buf) && get32(r->buf + 4) == get32(r->buf + 8)))
+		return 0; /* clean (the logs are ignored, as Windows does), or check_base() says what */
+	char *lb[LG_HIVELOG_N] = { NULL };
+	struct lg_hivelog_buf logs[LG_HIVELOG_N];
+	int rc = 0;
+	for (int i = 0; i < LG_HIVELOG_N && rc == 0; i++) {
+		char p[PATH_MAX_LG];
+		size_t n = 0;
+		snprintf(p, sizeof(p), "%s%s", hive_path, lg_hivelog_suffix[i]);
+		int e = rd(ctx, p, &lb[i], &n);
+		if (e == -ENOENT) {
+			lb[i] = NULL;
+			n = 0;
+		} else if (e < 0) {
+			lg_err_set(err, "cannot read %s: %s", p, strerror(-e));
+			rc = e;
+			break;
+		} else {
+			r->logs[i].present = true;
+			r->logs[i].size = n;
+			sha_hex_buf(lb[i], n, r->logs[i].sha);
+		}
+		logs[i] = (struct lg_hivelog_buf){ (const unsigned char *)lb[i], n };
+	}
+	unsigned char *out = NULL;
+	size_t out_len = 0;
+	struct lg_hivelog_result res;
+	if (rc == 0)
+		rc = lg_hivelog_recover("SYSTEM", r->buf, r->len, logs, &out, &out_len, &res);
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		free(lb[i]);
+	if (rc == -EBADMSG || rc == -ENOTSUP) {
+		snprintf(r->log_why, sizeof(r->log_why), "%s", res.reason);
+		return 0; /* refused later, per rule, with the reason */
+	}
+	if (rc < 0) {
+		if (!err->msg[0])
+			lg_err_set(err, "cannot replay the SYSTEM hive's logs: %s", strerror(-rc));
+		return rc;
+	}
+	if (!out)
+		return 0;
+	free(r->buf);
+	r->buf = out;
+	r->len = out_len;
+	r->replayed = true;
+	r->replay_entries = res.n_entries;
+	r->max_seq = res.max_seq;
+	size_t k = 0;
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		if (res.used & 1u << i)
+			k += (size_t)snprintf(r->replay_from + k, sizeof(r->replay_from) - k, "%sSYSTEM%s",
+					      k ? ", " : "", lg_hivelog_suffix[i]);
+	return 0;
+}
+
+static int host_reader(void *ctx, const char *path, char **buf, size_t *len)
+{
+	(void)ctx;
+	return lg_read_file(path, LG_HIVE_MAX_BYTES, buf, len);
+}
+
+static int vol_reader(void *ctx, const char *path, char **buf, size_t *len)
+{
+	return lg_fs_read(ctx, path, LG_HIVE_MAX_BYTES, buf, len);
+}
+
 static int new_registry(const struct lg_reg_opts *o, struct lg_registry **out)
 {
 	*out = NULL;
@@ -620,7 +745,8 @@ int lg_registry_open(const char *hive_path, const struct lg_reg_opts *o, struct 
 		return rc;
 	}
 	r->buf = (unsigned char *)b;
-	if ((rc = open_common(r, o->tmpdir, err)) < 0) {
+	if ((rc = replay_logs(r, hive_path, host_reader, NULL, err)) < 0 ||
+	    (rc = open_common(r, o->tmpdir, err)) < 0) {
 		lg_registry_free(r);
 		return rc;
 	}
@@ -652,7 +778,7 @@ int lg_registry_load(struct lg_volume *v, const struct lg_reg_opts *o, struct lg
 		return rc;
 	}
 	r->buf = (unsigned char *)b;
-	if ((rc = open_common(r, o->tmpdir, err)) < 0) {
+	if ((rc = replay_logs(r, hp, vol_reader, v, err)) < 0 || (rc = open_common(r, o->tmpdir, err)) < 0) {
 		lg_registry_free(r);
 		return rc;
 	}
@@ -1062,9 +1188,9 @@ int lg_registry_check(struct lg_registry *r, const struct lg_reg_request *req,
 	if (r->dirty) {
 		v->refused = true;
 		snprintf(v->reason, sizeof(v->reason),
-			 "rule %s needs registry changes, but the SYSTEM hive is dirty (%s): Windows would "
-			 "replay SYSTEM.LOG1/SYSTEM.LOG2 over any edit. Nothing was quarantined for this rule. "
-			 "Let Windows shut down cleanly once, or fix it by hand", id, r->dirty_why);
+			 "rule %s needs registry changes, but the SYSTEM hive is dirty (%.400s): an edit could not "
+			 "be made on the hive as Windows will see it. Nothing was quarantined for this rule",
+			 id, r->dirty_why);
 	} else if (bad[0]) {
 		v->refused = true;
 		snprintf(v->reason, sizeof(v->reason), "rule %s: %s. Nothing was quarantined for this rule",
@@ -1287,12 +1413,7 @@ int lg_registry_save(struct lg_registry *r, const char *path, struct lg_err *err
 	return rc;
 }
 
-static void sha_hex(const void *d, size_t n, char hex[65])
-{
-	unsigned char s[32];
-	lg_hash_buf(d, n, s, NULL);
-	lg_hex(s, 32, hex);
-}
+#define sha_hex sha_hex_buf
 
 struct names {
 	char hive[PATH_MAX_LG], tmp[PATH_MAX_LG], aside[PATH_MAX_LG], partial[PATH_MAX_LG];
@@ -1435,6 +1556,20 @@ static int swap_settle(struct lg_volume *v, const struct names *nm, struct lg_er
 	return a ? 1 : 0;
 }
 
+/* What the journal keeps of a replay: the logs as they were (they are
+ * left as they are; undo checks that they still are). */
+static json_t *replay_json(const struct lg_registry *r)
+{
+	json_t *logs = json_array();
+	for (int i = 0; i < LG_HIVELOG_N; i++)
+		json_array_append_new(logs, r->logs[i].present ?
+				      json_pack("{s:s, s:I, s:s}", "suffix", lg_hivelog_suffix[i], "size",
+						(json_int_t)r->logs[i].size, "sha256", r->logs[i].sha) :
+				      json_pack("{s:s, s:b}", "suffix", lg_hivelog_suffix[i], "absent", 1));
+	return json_pack("{s:I, s:s, s:o}", "entries", (json_int_t)r->replay_entries, "from", r->replay_from,
+			 "logs", logs);
+}
+
 int lg_registry_commit(struct lg_registry *r, struct lg_jwriter *w, struct lg_err *err)
 {
 	if (!r->n_changes)
@@ -1467,6 +1602,10 @@ int lg_registry_commit(struct lg_registry *r, struct lg_jwriter *w, struct lg_er
 				"sha256", sha, "size", (json_int_t)r->len, "changes", changes);
 	if (!rec)
 		return -ENOMEM;
+	if (r->replayed && json_object_set_new(rec, "replayed", replay_json(r)) < 0) {
+		json_decref(rec);
+		return -ENOMEM;
+	}
 	unsigned seq;
 	if ((rc = lg_jwriter_intent(w, "registry", rec, &seq)) < 0) {
 		io_err(err, rc, "cannot write the journal before editing", nm.hive);
@@ -1717,16 +1856,109 @@ int lg_registry_complete_step(struct lg_volume *v, const char *run_id, const str
 	return rewrite(v, windir, &nm, json_object_get(s->rec, "changes"), true, NULL, err);
 }
 
+/* Whether a log beside the hive is what the journal recorded of it: the
+ * same SHA-256, or still absent. 1 yes, 0 no, negative errno. */
+static int log_unchanged(struct lg_volume *v, const char *hive, json_t *l)
+{
+	const char *suffix = json_string_value(json_object_get(l, "suffix"));
+	const char *sha = json_string_value(json_object_get(l, "sha256"));
+	bool absent = json_is_true(json_object_get(l, "absent"));
+	bool known = false;
+	for (int i = 0; suffix && i < LG_HIVELOG_N; i++)
+		known |= !strcmp(suffix, lg_hivelog_suffix[i]);
+	if (!known || (!absent && (!sha || strlen(sha) != 64)))
+		return -EBADMSG;
+	char p[PATH_MAX_LG + 8];
+	snprintf(p, sizeof(p), "%s%s", hive, suffix);
+	if (absent)
+		return !exists(v, p, NULL);
+	int rc = content_is(v, p, sha);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Undo of an edit made on a replayed hive: when the hive is still what
+ * lastgood wrote and the logs are what they were, the original hive comes
+ * back byte for byte (with its logs, Windows then replays them itself, as
+ * it would have). 1 done, 0 not applicable (changed since: the values are
+ * set back instead), negative errno. */
+static int undo_replayed(struct lg_volume *v, const struct lg_step *s, const struct names *fwd,
+			 const struct names *nm, json_t *results, struct lg_err *err)
+{
+	json_t *rep = json_object_get(s->rec, "replayed"), *logs = json_object_get(rep, "logs");
+	const char *sha = lg_step_str(s, "sha256"), *before = lg_step_str(s, "sha256_before");
+	if (!rep)
+		return 0;
+	if (!json_is_object(rep) || !sha || !before || !json_is_array(logs) ||
+	    json_array_size(logs) != LG_HIVELOG_N) {
+		lg_err_set(err, "journal step %u: registry step with a bad \"replayed\" record", s->seq);
+		return -EBADMSG;
+	}
+	int rc = content_is(v, fwd->hive, before);
+	if (rc == 1)
+		return 1; /* an earlier undo already put it back */
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if ((rc = content_is(v, fwd->hive, sha)) != 1)
+		return rc < 0 && rc != -ENOENT ? rc : 0;
+	for (size_t i = 0; i < LG_HIVELOG_N; i++) {
+		rc = log_unchanged(v, fwd->hive, json_array_get(logs, i));
+		if (rc == -EBADMSG)
+			lg_err_set(err, "journal step %u: registry step with a bad log record", s->seq);
+		if (rc != 1)
+			return rc;
+	}
+	char *b = NULL;
+	size_t n = 0;
+	if ((rc = lg_fs_read(v, fwd->aside, LG_HIVE_MAX_BYTES + (size_t)BASE, &b, &n)) < 0) {
+		io_err(err, rc, "cannot read the original hive kept at", fwd->aside);
+		return rc;
+	}
+	char got[65];
+	sha_hex(b, n, got);
+	if (strcmp(got, before)) {
+		free(b);
+		lg_err_set(err, "the original hive kept at \\%s is not the one journalled (SHA-256 differs)",
+			   fwd->aside);
+		return -EBADMSG;
+	}
+	if (exists(v, nm->aside, NULL)) {
+		free(b);
+		lg_err_set(err, "\\%s already exists; resolve by hand", nm->aside);
+		return -EEXIST;
+	}
+	rc = swap_in(v, nm, b, n, before, err);
+	free(b);
+	if (rc < 0)
+		return rc;
+	json_t *ch = json_object_get(s->rec, "changes");
+	for (size_t i = json_array_size(ch); results && i-- > 0;) {
+		json_t *c = json_array_get(ch, i);
+		const char *cs = json_string_value(json_object_get(c, "control_set"));
+		const char *key = json_string_value(json_object_get(c, "key"));
+		const char *val = json_string_value(json_object_get(c, "value"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s}", "op", "registry", "control_set", cs,
+				      "key", key, "value", val, "name", name, "result",
+				      "set back: the original hive restored byte for byte (its logs are as they were)");
+		if (o && cs && key && val)
+			json_object_set_new(o, "path", json_sprintf("%s\\%s\\%s", cs, key, val));
+		json_array_append_new(results, o);
+	}
+	return 1;
+}
+
 int lg_registry_undo_step(struct lg_volume *v, const char *run_id, const struct lg_step *s,
 			  json_t *results, struct lg_err *err)
 {
-	struct names nm;
+	struct names nm, fwd;
 	const char *windir;
 	int rc = step_names(run_id, s, true, &nm, &windir, err);
-	if (rc < 0)
+	if (rc < 0 || (rc = step_names(run_id, s, false, &fwd, &windir, err)) < 0)
 		return rc;
 	/* An earlier undo cut short: settle its names first. */
 	if ((rc = swap_settle(v, &nm, err)) < 0)
 		return rc;
+	if ((rc = undo_replayed(v, s, &fwd, &nm, results, err)) != 0)
+		return rc < 0 ? rc : 0;
 	return rewrite(v, windir, &nm, json_object_get(s->rec, "changes"), false, results, err);
 }

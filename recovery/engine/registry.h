@@ -140,8 +140,11 @@ struct lg_reg_opts {
 				   * NULL = $TMPDIR or /tmp */
 };
 
-/* Open a hive file on the host (tests, tools). A dirty hive opens: check()
- * refuses every rule that needs registry work on it. */
+/* Open a hive file on the host (tests, tools). A dirty hive is recovered
+ * from its transaction logs beside it (<path>.LOG, .LOG1, .LOG2) as
+ * Windows would at its next boot (formats/hivelog.h); one that cannot be
+ * opens dirty, and check() refuses every rule that needs registry work on
+ * it. lg_registry_load() does the same on the volume. */
 int lg_registry_open(const char *hive_path, const struct lg_reg_opts *o, struct lg_registry **out,
 		     struct lg_err *err);
 /* Read <windir>/System32/config/SYSTEM from an open volume. */
@@ -155,9 +158,17 @@ void lg_registry_free(struct lg_registry *r);
 int lg_registry_computer_name(struct lg_registry *r, char *out, size_t outlen);
 
 /* The hive's base block says Windows has log data to replay
- * (SYSTEM.LOG1/LOG2): the sequence numbers differ or the checksum is
- * wrong. */
+ * (SYSTEM.LOG1/LOG2: the sequence numbers differ or the checksum is
+ * wrong) and lastgood could not replay it. */
 bool lg_registry_dirty(const struct lg_registry *r);
+/* A dirty hive whose transaction logs were replayed on load (decisions and
+ * edits are made on the recovered hive): the logs applied ("SYSTEM.LOG1,
+ * SYSTEM.LOG2") and how many entries, else NULL. */
+const char *lg_registry_replayed(const struct lg_registry *r, unsigned *entries);
+/* The hive's state for the report's "registry" object: "dirty_hive", and
+ * "replayed_log_entries" + "replayed_from", or "logs_unusable" (why). */
+void lg_registry_report_state(const struct lg_registry *r, json_t *o);
+
 /* The control sets in use ("ControlSet001"...), in Select order. */
 size_t lg_registry_control_sets(const struct lg_registry *r, const char *const **names);
 

@@ -25,4 +25,23 @@ sum=$(sha256sum "$T/b/drivers/good.sys" | cut -d' ' -f1)
 sed -e "s|\"action\": \"quarantine\"|\"action\": \"quarantine\", \"restore\": {\"bundle\": \"bundle.tar.gz\", \"entry\": \"drivers/good.sys\", \"sha256\": \"$sum\"}|" $DL > "$T/r.json"
 minisign -S -s tests/fixtures/keys/test.key -m "$T/r.json" -t restore >/dev/null </dev/null
 "$PC" --bundle-dir "$T" --restored-sha256 "$sum" "$IMG" "$T/r.json" $TRUST || rc=1
+# A dirty SYSTEM hive replayed from its log before the edit (issue 17):
+# the registry step writes the recovered, edited hive; undo puts the
+# original back byte for byte.
+DIRTY=$OUT/fixtures/filter-driver-dirty.img
+if [ -e "$DIRTY" ]; then
+	cat > "$T/acme.json" <<EOF2
+{ "schema": 1, "serial": 7, "issued": "2024-07-19T07:00:00Z", "expires": "2036-07-19T00:00:00Z",
+  "publisher": "power cut test",
+  "rules": [ { "id": "acme-filter", "path": "Windows/System32/drivers/ACMEflt.sys",
+               "header": { "hex": "4D5A" }, "allow_boot_critical": true } ] }
+EOF2
+	minisign -S -s tests/fixtures/keys/test.key -m "$T/acme.json" -t acme >/dev/null </dev/null
+	echo "== fix of a dirty hive, replayed from its log"
+	"$PC" "$DIRTY" "$T/acme.json" $TRUST || rc=1
+	echo "== undo of it"
+	"$PC" --undo "$DIRTY" "$T/acme.json" $TRUST || rc=1
+else
+	echo "note: $DIRTY not built; the dirty-hive runs were skipped"
+fi
 exit $rc

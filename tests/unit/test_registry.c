@@ -7,6 +7,7 @@
  */
 #include "test.h"
 #include "engine/registry.h"
+#include "formats/hivelog.h"
 
 #include "formats/denylist.h"
 #include "storage/fsops.h"
@@ -742,8 +743,8 @@ static void test_dirty_hive(void)
 	struct lg_reg_verdict v;
 	verdict_for(r, files, 1, NULL, NULL, true, &v);
 	CHECK(v.refused);
-	CHECK_CONTAINS(v.reason, "dirty (its sequence numbers differ (12 and 11))");
-	CHECK_CONTAINS(v.reason, "SYSTEM.LOG1");
+	CHECK_CONTAINS(v.reason, "dirty (its sequence numbers differ (12 and 11) and no transaction log can be "
+		       "replayed: SYSTEM has no transaction log (.LOG, .LOG1, .LOG2))");
 	lg_reg_verdict_clear(&v);
 	/* A rule without registry work (the channel files) goes ahead. */
 	const char *cs[] = { "Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys" };
@@ -771,10 +772,120 @@ static void test_dirty_hive(void)
 		CHECK(lg_registry_dirty(r));
 		verdict_for(r, files, 1, NULL, NULL, true, &v);
 		CHECK(v.refused);
-		CHECK_CONTAINS(v.reason, "dirty (its base block checksum is wrong)");
+		CHECK_CONTAINS(v.reason, "dirty (its base block checksum is wrong and no transaction log");
 		lg_reg_verdict_clear(&v);
 		lg_registry_free(r);
 	}
+}
+
+/* A dirty hive with usable logs: recovered on open as Windows would,
+ * decisions made on what only the logs hold, and the hive written back
+ * clean with a sequence number above every one in its logs. */
+static void dirty_replayed(const char *fmt, const char *name, const char *from)
+{
+	struct lg_err err = { "" };
+	char desc[2048];
+	snprintf(desc, sizeof(desc),
+		 "logs %s 9\nvalue Select Current dword 1\n"
+		 "value @\\Services\\kbdclass Start dword 3\n"
+		 "value @\\Services\\bad Start dword 3\n"
+		 "log value @\\Services\\bad Start dword 1\n"
+		 "log value @\\Services\\bad ImagePath expand System32\\drivers\\bad.sys\n"
+		 "value @\\Services\\new Start dword 3\n"
+		 "log value @\\Services\\only Start dword 0\n"
+		 "log value @\\Services\\only ImagePath expand System32\\drivers\\only.sys\n"
+		 "value @\\Control\\Class\\{4d36e96b-e325-11ce-bfc1-08002be10318} UpperFilters multi kbdclass\n"
+		 "log value @\\Control\\Class\\{4d36e96b-e325-11ce-bfc1-08002be10318} UpperFilters multi kbdclass bad\n",
+		 fmt);
+	const char *h = build(name, desc);
+	struct lg_registry *r = open_hive(h, &err);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK(!lg_registry_dirty(r));
+	unsigned entries = 0;
+	CHECK_STR(lg_registry_replayed(r, &entries), from);
+	CHECK_INT(entries, 1);
+	json_t *st = json_object();
+	lg_registry_report_state(r, st);
+	CHECK_INT(json_integer_value(json_object_get(st, "replayed_log_entries")), 1);
+	CHECK_STR(json_string_value(json_object_get(st, "replayed_from")), from);
+	CHECK(json_is_false(json_object_get(st, "dirty_hive")));
+	json_decref(st);
+	/* Start differs (3 in the primary, 1 in the log) and the filter is
+	 * only in the log: both seen. */
+	const char *files[] = { "Windows/System32/drivers/bad.sys" };
+	struct lg_reg_verdict v;
+	verdict_for(r, files, 1, NULL, NULL, false, &v);
+	CHECK(!v.refused);
+	CHECK(has_service(&v, "bad"));
+	CHECK_INT(lg_registry_apply(r, &v, "r", &err), 2);
+	lg_reg_verdict_clear(&v);
+	/* A service only in the logs. */
+	const char *only[] = { "Windows/System32/drivers/only.sys" };
+	verdict_for(r, only, 1, NULL, NULL, false, &v);
+	CHECK(!v.refused && has_service(&v, "only"));
+	lg_reg_verdict_clear(&v);
+	const char *out = tmp_path("replayed-out.hive");
+	CHECK_INT(lg_registry_save(r, out, &err), 0);
+	lg_registry_free(r);
+	CHECK_INT(hx_dword(out, "ControlSet001\\Services\\bad", "Start"), 4);
+	CHECK_INT(hx_dword(out, "ControlSet001\\Services\\only", "Start"), 0);
+	CHECK_STR(hx_list(out, "ControlSet001\\Control\\Class\\{4d36e96b-e325-11ce-bfc1-08002be10318}", "UpperFilters"),
+		  "kbdclass");
+	/* Clean, above the logs' numbers (the primary said 10 and 9): Windows
+	 * applies none of their entries; the stale LOG2 entry never was. */
+	char *b = NULL, *l1 = NULL, *l2 = NULL;
+	size_t n = 0, n1 = 0, n2 = 0;
+	char p1[600], p2[600];
+	snprintf(p1, sizeof(p1), "%s.LOG1", h);
+	snprintf(p2, sizeof(p2), "%s.LOG2", h);
+	lg_read_file(out, 1 << 24, &b, &n);
+	lg_read_file(p1, 1 << 24, &l1, &n1);
+	lg_read_file(p2, 1 << 24, &l2, &n2);
+	CHECK(b && n > 4096);
+	if (b) {
+		uint32_t s1, s2;
+		memcpy(&s1, b + 4, 4);
+		memcpy(&s2, b + 8, 4);
+		CHECK_INT(s1, 11);
+		CHECK_INT(s2, 11);
+		CHECK(!memmem(b, n, "STAL", 4));
+		struct lg_hivelog_buf logs[LG_HIVELOG_N] = { { 0 }, { (unsigned char *)l1, n1 }, { (unsigned char *)l2, n2 } };
+		unsigned char *o = NULL;
+		size_t on = 0;
+		struct lg_hivelog_result res;
+		CHECK_INT(lg_hivelog_recover("SYSTEM", (unsigned char *)b, n, logs, &o, &on, &res), 0);
+		CHECK(o == NULL && !res.dirty);
+		CHECK(res.max_seq <= 11);
+	}
+	free(b);
+	free(l1);
+	free(l2);
+
+	/* The same hive with LOG1 damaged: dirty, refused, the file named. */
+	h = build(name, desc);
+	lg_read_file(p1, 1 << 24, &l1, &n1);
+	if (l1 && n1 > 600) {
+		l1[100] ^= 1;
+		lg_write_file_atomic(p1, l1, n1);
+	}
+	free(l1);
+	r = open_hive(h, &err);
+	CHECK(r && lg_registry_dirty(r) && !lg_registry_replayed(r, NULL));
+	if (r) {
+		verdict_for(r, files, 1, NULL, NULL, false, &v);
+		CHECK(v.refused);
+		CHECK_CONTAINS(v.reason, "SYSTEM.LOG1: its base block checksum is wrong");
+		lg_reg_verdict_clear(&v);
+		lg_registry_free(r);
+	}
+}
+
+static void test_dirty_hive_replayed(void)
+{
+	dirty_replayed("new", "dirty-new.hive", "SYSTEM.LOG1");
+	dirty_replayed("old", "dirty-old.hive", "SYSTEM.LOG1");
 }
 
 /* Values that are not what they should be are refused, never rewritten. */
@@ -1340,6 +1451,7 @@ int main(void)
 	RUN(test_boot_critical);
 	RUN(test_boot_critical_remove_filter);
 	RUN(test_dirty_hive);
+	RUN(test_dirty_hive_replayed);
 	RUN(test_hostile_values);
 	RUN(test_hostile_cell_pointer);
 	RUN(test_revert);
