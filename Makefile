@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 OUT      ?= out
+# The release build's tree (build/release.mk): what install and the image use.
+OUT_REL  ?= $(OUT)/rel
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
@@ -94,14 +96,18 @@ all: $(OUT)/lastgood $(OUT)/lastgood-init
 # Fragments of the other parts (fixtures, tests, media, fuzzing, benches).
 include $(sort $(filter-out build/flags.mk,$(wildcard build/*.mk)))
 
-install: $(OUT)/lastgood
+# The release build (build/release.mk), stripped; the man pages (man/).
+install: $(OUT_REL)/lastgood
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(OUT)/lastgood $(DESTDIR)$(PREFIX)/bin/lastgood
+	install -m 0755 -s $(OUT_REL)/lastgood $(DESTDIR)$(PREFIX)/bin/lastgood
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 man/lastgood.1 $(DESTDIR)$(PREFIX)/share/man/man1/lastgood.1
+	install -m 0644 man/lastgood-denylist.5 $(DESTDIR)$(PREFIX)/share/man/man5/lastgood-denylist.5
 	install -d $(DESTDIR)$(PREFIX)/share/doc/lastgood
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/lastgood/
 
 clean:
-	rm -rf $(OBJDIR) $(OUT)/lastgood $(OUT)/lastgood-init $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
+	rm -rf $(OBJDIR) $(OUT_REL) $(OUT)/lastgood $(OUT)/lastgood-init $(OUT)/tests $(OUT)/fixtures $(OUT)/test-logs $(OUT)/media $(OUT)/efi $(OUT)/e2e $(OUT)/fuzz $(OUT)/bench \
 	       $(OUT)/lastgood.efi $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe $(OUT)/manifest.json \
 	       $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
 

@@ -15,7 +15,20 @@ SERVE_PKGS := libmicrohttpd sqlite3
 CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
 ifeq ($(RELEASE),1)
-OPT      := -O2 -g -D_FORTIFY_SOURCE=2
+# Release build (what `make install` and the image ship; docs/release.md).
+# _FORTIFY_SOURCE=3 needs gcc >= 12 (__builtin_dynamic_object_size) and
+# glibc >= 2.34: Debian 12 has both; level 2 otherwise. The options are
+# recorded in each binary (-frecord-gcc-switches: .GCC.command.line, kept
+# by strip) so that tests/host/92-hardening.sh can check every object.
+# No debug info and no -Werror: that is the dev build's job.
+FORTIFY_LEVEL := $(shell printf '\043include <features.h>\n\043if __GNUC__ >= 12 && __GLIBC_PREREQ(2, 34)\nlg_fortify3\n\043endif\n' | \
+                   $(CC) -E -P -x c - 2>/dev/null | grep -q lg_fortify3 && echo 3 || echo 2)
+OPT      := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=$(FORTIFY_LEVEL)
+HARDEN   := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE -frecord-gcc-switches
+# No build-id note: media/mkinitramfs.sh removed it from /init (it hashes
+# the build paths), and removing an allocated section with strip/objcopy
+# drops the GNU_RELRO segment (found by tests/release/hardening.sh).
+HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,--build-id=none
 else
 # dev build: warnings are errors
 OPT      := -O1 -g -Werror
@@ -32,9 +45,9 @@ NTFS_DEFS := -DHAVE_STDINT_H -DHAVE_STDLIB_H -DHAVE_STRING_H -DHAVE_ERRNO_H \
              -DHAVE_STDIO_H -DHAVE_STDARG_H -DHAVE_LIMITS_H -DHAVE_TIME_H
 
 LG_VERSION ?= 0.1.0
-LG_CFLAGS   = $(CSTD) $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DLG_VERSION=\"$(LG_VERSION)\" \
+LG_CFLAGS   = $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SAN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DLG_VERSION=\"$(LG_VERSION)\" \
               $(NTFS_DEFS) -Irecovery $(PKG_CFLAGS) $(CFLAGS)
-LG_LDFLAGS := $(SAN) $(LDFLAGS)
+LG_LDFLAGS := $(HARDEN_LD) $(SAN) $(LDFLAGS)
 LG_LIBS     = $(PKG_LIBS) -lpthread
 LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed $(PKG_INIT_LIBS) \
                -Wl,-Bstatic -larchive -Wl,-Bdynamic $(filter-out -larchive -lxml2 -lacl,$(PKG_ARCHIVE_PRIVATE)) -lpthread

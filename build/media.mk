@@ -89,15 +89,16 @@ ifneq ($(if $(SERVER),1)$(if $(SERVER_CA),1),$(if $(SERVER)$(SERVER_CA),11))
 $(error SERVER and SERVER_CA go together: the fleet server's URL and the CA (or pinned certificate, PEM) it is checked against)
 endif
 
-# /init is PID 1 (lastgood-init); an image with a shell also gets the
-# command-line tool as /usr/bin/lastgood (docs/cmdline.md).
-$(MEDIA)/initrd.img: $(OUT)/lastgood-init $(if $(SHELL_BIN),$(OUT)/lastgood) $(KERNEL_ENV) $(FIRMWARE_ENV) \
+# /init is PID 1 (lastgood-init), in the release build (build/release.mk); an
+# image with a shell also gets the command-line tool as /usr/bin/lastgood
+# (docs/cmdline.md).
+$(MEDIA)/initrd.img: $(OUT_REL)/lastgood-init $(if $(SHELL_BIN),$(OUT_REL)/lastgood) $(KERNEL_ENV) $(FIRMWARE_ENV) \
 		$(MEDIA)/denylist.json media/modules.list media/mkinitramfs.sh $(MEDIA_CONFIG)
-	media/mkinitramfs.sh -b $(OUT)/lastgood-init -k $(KERNEL_ENV) -m media/modules.list -f $(FIRMWARE_ENV) \
+	media/mkinitramfs.sh -b $(OUT_REL)/lastgood-init -k $(KERNEL_ENV) -m media/modules.list -f $(FIRMWARE_ENV) \
 		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') \
 		$$(for k in $(MEDIA)/trusted/*.pub; do printf -- '-t %s ' $$k; done) \
 		-d $(MEDIA)/denylist.json $$(test -f $(MEDIA)/DEMO && echo -D) \
-		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN) -l $(OUT)/lastgood) -o $@
+		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN) -l $(OUT_REL)/lastgood) -o $@
 
 $(MEDIA)/sbat.csv: media/sbat.csv build/flags.mk
 	@mkdir -p $(MEDIA)

@@ -14,7 +14,7 @@ $(OUT)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(LIBALL) $(FLAGS_STAMP) |
 -include $(wildcard $(OUT)/tests/unit/*.d)
 
 # What the host tests need built before they run.
-TEST_PREREQS := $(OUT)/lastgood $(UNIT_BINS)
+TEST_PREREQS := $(OUT)/lastgood $(UNIT_BINS) $(EFI_OUT)/stub.efi
 
 export OUT
 CHECK_FAST_TESTS = $(UNIT_BINS) $(HOST_TESTS)

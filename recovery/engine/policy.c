@@ -50,8 +50,12 @@ bool lg_policy_mounted(const char *dev, char *where, size_t wlen)
 			    !strcmp(real_disk, real_part))
 				hit = true;
 		}
-		if (hit)
-			snprintf(where, wlen, "%s", mnt);
+		/* a longer mount point is shown cut to wlen - 1 bytes */
+		if (hit && wlen) {
+			size_t n = strnlen(mnt, wlen - 1);
+			memcpy(where, mnt, n);
+			where[n] = '\0';
+		}
 	}
 	fclose(f);
 	return hit;

@@ -340,7 +340,7 @@ static int do_rename(struct lg_volume *v, const char *from, const char *to, uint
 
 static int do_unlink_duplicate(struct lg_volume *v, const char *path, const char *other)
 {
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 	int r = lg_fs_stat(v, path, &a, NULL, NULL);
 	if (r < 0)
 		return r;

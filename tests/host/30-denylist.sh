@@ -7,7 +7,7 @@
 # as the doc says, verifies.
 set -eu
 
-LG=${OUT:-out}/lastgood
+LG=${LG:-${OUT:-out}/lastgood}
 [ -x "$LG" ] || { echo "no $LG: run make first"; exit 1; }
 if ! command -v minisign >/dev/null 2>&1; then
 	echo "SKIP: the minisign tool is not installed"

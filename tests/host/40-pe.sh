@@ -14,7 +14,7 @@
 set -eu -o pipefail
 
 OUT=${OUT:-out}
-LG=$OUT/lastgood
+LG=${LG:-$OUT/lastgood}
 if [ ! -x "$LG" ]; then
 	echo "FAIL: $LG is not built (run make)"
 	exit 1

@@ -20,7 +20,7 @@
 set -eu -o pipefail
 
 OUT=${OUT:-out}
-LG=$OUT/lastgood
+LG=${LG:-$OUT/lastgood}
 MKPE=$OUT/tests/fixtures/mkpe
 for tool in openssl osslsigncode sbverify objdump dpkg-deb jq od; do
 	if ! command -v "$tool" >/dev/null; then

@@ -7,7 +7,7 @@
 # made once (kept across builds) and signs the example list, reproducibly.
 set -eu
 OUT=${OUT:-out}
-LG=$OUT/lastgood
+LG=${LG:-$OUT/lastgood}
 EXAMPLE=docs/examples/crowdstrike-2024-07-19.json
 TESTKEY=tests/fixtures/keys/test.pub
 [ -x "$LG" ] || { echo "FAIL: $LG missing (make)"; exit 1; }

@@ -5,7 +5,7 @@
 # partition, not with lastgood's reader alone.
 set -eu
 OUT=${OUT:-out}
-LG=$OUT/lastgood
+LG=${LG:-$OUT/lastgood}
 export PATH="$PATH:/usr/sbin:/sbin"
 DL=docs/examples/crowdstrike-2024-07-19.json
 TRUST=tests/fixtures/keys/test.pub
