@@ -32,7 +32,8 @@ logdir=$OUT/test-logs
 mkdir -p "$logdir"
 for c in $cells; do
 	name=$(sed -n 's/^cell \([^ ]*\) "\(.*\)"$/\1/p' "$c" | head -n 1)
-	what=$(sed -n 's/^cell \([^ ]*\) "\(.*\)"$/\2/p' "$c" | head -n 1)
+	# the words as the shell would print them (\$ is $)
+	what=$(sed -n 's/^cell \([^ ]*\) "\(.*\)"$/\2/p' "$c" | head -n 1 | sed 's/\\\$/$/g')
 	log=$logdir/matrix_$name.log
 	echo "matrix: $name ..."
 	set +e
