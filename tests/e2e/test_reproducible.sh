@@ -11,7 +11,9 @@
 
 EFI=$OUT/lastgood.efi
 MEDIA=$OUT/media
-e2e_need "$EFI" "$OUT/lastgood-init" "$OUT/efi/stub.efi" "$MEDIA/config" "$MEDIA/denylist.json" "$MEDIA/sbat.csv" \
+# /init is the release build of lastgood-init (build/release.mk)
+INIT=${OUT_REL:-$OUT/rel}/lastgood-init
+e2e_need "$EFI" "$INIT" "$OUT/efi/stub.efi" "$MEDIA/config" "$MEDIA/denylist.json" "$MEDIA/sbat.csv" \
 	"$OUT/cache/kernel.env"
 WORK=$OUT/e2e/reproducible
 rm -rf "$WORK"
@@ -25,7 +27,7 @@ export SOURCE_DATE_EPOCH
 [ -n "$SOURCE_DATE_EPOCH" ] && [ -n "$COMPRESS" ] || fail "cannot read the settings from $MEDIA/config"
 . "$OUT/cache/kernel.env"
 
-cp "$OUT/lastgood-init" "$OUT/efi/stub.efi" "$VMLINUZ" "$WORK/in/"
+cp "$INIT" "$OUT/efi/stub.efi" "$VMLINUZ" "$WORK/in/"
 cp "$MEDIA"/trusted/*.pub "$WORK/in/trusted/"
 cp "$MEDIA/denylist.json" "$MEDIA/denylist.json.minisig" "$MEDIA/sbat.csv" media/modules.list "$WORK/in/"
 cmdline=$(objcopy -O binary --only-section=.cmdline "$EFI" /dev/stdout)
@@ -60,7 +62,7 @@ b=$(sha256sum <"$WORK/b/deeper/dir/lastgood.efi" | cut -d' ' -f1)
 [ "$a" = "$b" ] || fail "the two lastgood.efi builds differ: $a and $b"
 
 # make's own image is the same, when out/lastgood-init has not been rebuilt since.
-if cmp -s "$WORK/in/lastgood-init" "$OUT/lastgood-init" && [ "$EFI" -nt "$OUT/lastgood-init" ]; then
+if cmp -s "$WORK/in/lastgood-init" "$INIT" && [ "$EFI" -nt "$INIT" ]; then
 	m=$(sha256sum <"$EFI" | cut -d' ' -f1)
 	[ "$m" = "$a" ] || fail "make image built $m, the rebuilds $a"
 	echo "make image's lastgood.efi is identical too"
