@@ -7,7 +7,7 @@
 #ifndef LG_EFI_INITRD_H
 #define LG_EFI_INITRD_H
 
-#include "stub.h"
+#include "blob.h"
 
 struct initrd_loader {
 	EFI_LOAD_FILE_PROTOCOL lf;	/* first: the protocol pointer is ours */

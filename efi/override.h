@@ -9,7 +9,7 @@
 #ifndef LG_EFI_OVERRIDE_H
 #define LG_EFI_OVERRIDE_H
 
-#include "stub.h"
+#include "blob.h"
 
 /* Look for them, saying on the console what was found and what not;
  * *extra gets the archive (left empty when there is nothing to carry, or

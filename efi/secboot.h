@@ -3,7 +3,7 @@
 #ifndef LG_EFI_SECBOOT_H
 #define LG_EFI_SECBOOT_H
 
-#include "stub.h"
+#include "blob.h"
 
 /* The SecureBoot variable is 1. */
 BOOLEAN secure_boot_enabled(void);

@@ -15,7 +15,7 @@
  * files from the boot device or PXE), initrd.c (LoadFile2), secboot.c
  * (Secure Boot), newc.c (the archive), pesec.c (our own PE sections).
  */
-#include "stub.h"
+#include "blob.h"
 
 #include <stddef.h>
 

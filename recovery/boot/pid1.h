@@ -74,6 +74,8 @@ void pid1_read_cmdline(struct init_state *s);
 void pid1_load_drivers(struct init_state *s);
 void pid1_wait_for_disks(struct init_state *s);
 void pid1_count_windows(struct init_state *s);
+
+/* parts.c */
 /* TYPE and PART_ENTRY_UUID of a block device (libblkid, no cache). */
 int pid1_probe_dev(const char *dev, char *type, size_t tcap, char *partuuid, size_t pcap);
 /* Calls fn for the whole disk and each of its partitions (kernel names). */

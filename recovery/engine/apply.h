@@ -7,7 +7,7 @@
 #ifndef LG_ENGINE_APPLY_H
 #define LG_ENGINE_APPLY_H
 
-#include "engine/run.h"
+#include "engine/run_ctx.h"
 
 struct lg_plan;
 

@@ -7,7 +7,7 @@
 #ifndef LG_ENGINE_PLAN_H
 #define LG_ENGINE_PLAN_H
 
-#include "engine/run.h"
+#include "engine/run_ctx.h"
 
 struct lg_match_result;
 

@@ -6,7 +6,7 @@
  *   evidence, the volume's report (report.c).
  * scan stops after the plan and never opens a volume read-write.
  */
-#include "engine/run.h"
+#include "engine/run_ctx.h"
 
 #include "engine/apply.h"
 #include "engine/crashes.h"
@@ -45,53 +45,6 @@ void lg_run_id_new(char out[32])
 	char day[20];
 	strftime(day, sizeof(day), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(out, 32, "%s-%02x%02x%02x", day, rnd[0], rnd[1], rnd[2]);
-}
-
-double lg_run_clock(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int lg_run_worse(int a, int b)
-{
-	static const int rank[] = { [LG_EXIT_OK] = 0, [LG_EXIT_MATCHES] = 1, [LG_EXIT_ERROR] = 3,
-				    [LG_EXIT_POLICY] = 2, [LG_EXIT_DENYLIST] = 4, [LG_EXIT_USAGE] = 5 };
-	return rank[b] > rank[a] ? b : a;
-}
-
-void lg_run_say(lg_log_fn log, void *ctx, const char *fmt, ...)
-{
-	if (!log)
-		return;
-	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	log(ctx, line);
-}
-
-int lg_run_load_keyring(const char *const *files, size_t n, lg_log_fn log, void *log_ctx,
-			struct lg_keyring **out)
-{
-	struct lg_err err = { "" };
-	*out = NULL;
-	if (!n)
-		return 0;
-	struct lg_keyring *k = lg_keyring_new();
-	if (!k)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (lg_keyring_load(k, files[i], &err) < 0) {
-			lg_run_say(log, log_ctx, "key file refused: %s", err.msg);
-			lg_keyring_free(k);
-			return -EINVAL;
-		}
-	}
-	*out = k;
-	return 0;
 }
 
 /* ---- one volume ----------------------------------------------------- */

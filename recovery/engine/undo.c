@@ -4,7 +4,7 @@
  * among the targets (BitLocker volumes unlocked as fix unlocks them) and
  * undo the run there (quarantine.h: lg_quarantine_undo).
  */
-#include "engine/run.h"
+#include "engine/run_ctx.h"
 
 #include "engine/inspect.h"
 #include "engine/journal.h"

@@ -3,8 +3,8 @@
  * What the files of the UEFI stub share (stub.c is the entry point; see
  * its header for the boot steps): a buffer from the firmware's pool.
  */
-#ifndef LG_EFI_STUB_H
-#define LG_EFI_STUB_H
+#ifndef LG_EFI_BLOB_H
+#define LG_EFI_BLOB_H
 
 #include <efi.h>
 #include <efilib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Inside lg_run (internal to the engine): the state of a run and of the
+ * Inside lg_run (internal to the engine, run_ctx.c): the state of a run and of the
  * volume it is working on, which the pipeline's steps share.
  *
  *   run.c      lg_run: the deny-list and keys, discovery, each volume
@@ -16,8 +16,8 @@
  *   undo.c     lg_undo
  *   paths.h    every path under $LastGood
  */
-#ifndef LG_ENGINE_RUN_H
-#define LG_ENGINE_RUN_H
+#ifndef LG_ENGINE_RUN_CTX_H
+#define LG_ENGINE_RUN_CTX_H
 
 #include "engine/engine.h"
 
