@@ -591,6 +591,34 @@ static void rule_clear(struct lg_rule *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* {"min": X, "max": Y}, either or both, each read with get (X defaults to
+ * 0, Y keeps what *max holds); min may not be larger than max. numbers:
+ * say the values when they are the wrong way round. */
+static int parse_range(struct vctx *v, json_t *j, json_type type, const char *what,
+		       int (*get)(struct vctx *, json_t *, uint64_t *), uint64_t *min, uint64_t *max, bool numbers)
+{
+	static const char *const f[] = { "min", "max", NULL };
+	int q = check_fields(v, j, f, "min, max");
+	if (q < 0)
+		return q;
+	json_t *mn, *mx;
+	*min = 0;
+	if ((q = member(v, j, "min", type, false, what, &mn)) < 0 || (mn && (q = get(v, mn, min)) < 0))
+		return q;
+	pop(v);
+	if ((q = member(v, j, "max", type, false, what, &mx)) < 0 || (mx && (q = get(v, mx, max)) < 0))
+		return q;
+	pop(v);
+	if (!mn && !mx)
+		return fail(v, false, "give \"min\", \"max\" or both");
+	if (*min > *max && numbers)
+		return fail(v, false, "min (%llu) is larger than max (%llu)", (unsigned long long)*min,
+			    (unsigned long long)*max);
+	if (*min > *max)
+		return fail(v, false, "min is larger than max");
+	return 0;
+}
+
 static int parse_size(struct vctx *v, json_t *j, struct lg_rule *r)
 {
 	if (json_is_integer(j)) {
@@ -604,26 +632,10 @@ static int parse_size(struct vctx *v, json_t *j, struct lg_rule *r)
 	if (!json_is_object(j))
 		return fail(v, false, "expected an integer (exact size in bytes) or {\"min\": N, \"max\": N}, got %s",
 			    type_name(j));
-	static const char *const f[] = { "min", "max", NULL };
-	int q = check_fields(v, j, f, "min, max");
+	r->size_max = UINT64_MAX;
+	int q = parse_range(v, j, JSON_INTEGER, "an integer (bytes)", get_uint, &r->size_min, &r->size_max, true);
 	if (q < 0)
 		return q;
-	json_t *mn, *mx;
-	r->size_min = 0;
-	r->size_max = UINT64_MAX;
-	if ((q = member(v, j, "min", JSON_INTEGER, false, "an integer (bytes)", &mn)) < 0 ||
-	    (mn && (q = get_uint(v, mn, &r->size_min)) < 0))
-		return q;
-	pop(v);
-	if ((q = member(v, j, "max", JSON_INTEGER, false, "an integer (bytes)", &mx)) < 0 ||
-	    (mx && (q = get_uint(v, mx, &r->size_max)) < 0))
-		return q;
-	pop(v);
-	if (!mn && !mx)
-		return fail(v, false, "give \"min\", \"max\" or both");
-	if (r->size_min > r->size_max)
-		return fail(v, false, "min (%llu) is larger than max (%llu)",
-			    (unsigned long long)r->size_min, (unsigned long long)r->size_max);
 	r->has_size = true;
 	return 0;
 }
@@ -841,24 +853,10 @@ static int parse_file_version(struct vctx *v, json_t *j, struct lg_rule *r)
 	if (!json_is_object(j))
 		return fail(v, false, "expected \"a.b.c.d\" (exact) or {\"min\": \"a.b.c.d\", \"max\": \"a.b.c.d\"}, got %s",
 			    type_name(j));
-	static const char *const f[] = { "min", "max", NULL };
-	if ((q = check_fields(v, j, f, "min, max")) < 0)
-		return q;
-	json_t *mn, *mx;
-	r->file_version_min = 0;
 	r->file_version_max = LG_FILE_VERSION(65535, 65535, 65535, 65535);
-	if ((q = member(v, j, "min", JSON_STRING, false, "a version \"a.b.c.d\"", &mn)) < 0 ||
-	    (mn && (q = get_version(v, mn, &r->file_version_min)) < 0))
+	if ((q = parse_range(v, j, JSON_STRING, "a version \"a.b.c.d\"", get_version, &r->file_version_min,
+			     &r->file_version_max, false)) < 0)
 		return q;
-	pop(v);
-	if ((q = member(v, j, "max", JSON_STRING, false, "a version \"a.b.c.d\"", &mx)) < 0 ||
-	    (mx && (q = get_version(v, mx, &r->file_version_max)) < 0))
-		return q;
-	pop(v);
-	if (!mn && !mx)
-		return fail(v, false, "give \"min\", \"max\" or both");
-	if (r->file_version_min > r->file_version_max)
-		return fail(v, false, "min is larger than max");
 	r->has_file_version = true;
 	return 0;
 }
