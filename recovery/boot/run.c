@@ -33,8 +33,8 @@ static int engine_child(int fd, void *arg)
 	struct engine_job *job = arg;
 	struct lg_child_chan chan = { .fd = fd };
 	/* the prompt gives up after 10 idle minutes, as the CLI's --prompt */
-	struct lg_console_asker console = { .idle_s = 600, .state = lg_child_state, .state_ctx = &chan };
-	struct lg_key_asker asker = lg_console_asker(&console);
+	struct lg_keyprompt_asker console = { .idle_s = 600, .state = lg_child_state, .state_ctx = &chan };
+	struct lg_key_asker asker = lg_keyprompt_asker(&console);
 	job->opts.log = lg_child_log;
 	job->opts.log_ctx = &chan;
 	job->opts.asker = job->prompt ? &asker : NULL;

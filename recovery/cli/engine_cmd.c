@@ -58,12 +58,12 @@ static void line_stderr(void *ctx, const char *line)
 }
 
 /* --prompt: ask at the consoles of /proc/consoles, giving up after 10 idle minutes. */
-static struct lg_console_asker console = { .idle_s = 600 };
+static struct lg_keyprompt_asker console = { .idle_s = 600 };
 static struct lg_key_asker asker;
 
 static const struct lg_key_asker *prompt_asker(void)
 {
-	asker = lg_console_asker(&console);
+	asker = lg_keyprompt_asker(&console);
 	return &asker;
 }
 

@@ -3,7 +3,7 @@
  * The BitLocker recovery key typed at the console (term/keyprompt.h):
  * raw-mode digit entry on every console at once, each 6-digit group
  * checked as soon as it is complete. The unlock code never reads a
- * terminal itself: the front ends hand it lg_console_asker.
+ * terminal itself: the front ends hand it lg_keyprompt_asker.
  */
 #include "term/keyprompt.h"
 #include "formats/keys.h"
@@ -18,7 +18,7 @@
 
 /* ---- typed at the console ------------------------------------------------- */
 
-int lg_console_fds_open(const char *consoles_path, int *fds, size_t max)
+int lg_keyprompt_consoles_open(const char *consoles_path, int *fds, size_t max)
 {
 	FILE *f = fopen(consoles_path, "re");
 	if (!f)
@@ -170,7 +170,7 @@ static void upper_id(const char *id, char *out)
 	out[i] = 0;
 }
 
-int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err)
+int lg_keyprompt_ask(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err)
 {
 	struct prompt_io io = { .fds = p->fds, .n = p->n_fds > 8 ? 8 : p->n_fds };
 	for (size_t i = 0; i < io.n; i++)
@@ -310,12 +310,12 @@ out:
 static int console_ask(void *ctx, const struct lg_key_request *req, lg_key_try_fn try_fn, void *try_ctx,
 		       struct lg_err *err)
 {
-	struct lg_console_asker *c = ctx;
+	struct lg_keyprompt_asker *c = ctx;
 	int fds[8];
 	int nfds = 0;
 	bool own = !c->fds;
 	if (own)
-		nfds = lg_console_fds_open("/proc/consoles", fds, ARRAY_SIZE(fds));
+		nfds = lg_keyprompt_consoles_open("/proc/consoles", fds, ARRAY_SIZE(fds));
 	struct lg_key_prompt kp = {
 		.fds = own ? fds : c->fds,
 		.n_fds = own ? (size_t)nfds : c->n_fds,
@@ -332,7 +332,7 @@ static int console_ask(void *ctx, const struct lg_key_request *req, lg_key_try_f
 	} else {
 		if (c->state)
 			c->state(true, c->state_ctx);
-		r = lg_key_prompt(&kp, try_fn, try_ctx, err);
+		r = lg_keyprompt_ask(&kp, try_fn, try_ctx, err);
 		if (c->state)
 			c->state(false, c->state_ctx);
 	}
@@ -341,7 +341,7 @@ static int console_ask(void *ctx, const struct lg_key_request *req, lg_key_try_f
 	return r;
 }
 
-struct lg_key_asker lg_console_asker(struct lg_console_asker *c)
+struct lg_key_asker lg_keyprompt_asker(struct lg_keyprompt_asker *c)
 {
 	return (struct lg_key_asker){ .ask = console_ask, .ctx = c };
 }

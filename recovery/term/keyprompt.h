@@ -31,17 +31,17 @@ struct lg_key_prompt {
  * buffer wiped. Returns 0 (unlocked), -EACCES (attempts used up),
  * -ECANCELED (skipped), -ETIMEDOUT (idle), -EIO (no console left), or
  * try_fn's error. */
-int lg_key_prompt(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err);
+int lg_keyprompt_ask(const struct lg_key_prompt *p, lg_key_try_fn try_fn, void *ctx, struct lg_err *err);
 
 /* Open the consoles listed in consoles_path (/proc/consoles) read-write
  * into fds (at most max). Returns how many, 0 when none. */
-int lg_console_fds_open(const char *consoles_path, int *fds, size_t max);
+int lg_keyprompt_consoles_open(const char *consoles_path, int *fds, size_t max);
 
 /* The console asker: asks on fds (n_fds of them), or, with fds NULL, on
  * every console in /proc/consoles (opened for the prompt, closed after).
  * state, when set, is called with true before the prompt and false after
  * it (PID 1 holds its progress lines back meanwhile). */
-struct lg_console_asker {
+struct lg_keyprompt_asker {
 	const int *fds;
 	size_t n_fds;
 	int idle_s;              /* give up after this many idle seconds; 0: never */
@@ -50,6 +50,6 @@ struct lg_console_asker {
 };
 
 /* An lg_key_asker that asks through c (borrowed: it must outlive the asker). */
-struct lg_key_asker lg_console_asker(struct lg_console_asker *c);
+struct lg_key_asker lg_keyprompt_asker(struct lg_keyprompt_asker *c);
 
 #endif

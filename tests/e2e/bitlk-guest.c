@@ -179,8 +179,8 @@ static void run_line(char *line)
 	}
 	bool typed = !strcmp(mode, "typed");
 	int con = STDIN_FILENO;
-	struct lg_console_asker console = { .fds = &con, .n_fds = 1, .idle_s = 120 };
-	struct lg_key_asker asker = lg_console_asker(&console);
+	struct lg_keyprompt_asker console = { .fds = &con, .n_fds = 1, .idle_s = 120 };
+	struct lg_key_asker asker = lg_keyprompt_asker(&console);
 	struct lg_bl_unlock_opts o = {
 		.keys = kr, .asker = typed ? &asker : NULL, .read_only = !strcmp(mode, "export"),
 	};

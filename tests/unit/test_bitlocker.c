@@ -733,8 +733,8 @@ static void test_images_typed(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(master);
-		struct lg_console_asker con = { .fds = &slave, .n_fds = 1, .idle_s = 30 };
-		struct lg_key_asker asker = lg_console_asker(&con);
+		struct lg_keyprompt_asker con = { .fds = &slave, .n_fds = 1, .idle_s = 30 };
+		struct lg_key_asker asker = lg_keyprompt_asker(&con);
 		struct lg_bl_unlock_opts o = { .asker = &asker, .verify_only = true };
 		struct lg_bl_result res;
 		struct lg_err err = { "" };

@@ -470,7 +470,7 @@ struct prompt_run {
 	int calls;
 };
 
-/* Run lg_key_prompt in a child on fd `console`, feed it `keys` from the
+/* Run lg_keyprompt_ask in a child on fd `console`, feed it `keys` from the
  * parent side once the prompt is shown (in pieces, as typing arrives),
  * collect everything it wrote. */
 static struct prompt_run run_prompt(int console, int parent, const char *const *chunks, size_t nchunks,
@@ -493,7 +493,7 @@ static struct prompt_run run_prompt(int console, int parent, const char *const *
 		struct fake_volume v = { .right = RP1 };
 		struct lg_err err = { "" };
 		struct prompt_run r = { 0 };
-		r.rc = lg_key_prompt(&kp, fake_try, &v, &err);
+		r.rc = lg_keyprompt_ask(&kp, fake_try, &v, &err);
 		r.calls = v.calls;
 		snprintf(r.err, sizeof(r.err), "%s", err.msg);
 		if (write(res[1], &r, sizeof(r)) != sizeof(r))
