@@ -193,17 +193,17 @@ same "$(plan 2 .mode)" scan "... and ring 2 still scans"
 expect_rc 0 "ctl promote" ctl promote
 same "$(plan 2 .mode)" fix "promoted: ring 2 fixes"
 same "$(plan 2 .reason)" "ring 1 promoted" "reason: ring 1 promoted"
-report 1 "$(run_id 11)" fixed >"$T/c1.json"; post "$T/c1.json" >/dev/null
-report 2 "$(run_id 12)" scanned scan >"$T/c2.json"; post "$T/c2.json" >/dev/null
+report 1 "$(run_id 11)" fixed >"$T/c1.json"; same "$(post "$T/c1.json")" 201 "PC 1 reports its fix"
+report 2 "$(run_id 12)" scanned scan >"$T/c2.json"; same "$(post "$T/c2.json")" 201 "PC 2 reports its scan"
 expect_rc 0 "ctl rollback" ctl rollback
 same "$(plan 1 '.mode + " " + .run_id')" "undo $(run_id 11)" "rollback: the fixed PC undoes its run"
 same "$(plan 2 .mode)" scan "rollback: a PC without a fix only scans"
-report 1 "$(run_id 13)" undone undo >"$T/c3.json"; post "$T/c3.json" >/dev/null
+report 1 "$(run_id 13)" undone undo >"$T/c3.json"; same "$(post "$T/c3.json")" 201 "PC 1 reports its undo"
 same "$(plan 1 .mode)" scan "after its undo report, nothing left to undo"
 expect_rc 0 "ctl promote again" ctl promote
-report 1 "$(run_id 14)" fixed >"$T/c4.json"; post "$T/c4.json" >/dev/null
+report 1 "$(run_id 14)" fixed >"$T/c4.json"; same "$(post "$T/c4.json")" 201 "PC 1 reports another fix"
 report 1 "$(run_id 15)" nothing-to-do fix '.crashes = [{"bugcheck": 80, "driver": "csagent.sys"}]' >"$T/c5.json"
-post "$T/c5.json" >/dev/null
+same "$(post "$T/c5.json")" 201 "PC 1 reports again after the fix"
 contains "$T/s2.log" "RE-CRASHED after a fix" "a report after a fix is logged as a re-crash"
 expect_rc 0 "ctl status" ctl status
 contains "$T/out" "re-crashed: 1" "the fleet counts one re-crashed PC"
