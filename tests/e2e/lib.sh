@@ -334,3 +334,27 @@ e2e_check_fixed() {
 e2e_disk_snapshot() {
 	e2e_disk "$1" "$2,snapshot=on"
 }
+
+# The filter-driver scenarios (tests/e2e/test_filter_driver*.sh): the
+# image's list plus a rule for the ACME storage filter, signed with the
+# demo key as serial 90, put on the stick as \lastgood\denylist.json.
+e2e_filter_list_on_stick() {
+	e2e_signed_list 90 "$WORK/base.json"
+	sed 's|"rules": \[|"rules": [ { "id": "acme-filter", "description": "ACME storage filter 2024-07-18: 0x7B at boot", "path": "Windows/System32/drivers/ACMEflt.sys", "header": { "hex": "4D5A" }, "allow_boot_critical": true },|' \
+		"$WORK/base.json" > "$WORK/denylist.json"
+	grep -q acme-filter "$WORK/denylist.json" || e2e_fail "cannot add the filter rule"
+	minisign -S -s "$OUT/media/demo-key/demo.key" -m "$WORK/denylist.json" -t "$1 e2e, serial 90" >/dev/null </dev/null ||
+		e2e_fail "minisign cannot sign the list"
+	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$WORK/usb.img@@1M" "$WORK/denylist.json" ::/lastgood/denylist.json
+	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$WORK/usb.img@@1M" "$WORK/denylist.json.minisig" ::/lastgood/denylist.json.minisig
+}
+
+# From a hivexregedit export REG of the SYSTEM hive: the ACMEflt service's
+# Start line in control set CS, and the disk class's UpperFilters as text.
+e2e_acme_start() {
+	awk -v k="[HKLM\\\\SYSTEM\\\\$2\\\\Services\\\\ACMEflt]" 'tolower($0)==tolower(k){on=1;next} /^\[/{on=0} on && /^"Start"=/{print;exit}' "$1"
+}
+e2e_disk_upper_filters() {
+	awk -v k="[HKLM\\\\SYSTEM\\\\$2\\\\Control\\\\Class\\\\{4d36e967-e325-11ce-bfc1-08002be10318}]" 'tolower($0)==tolower(k){on=1;next} /^\[/{on=0} on && /^"UpperFilters"=/{print;exit}' "$1" |
+		sed 's/.*hex(7)://; s/\\//g' | tr -d ' ,\n' | xxd -r -p | tr -d '\0'
+}

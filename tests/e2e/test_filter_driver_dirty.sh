@@ -25,15 +25,7 @@ done
 e2e_image "lastgood.poweroff=1"
 e2e_vars
 e2e_windows_entry
-e2e_signed_list 90 "$WORK/base.json"
-key=$OUT/media/demo-key/demo.key
-sed 's|"rules": \[|"rules": [ { "id": "acme-filter", "description": "ACME storage filter 2024-07-18: 0x7B at boot", "path": "Windows/System32/drivers/ACMEflt.sys", "header": { "hex": "4D5A" }, "allow_boot_critical": true },|' \
-	"$WORK/base.json" > "$WORK/denylist.json"
-grep -q acme-filter "$WORK/denylist.json" || e2e_fail "cannot add the filter rule"
-minisign -S -s "$key" -m "$WORK/denylist.json" -t "filter-driver-dirty e2e, serial 90" >/dev/null </dev/null ||
-	e2e_fail "minisign cannot sign the list"
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$WORK/usb.img@@1M" "$WORK/denylist.json" ::/lastgood/denylist.json
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$WORK/usb.img@@1M" "$WORK/denylist.json.minisig" ::/lastgood/denylist.json.minisig
+e2e_filter_list_on_stick filter-driver-dirty
 e2e_usb_stick "$WORK/usb.img"
 e2e_disk nvme "$WORK/disk.img"
 e2e_boot 300
@@ -52,10 +44,9 @@ perl "$(dirname "$0")/../host/hive-replay-rule.pl" "$WORK/SYSTEM" "$WORK/SYSTEM.
 	e2e_fail "by the format description's rule Windows would replay the logs: $(cat "$WORK/rule")"
 hivexregedit --export --prefix 'HKLM\SYSTEM' "$WORK/SYSTEM" '\' > "$WORK/after.reg" 2>/dev/null || e2e_fail "hivexregedit cannot read SYSTEM"
 for cs in ControlSet001 ControlSet002; do
-	start=$(awk -v k="[HKLM\\\\SYSTEM\\\\$cs\\\\Services\\\\ACMEflt]" 'tolower($0)==tolower(k){on=1;next} /^\[/{on=0} on && /^"Start"=/{print;exit}' "$WORK/after.reg")
+	start=$(e2e_acme_start "$WORK/after.reg" "$cs")
 	[ "$start" = '"Start"=dword:00000004' ] || e2e_fail "$cs: ACMEflt Start is '$start', expected 4"
-	up=$(awk -v k="[HKLM\\\\SYSTEM\\\\$cs\\\\Control\\\\Class\\\\{4d36e967-e325-11ce-bfc1-08002be10318}]" 'tolower($0)==tolower(k){on=1;next} /^\[/{on=0} on && /^"UpperFilters"=/{print;exit}' "$WORK/after.reg" |
-		sed 's/.*hex(7)://; s/\\//g' | tr -d ' ,\n' | xxd -r -p | tr -d '\0')
+	up=$(e2e_disk_upper_filters "$WORK/after.reg" "$cs")
 	[ "$up" = partmgr ] || e2e_fail "$cs: UpperFilters is '$up', expected partmgr alone"
 done
 echo "wall time to power-off: ${WALL} s"
