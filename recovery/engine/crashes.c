@@ -182,7 +182,8 @@ json_t *lg_crashes_scan(struct lg_volume *v, const char *windir, size_t max)
 			int64_t mt = mtime_of(v, l.d[i].path);
 			l.d[i].mtime = mt > 0 ? mt : 0;
 		}
-	qsort(l.d, l.n, sizeof(*l.d), by_mtime_desc);
+	if (l.n > 1) /* qsort's base must not be NULL, even for 0 items */
+		qsort(l.d, l.n, sizeof(*l.d), by_mtime_desc);
 	for (size_t i = 0; i < l.n; i++) {
 		if (i < max)
 			json_array_append_new(arr, one(v, &l.d[i]));
