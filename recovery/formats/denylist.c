@@ -811,6 +811,25 @@ static int get_digest_list(struct vctx *v, json_t *f, size_t width, const char *
 	return 0;
 }
 
+/* An optional member key holding such a list; *out is the list (owned by
+ * the caller even on error), NULL when the member is absent. */
+static int digest_member(struct vctx *v, json_t *j, const char *key, size_t width, const char *kind, void **out,
+			 size_t *n_out)
+{
+	char hint[96], what[64];
+	json_t *f;
+	*out = NULL;
+	snprintf(hint, sizeof(hint), "a list of %s hex strings, [\"...\"]", kind);
+	int q = member(v, j, key, JSON_ARRAY, false, hint, &f);
+	if (q < 0)
+		return q;
+	snprintf(what, sizeof(what), "an %s", kind);
+	if (f && (q = get_digest_list(v, f, width, what, out, n_out)) < 0)
+		return q;
+	pop(v);
+	return 0;
+}
+
 /* A VERSIONINFO string to compare with: shown on a console, and compared
  * whole, so no control characters and no white space at either end
  * (the file's value is trimmed before the comparison). */
@@ -939,27 +958,14 @@ static int parse_pe_conditions(struct vctx *v, json_t *j, struct lg_rule *r)
 	int q;
 	void *d = NULL;
 
-	if ((q = member(v, j, "authentihash_sha256", JSON_ARRAY, false,
-			"a list of Authenticode SHA-256 hex strings, [\"...\"]", &f)) < 0)
+	q = digest_member(v, j, "authentihash_sha256", 32, "Authenticode SHA-256", &d, &r->n_authentihash_sha256);
+	r->authentihash_sha256 = d;
+	if (q < 0)
 		return q;
-	if (f) {
-		q = get_digest_list(v, f, 32, "an Authenticode SHA-256", &d, &r->n_authentihash_sha256);
-		r->authentihash_sha256 = d;
-		if (q < 0)
-			return q;
-	}
-	pop(v);
-
-	if ((q = member(v, j, "authentihash_sha1", JSON_ARRAY, false,
-			"a list of Authenticode SHA-1 hex strings, [\"...\"]", &f)) < 0)
+	q = digest_member(v, j, "authentihash_sha1", 20, "Authenticode SHA-1", &d, &r->n_authentihash_sha1);
+	r->authentihash_sha1 = d;
+	if (q < 0)
 		return q;
-	if (f) {
-		q = get_digest_list(v, f, 20, "an Authenticode SHA-1", &d, &r->n_authentihash_sha1);
-		r->authentihash_sha1 = d;
-		if (q < 0)
-			return q;
-	}
-	pop(v);
 
 	if ((q = member(v, j, "original_filename", JSON_STRING, false, "a file name such as \"acmeflt.sys\"",
 			&f)) < 0 ||
