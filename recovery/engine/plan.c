@@ -7,6 +7,25 @@
 #include "engine/registry.h"
 #include "engine/report.h"
 #include "formats/denylist.h"
+#include "storage/links.h"
+
+/* The other names (hard links) of a file to be quarantined: the move
+ * takes one name; the others keep the content (storage/links.h). */
+static void plan_links(struct lg_vol_ctx *vol, const struct lg_match *mt, json_t *mj)
+{
+	struct lg_links l;
+	if (!vol->v || lg_links_read(vol->v, mt->mref, mt->parent_mref, mt->name, mt->name_len, &l) < 0)
+		return;
+	if (l.n) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < l.n; i++)
+			json_array_append_new(a, json_string(l.paths[i]));
+		json_object_set_new(mj, "other_links", a);
+	}
+	if (l.unlisted)
+		json_object_set_new(mj, "other_links_unlisted", json_integer((json_int_t)l.unlisted));
+	lg_links_free(&l);
+}
 
 /* Each match into the report with its action; refusals of the policy. */
 static void plan_matches(struct lg_vol_ctx *vol, struct lg_plan *plan)
@@ -23,6 +42,7 @@ static void plan_matches(struct lg_vol_ctx *vol, struct lg_plan *plan)
 			run->exit = lg_run_worse(run->exit, LG_EXIT_POLICY);
 		} else if (mt->rule->action == LG_ACTION_QUARANTINE) {
 			plan->actionable++;
+			plan_links(vol, mt, mj);
 		}
 		json_object_set_new(mj, "action", json_string(mt->rule->action == LG_ACTION_QUARANTINE ? "quarantine" : "report"));
 		json_array_append_new(plan->matches, mj);

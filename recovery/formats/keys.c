@@ -134,8 +134,9 @@ static int keyring_dedup(struct lg_keyring *kr, size_t from, struct lg_err *err)
 		if (a->type != b->type || memcmp(a->protector, b->protector, 16))
 			continue;
 		if (!key_same_secret(a, b)) {
-			lg_err_set(err, "%s: key id %s is also in %s, with a different %s", b->source, b->id,
-				   a->source, b->type == LG_KEY_RECOVERY_PASSWORD ? "recovery password" : "key");
+			/* Where, not what: no field of a key file is echoed. */
+			lg_err_set(err, "%s: the same key id as %s, with a different %s", b->source, a->source,
+				   b->type == LG_KEY_RECOVERY_PASSWORD ? "recovery password" : "key");
 			return -EINVAL;
 		}
 		drop[b - kr->keys] = true;
@@ -270,7 +271,7 @@ int lg_rp_normalize(const char *in, size_t len, char out[LG_RP_LEN + 1], struct 
 					lg_err_set(err, "group %zu has %zu digit%s, a group has 6", n / 6 + 1, n % 6,
 						   n % 6 == 1 ? "" : "s");
 				else
-					lg_err_set(err, "'%c' at position %zu is not between two groups", c, i + 1);
+					lg_err_set(err, "a separator at character %zu is not between two groups", i + 1);
 				goto out;
 			}
 			/* "123456 - 234567": a run of separators is one */
@@ -278,10 +279,9 @@ int lg_rp_normalize(const char *in, size_t len, char out[LG_RP_LEN + 1], struct 
 				i++;
 			continue;
 		}
-		if (isprint((unsigned char)c))
-			lg_err_set(err, "'%c' at position %zu is not a digit", c, i + 1);
-		else
-			lg_err_set(err, "byte 0x%02x at position %zu is not a digit", (unsigned char)c, i + 1);
+		/* Its place, never the character: it may be a terminal control,
+		 * or part of a key typed or filed in the wrong column (issue 16). */
+		lg_err_set(err, "character %zu is not a digit (not shown)", i + 1);
 		goto out;
 	}
 	if (n != LG_RP_DIGITS) {
@@ -634,8 +634,8 @@ static int csv_key(struct lg_keyring *kr, const char *name, const struct csv_fie
 	snprintf(k->source, sizeof(k->source), "%s line %zu", base_name(name), line);
 	struct lg_err perr = { "" };
 	if (lg_rp_normalize(pw->s, pw->len, k->password, &perr) < 0) {
-		lg_err_set(err, "%s:%zu:%zu: recovery password for key id %s: %s", name, pw->line, pw->col,
-			   k->id, perr.msg);
+		lg_err_set(err, "%s:%zu:%zu: the recovery password (field %d): %s", name, pw->line, pw->col,
+			   col[COL_PASSWORD] + 1, perr.msg);
 		return -EINVAL;
 	}
 	if (col[COL_COMPUTER] >= 0)
@@ -803,17 +803,22 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 		lg_err_set(err, "%s: %zu bytes: not a .BEK startup key file", name, len);
 		return -EINVAL;
 	}
-	if (lg_le32(buf) != len || lg_le32(buf + 4) != 1 || lg_le32(buf + 8) != BEK_HDR) {
-		lg_err_set(err, "%s: not a .BEK startup key file (header: size %u for %zu bytes, version %u)",
-			   name, lg_le32(buf), len, lg_le32(buf + 4));
+	/* Which field is wrong, never its value (no field of a key file is
+	 * echoed). */
+	const char *bad = lg_le32(buf) != len ? "the header's size field does not match the file's"
+			  : lg_le32(buf + 4) != 1 ? "the header's version field is not 1 for a file of"
+			  : lg_le32(buf + 8) != BEK_HDR ? "the header's length field is not 48 for a file of" : NULL;
+	if (bad) {
+		lg_err_set(err, "%s: not a .BEK startup key file (%s %zu bytes)", name, bad, len);
 		return -EINVAL;
 	}
 	const unsigned char *e = buf + BEK_HDR;
 	size_t esize = lg_le16(e), room = len - BEK_HDR;
-	if (esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room || lg_le16(e + 2) != 0x0006 ||
-	    lg_le16(e + 4) != 0x0009) {
-		lg_err_set(err, "%s: no startup key entry after the header (size %zu, type 0x%04x, value 0x%04x)",
-			   name, esize, lg_le16(e + 2), lg_le16(e + 4));
+	bad = esize < BEK_ENTRY_HDR + BEK_EXTKEY_HDR || esize > room ? "its size field does not fit the file"
+	      : lg_le16(e + 2) != 0x0006 ? "its type field is not a startup key's"
+	      : lg_le16(e + 4) != 0x0009 ? "its value type field is not an external key's" : NULL;
+	if (bad) {
+		lg_err_set(err, "%s: no startup key entry after the header (%s)", name, bad);
 		return -EINVAL;
 	}
 	if (memcmp(e + BEK_ENTRY_HDR, buf + 16, 16)) {
@@ -829,8 +834,8 @@ int lg_keyring_parse_bek(struct lg_keyring *kr, const char *name, const unsigned
 		if (sz == 0)
 			break;
 		if (sz < BEK_ENTRY_HDR || sz > esize - pos) {
-			lg_err_set(err, "%s: property at byte %zu: size %zu does not fit", name,
-				   BEK_HDR + pos, sz);
+			lg_err_set(err, "%s: property at byte %zu: its size field does not fit the entry", name,
+				   BEK_HDR + pos);
 			return -EINVAL;
 		}
 		uint16_t value = lg_le16(p + 4);

@@ -51,6 +51,15 @@ static void match_line(const json_t *m, lg_line_fn line, void *ctx)
 	out(line, ctx, "    [%s] %s (%lld bytes, modified %s)%s%s%s%s", str(m, "rule"), str(m, "path"), num(m, "size"),
 	    str(json_object_get(m, "times"), "modified"), res ? " -> " : ref ? " -> refused: " : "",
 	    res ? res : ref ? ref : "", er ? ": " : "", er ? er : "");
+	/* Hard links: quarantine moves one name; these keep the content. */
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(m, "other_links"), i, l)
+		out(line, ctx, "      also named %s (a hard link: it keeps the content)", json_string_value(l));
+	long long unlisted = num(m, "other_links_unlisted");
+	if (unlisted)
+		out(line, ctx, "      and %lld other name%s that cannot be shown (hard links: they keep the content)",
+		    unlisted, unlisted == 1 ? "" : "s");
 }
 
 void lg_summary_run(const json_t *report, lg_line_fn line, void *ctx)

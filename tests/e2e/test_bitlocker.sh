@@ -185,7 +185,7 @@ done
 expect "$d_wrong" "rc=-129 error: BitLocker volume $(conf bitlk-aes-xts-256 GUID) (/dev/$d_wrong): the recovery password for protector $(conf bitlk-aes-xts-256 RP_VMK_GUID) (keys.csv line 2) does not unlock it"
 expect "$d_other" "rc=-126 error: BitLocker volume $(conf bitlk-aes-cbc-128 GUID) (/dev/$d_other) is locked and no key for it was found (1 key loaded, none for this volume). Look up:"
 expect "$d_other" "recovery key ID $(conf bitlk-aes-cbc-128 RP_VMK_GUID | cut -c1-8 | tr a-f A-F) (protector $(conf bitlk-aes-cbc-128 RP_VMK_GUID))"
-expect "$d_broken" "rc=-22 keyfile-error: /mnt/broken/keys.csv:2:38: recovery password for key id $(conf bitlk-aes-xts-256 RP_VMK_GUID): 6 digits, a recovery password has 48"
+expect "$d_broken" "rc=-22 keyfile-error: /mnt/broken/keys.csv:2:38: the recovery password (field 2): 6 digits, a recovery password has 48"
 expect "$d_nokeys" "rc=-126 error: BitLocker volume $(conf bitlk-aes-xts-128-4k GUID) (/dev/$d_nokeys) is locked and no key for it was found (0 keys loaded, none for this volume)"
 sha256sum -c --quiet "$WORK/refused.sha256" || e2e_fail "a volume that was not unlocked changed"
 echo "ok   the volumes that stayed locked are unchanged"

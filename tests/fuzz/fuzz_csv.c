@@ -6,13 +6,21 @@
  * Seeds: exports shaped as AD, Entra ID and Intune write them. Besides
  * not crashing, it checks the contracts: a failed file adds no key and
  * says why, every added recovery password is 8 valid groups with dashes,
- * and no message repeats a recovery password.
+ * and no message repeats a recovery password. Every message is printable
+ * ASCII: no byte of the input reaches it raw (issue 16).
  */
 #include "formats/keys.h"
 
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_msg(const char *m)
+{
+	for (; *m; m++)
+		if ((unsigned char)*m < 0x20 || (unsigned char)*m > 0x7e)
+			abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (kr->n != 0 || !err.msg[0])
 			abort();
+		check_msg(err.msg);
 	} else {
 		if ((size_t)r != kr->n)
 			abort();
@@ -49,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = lg_keyring_parse_bek(kr, "fuzz.BEK", data, size, &berr);
 	if (r < 0 && (kr->n != before || !berr.msg[0]))
 		abort();
+	check_msg(berr.msg);
 	if (r == 1 && (kr->n != before + 1 || kr->keys[before].bek_len != size))
 		abort();
 	lg_keyring_free(kr);
@@ -60,5 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r < 0 && (r != -EINVAL || !nerr.msg[0]))
 		abort();
+	check_msg(nerr.msg);
 	return 0;
 }

@@ -70,7 +70,7 @@ unchanged "no keys"
 
 # a malformed key file: refused before any volume is looked at
 expect_rc 1 "fix with a malformed key file" "$LG" fix --denylist $DL --trust $TRUST --keys "$T/broken.csv" "$IMG"
-contains "$T/err" "key file refused: $T/broken.csv:2:38: recovery password for key id $RPID: 12 digits, a recovery password has 48" \
+contains "$T/err" "key file refused: $T/broken.csv:2:38: the recovery password (field 2): 12 digits, a recovery password has 48" \
 	"malformed key file: file, line, column, what"
 unchanged "malformed key file"
 

@@ -305,5 +305,31 @@ EOF2
 	fi
 }
 
+# 8. a matched file with other names (hard links): they keep the content,
+# and the report and the summary list them (not its 8.3 name, not twice)
+mkhost links <<EOF2 && {
+link Users/alice/keep.sys target=$BAD
+link "Windows/Temp/another long name.sys" target=$BAD
+link Windows/Temp/again.sys target=$BAD
+EOF2
+	p0=$(part "$T/links.img" 1); hb=$(hsha "$p0" "$BAD")
+	n_cases=$((n_cases + 1))
+	rc=0; $LG fix --denylist $DL --trust $TRUST --run-id r1 --json "$T/links.img" >"$T/out" 2>"$T/err" || rc=$?
+	rm -f "$T/links.img.p1"; p=$(part "$T/links.img" 1)
+	why=; [ "$rc" = 0 ] || why="exit $rc"
+	want='["Users/alice/keep.sys","Windows/Temp/again.sys","Windows/Temp/another long name.sys"]'
+	got=$(jq -c '.volumes[0].matches[0].other_links' "$T/out")
+	[ "$got" = "$want" ] || why="$why; other_links $got"
+	jq -e '.volumes[0].matches[0] | .result == "quarantined" and .other_links_unlisted == null' "$T/out" >/dev/null ||
+		why="$why; not quarantined, or names counted as unlisted"
+	for n in Users/alice/keep.sys "Windows/Temp/another long name.sys" Windows/Temp/again.sys; do
+		[ "$(hsha "$p" "$n")" = "$hb" ] || why="$why; $n lost the content"
+		grep -qF "also named $n (a hard link: it keeps the content)" "$T/err" || why="$why; the summary does not name $n"
+	done
+	[ "$(hsha "$p" "\$LastGood/quarantine/r1/$BAD")" = "$hb" ] || why="$why; not in the quarantine"
+	[ -z "$why" ] && ok "a matched file with three other names: quarantined; the report and the summary list them; they keep the content (exit 0)" ||
+		{ bad "hard links:$why"; sed 's/^/    /' "$T/err" | head -8; }
+}
+
 echo "SUMMARY: $n_cases bad-input cases"
 finish

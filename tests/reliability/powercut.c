@@ -12,7 +12,10 @@
  *      temporary restore file is left, every journal is complete, and
  *      ntfs-3g's own ntfsfix -n finds nothing to fix.
  *
- * usage: powercut [--undo] [--bundle-dir DIR] [--restored-sha256 HEX] [--step K] IMAGE DENYLIST TRUST.pub
+ * usage: powercut [--undo] [--bundle-dir DIR] [--restored-sha256 HEX] [--step K] [--dense N]
+ *                 IMAGE DENYLIST TRUST.pub
+ * --step K: every K-th write only; --dense N: but every one of the first N
+ * (where a run reads and sets aside what it does not trust).
  */
 #include "engine/engine.h"
 #include "storage/fsops.h"
@@ -30,11 +33,12 @@
 struct file {
 	char *path;
 	unsigned char sha[32];
+	bool changed;            /* a fix without a cut leaves other bytes (or none) at path */
 };
 
 static struct file *files;
 static size_t n_files;
-static char tmpdir[] = "/tmp/lg-powercut-XXXXXX";
+static char tmpdir[256];
 static const char *denylist, *trust, *bundle_dir;
 static unsigned char restored_sha[32];
 static bool have_restored_sha;
@@ -194,6 +198,25 @@ static bool hive_kept(struct lg_volume *v, const char *path, const unsigned char
 	return false;
 }
 
+/* Which files a fix without a cut changes: a cut and a rerun must change
+ * the same ones, no more (a planted journal must not add any) and no
+ * fewer. */
+static int note_changed(const char *img)
+{
+	struct lg_volume *v = NULL;
+	struct lg_err err = { "" };
+	if (lg_volume_open(img, part_off, part_size, 0, &v, &err) < 0) {
+		fprintf(stderr, "powercut: %s\n", err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < n_files; i++) {
+		unsigned char sha[32];
+		files[i].changed = file_sha(v, files[i].path, sha) < 0 || memcmp(sha, files[i].sha, 32);
+	}
+	lg_volume_close(v);
+	return 0;
+}
+
 /* Check the volume after recovery. Returns the number of problems. */
 static int verify(const char *img, bool undo, char *why, size_t wlen)
 {
@@ -208,7 +231,14 @@ static int verify(const char *img, bool undo, char *why, size_t wlen)
 	for (size_t i = 0; i < n_files && !problems; i++) {
 		unsigned char sha[32];
 		bool in_place = file_sha(v, files[i].path, sha) == 0;
-		if (in_place && !memcmp(sha, files[i].sha, 32))
+		bool same = in_place && !memcmp(sha, files[i].sha, 32);
+		if (!undo && same == files[i].changed) {
+			snprintf(why, wlen, "%s: %s, unlike after a fix without a cut", files[i].path,
+				 same ? "left as it was" : "changed or moved");
+			problems++;
+			continue;
+		}
+		if (same)
 			continue;
 		if (in_place && !undo && hive_kept(v, files[i].path, files[i].sha, runs, ARRAY_SIZE(runs)))
 			continue;
@@ -258,8 +288,9 @@ static int verify(const char *img, bool undo, char *why, size_t wlen)
 	if (problems)
 		return problems;
 	/* No temporary restore copy left anywhere the matcher looks. */
-	if (sh("dd if=%s of=%s/part bs=512 skip=%llu count=%llu status=none conv=sparse", img, tmpdir,
-	       (unsigned long long)(part_off / 512), (unsigned long long)(part_size / 512)) != 0) {
+	/* Whole MiB reads: 512-byte ones made this most of a cut point's time. */
+	if (sh("dd if=%s of=%s/part bs=1M iflag=skip_bytes,count_bytes skip=%llu count=%llu status=none conv=sparse",
+	       img, tmpdir, (unsigned long long)part_off, (unsigned long long)part_size) != 0) {
 		snprintf(why, wlen, "dd failed");
 		return 1;
 	}
@@ -281,16 +312,18 @@ int main(int argc, char **argv)
 		{ "bundle-dir", required_argument, NULL, 'b' },
 		{ "step", required_argument, NULL, 's' },
 		{ "restored-sha256", required_argument, NULL, 'r' },
+		{ "dense", required_argument, NULL, 'd' },
 		{ 0 }
 	};
 	bool undo = false;
-	unsigned step = 1;
+	unsigned step = 1, dense = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': undo = true; break;
 		case 'b': bundle_dir = optarg; break;
 		case 's': step = (unsigned)atoi(optarg); break;
+		case 'd': dense = (unsigned)atoi(optarg); break;
 		case 'r':
 			if (lg_unhex(optarg, restored_sha, 32) < 0)
 				return 2;
@@ -300,12 +333,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 3 || !step) {
-		fprintf(stderr, "usage: powercut [--undo] [--bundle-dir DIR] [--restored-sha256 HEX] [--step K] IMAGE DENYLIST TRUST.pub\n");
+		fprintf(stderr, "usage: powercut [--undo] [--bundle-dir DIR] [--restored-sha256 HEX] [--step K] [--dense N] "
+			"IMAGE DENYLIST TRUST.pub\n");
 		return 2;
 	}
 	const char *pristine = argv[optind];
 	denylist = argv[optind + 1];
 	trust = argv[optind + 2];
+	/* $TMPDIR may be a tmpfs (/dev/shm): every cut copies the image and
+	 * the runs sync it, which a disk makes slow. */
+	const char *td = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/lg-powercut-XXXXXX", td && *td ? td : "/tmp");
 	if (!mkdtemp(tmpdir))
 		return 1;
 	struct lg_inventory *inv = NULL;
@@ -352,10 +390,12 @@ int main(int argc, char **argv)
 	} else {
 		sh("cp --sparse=always %s %s", base, work);
 		run_child(work, false, "cut", 0, &total);
+		if (note_changed(work) < 0)
+			return 1;
 	}
 	printf("powercut: a full %s makes %llu device writes\n", undo ? "undo" : "fix", (unsigned long long)total);
 	unsigned tried = 0, held = 0;
-	for (uint64_t n = 1; n <= total; n += step) {
+	for (uint64_t n = 1; n <= total; n += n < dense ? 1 : step) {
 		sh("cp --sparse=always %s %s", base, work);
 		int rc1 = run_child(work, undo, undo ? "base" : "cut", n, NULL);
 		int rc2 = run_child(work, undo, undo ? "base" : "again", 0, NULL);
