@@ -444,6 +444,7 @@ static void post_report(struct pid1_net *n, const char *text, size_t len)
 	if (!n->fleet) {
 		snprintf(n->delivered, sizeof(n->delivered), "not sent to the fleet server (%s)",
 			 n->why_not[0] ? n->why_not : "no server");
+		lg_con_printf("    report %s", n->delivered);
 		return;
 	}
 	lg_con_printf("    sending the report to %s", n->server);

@@ -211,6 +211,19 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 			  "without lastgood.mode=scan.";
 		return;
 	case LG_EXIT_POLICY:
+		if (f && f->have && f->locked && !f->hibernated && f->quarantined + f->restored > 0) {
+			/* one volume repaired, another one stayed locked: both said */
+			TITLE("Done: %ld file%s moved to quarantine; a BitLocker volume stayed locked%s%.40s%s",
+			      f->quarantined, f->quarantined == 1 ? "" : "s", f->locked_ids[0] ? " (recovery key ID " : "",
+			      f->locked_ids, f->locked_ids[0] ? ")" : "");
+			v->text = "The files on the deny-list that were found are in the quarantine folder "
+				  "\\" LG_DIR "\\quarantine of their volume. Another volume is locked by "
+				  "BitLocker and was not looked at: find its recovery key by the ID shown, and "
+				  "start lastgood again with the key (\\lastgood\\keys.csv on the stick, typed "
+				  "at the console, or from the fleet server) if that volume holds Windows.";
+			v->windows_should_start = true;
+			return;
+		}
 		TITLE("lastgood refused to change Windows, to keep your data safe");
 		if (f && f->hibernated) {
 			v->text = "Windows is hibernated (or was shut down with Fast Startup): its open session "

@@ -19,7 +19,7 @@
 #                                FLEET_HOST_URL (https://127.0.0.1:PORT).
 #                                FLEET_CERT/FLEET_KEY: another certificate
 #   fleet_stop                   SIGTERM the server, wait for it
-#   fleet_image URL "WORDS"      $WORK/initrd.img with URL and ca.pem built in
+#   fleet_image URL "WORDS"      $WORK/fleet-initrd.img with URL and ca.pem built in
 #                                (media/mkinitramfs.sh -u -c, as make image
 #                                does), $WORK/lastgood.efi (the image's command
 #                                line plus WORDS) and $WORK/usb.img
@@ -104,7 +104,7 @@ fleet_image() {
 	# shellcheck disable=SC2086
 	media/mkinitramfs.sh -b "${OUT_REL:-$OUT/rel}/lastgood-init" -k "$OUT/cache/kernel.env" -m media/modules.list \
 		$fw -c "$FLEET_DIR/ca.pem" -u "$url" $keys -d "$OUT/media/denylist.json" $demo \
-		${dhcp:+-n "$dhcp"} -z "${compress:-zstd}" -o "$WORK/initrd.img" 2>"$WORK/mkinitramfs.log" ||
+		${dhcp:+-n "$dhcp"} -z "${compress:-zstd}" -o "$WORK/fleet-initrd.img" 2>"$WORK/mkinitramfs.log" ||
 		{ cat "$WORK/mkinitramfs.log"; e2e_fail "mkinitramfs failed"; }
 	echo "e2e: image for $url built in $(($(date +%s) - start)) s"
 	fleet_efi "$words"
@@ -115,7 +115,7 @@ fleet_efi() {
 	version=$(objcopy -O binary --only-section=.version "$OUT/lastgood.efi" /dev/stdout)
 	# shellcheck disable=SC1091
 	. "$OUT/cache/kernel.env"
-	media/mkefi.sh -s "$OUT/efi/stub.efi" -k "$VMLINUZ" -i "$WORK/initrd.img" \
+	media/mkefi.sh -s "$OUT/efi/stub.efi" -k "$VMLINUZ" -i "$WORK/fleet-initrd.img" \
 		-c "$base $1" -v "$version (fleet test: $1)" -b "$OUT/media/sbat.csv" -o "$WORK/lastgood.efi"
 	media/mkusb.sh -e "$WORK/lastgood.efi" -d "$OUT/media/denylist.json" -r media/README.txt -s 96 \
 		-o "$WORK/usb.img" 2>/dev/null

@@ -218,6 +218,16 @@ static void test_verdict_locked(void)
 	CHECK_STR(v.title, "Windows is locked by BitLocker: recovery key ID 64311DEA, 1A2B3C4D needed");
 	CHECK_CONTAINS(v.text, "\\lastgood\\keys.csv");
 	CHECK(!v.windows_should_start);
+	/* a Windows volume repaired beside one that stayed locked: both said */
+	const char both[] =
+		"{\"summary\": {\"volumes\": 2, \"windows_volumes\": 1, \"matches\": 1, \"quarantined\": 1},"
+		" \"volumes\": [{\"status\": \"fixed\"}, {\"status\": \"locked\", \"bitlocker\": {\"protectors\": ["
+		"{\"type\": \"recovery-password\", \"recovery_key_id\": \"83ABDB8F\"}]}}]}";
+	lg_run_facts_parse(both, strlen(both), &f);
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, W_EXITCODE(LG_EXIT_POLICY, 0), &f, &v);
+	CHECK_STR(v.title, "Done: 1 file moved to quarantine; a BitLocker volume stayed locked (recovery key ID 83ABDB8F)");
+	CHECK_CONTAINS(v.text, "\\$LastGood\\quarantine");
+	CHECK(v.windows_should_start);
 	/* many volumes: the list stops before the buffer ends */
 	struct lg_run_facts many = { .have = true, .locked = 1 };
 	char big[4096] = "{\"summary\": {}, \"volumes\": [{\"status\": \"locked\", \"bitlocker\": {\"protectors\": [";
