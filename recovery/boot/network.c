@@ -318,6 +318,7 @@ bool pid1_net_denylist(struct init_state *s)
 	char *list = NULL, *sig = NULL;
 	size_t list_len = 0, sig_len = 0;
 	struct lg_err err = { "" };
+	lg_con_printf("    asking the fleet server for its deny-list (at most %d s to connect)", LG_FLEET_CONNECT_MS / 1000);
 	int r = lg_fleet_get_denylist(n->fleet, &list, &list_len, &sig, &sig_len, &err);
 	if (r < 0) {
 		if (r == -ENOENT)

@@ -46,6 +46,7 @@ static void server_keys(struct engine_job *job, struct lg_child_chan *chan)
 		lg_child_log(chan, err.msg);
 		return;
 	}
+	lg_fleet_set_progress(f, lg_child_log, chan); /* a 429's wait is said */
 	struct lg_key_fetch kf;
 	int r = lg_fleet_fetch_keys(f, job->opts.targets, job->opts.n_targets, job->kr, lg_child_log, chan, &kf);
 	if (kf.asked) {
