@@ -162,9 +162,9 @@ static void test_plan(void)
 	CHECK_CONTAINS(err.msg, "not fix, scan or undo");
 	CHECK_INT(lg_fleet_parse_plan("[]", 2, &p, &err), -EBADMSG);
 	CHECK_INT(lg_fleet_parse_plan("{\"mode\": \"scan\", \"mode\": \"fix\"}", 32, &p, &err), -EBADMSG);
-	CHECK(lg_run_id_valid("20260719T052700Z-3fa2c1"));
-	CHECK(!lg_run_id_valid("20260719T052700Z-3FA2C1"));
-	CHECK(!lg_run_id_valid("20260719T052700Z-3fa2c"));
+	CHECK(lg_fleet_run_id_valid("20260719T052700Z-3fa2c1"));
+	CHECK(!lg_fleet_run_id_valid("20260719T052700Z-3FA2C1"));
+	CHECK(!lg_fleet_run_id_valid("20260719T052700Z-3fa2c"));
 }
 
 static void test_retry_after(void)
@@ -237,6 +237,55 @@ static void test_lease(void)
 	CHECK_INT(lg_lease_parse(st, strlen(st), ack, 240 + 40, &l, &err), 0);
 }
 
+/* What udhcpc handed media/udhcpc.script, as PID 1 reads it back. */
+static void test_lease_udhcpc(void)
+{
+	struct lg_lease l;
+	struct lg_err err = { "" };
+	const char *good = "ip=10.0.2.15\nsubnet=255.255.255.0\nrouter=10.0.2.2 10.0.2.1\n"
+			   "dns=10.0.2.3 10.0.2.4 10.0.2.5 10.0.2.6\ndomain=lab.example;reboot\nserverid=10.0.2.2\n"
+			   "lease=86400\n";
+	CHECK_INT(lg_lease_parse_udhcpc(good, strlen(good), &l, &err), 0);
+	CHECK_MEM(l.ip, "\x0a\x00\x02\x0f", 4);
+	CHECK_INT(l.prefix, 24);
+	CHECK(l.have_gateway);
+	CHECK_MEM(l.gateway, "\x0a\x00\x02\x02", 4); /* the first router */
+	CHECK_INT(l.n_dns, 3);                          /* at most LG_LEASE_MAX_DNS */
+	CHECK_MEM(l.dns[2], "\x0a\x00\x02\x05", 4);
+	CHECK_MEM(l.server, "\x0a\x00\x02\x02", 4);
+	CHECK_STR(l.domain, "lab.examplereboot");     /* only name characters */
+	CHECK(!l.have_mac);
+	/* empty router and dns: none, no error */
+	const char *bare = "ip=192.168.1.20\nsubnet=255.255.0.0\nrouter=\ndns=\n";
+	CHECK_INT(lg_lease_parse_udhcpc(bare, strlen(bare), &l, &err), 0);
+	CHECK(!l.have_gateway);
+	CHECK_INT(l.n_dns, 0);
+	CHECK_INT(l.prefix, 16);
+	/* refused */
+	const char *bad[][2] = {
+		{ "subnet=255.255.255.0\n", "no address" },
+		{ "ip=\nsubnet=255.255.255.0\n", "no address" },
+		{ "ip=10.0.2.15\n", "no subnet mask" },
+		{ "ip=10.0.2.15\nsubnet=255.0.255.0\n", "not usable" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\nip=10.0.2.16\n", "ip given twice" },
+		{ "ip=10.0.2.15 \nsubnet=255.255.255.0\n", "ip is not an address" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\nrouter=10.0.2.2 gw\n", "router is not an address" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\ndns=1.2.3.4.5\n", "dns is not an address" },
+		{ "ip=239.1.1.1\nsubnet=255.255.255.0\n", "not usable" },
+		{ "ip=0.1.2.3\nsubnet=255.255.255.0\n", "no address" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = 0;
+		CHECK_INT(lg_lease_parse_udhcpc(bad[i][0], strlen(bad[i][0]), &l, &err), -EINVAL);
+		CHECK_CONTAINS(err.msg, bad[i][1]);
+	}
+	CHECK_INT(lg_lease_parse_udhcpc(NULL, 0, &l, &err), -EINVAL);
+	/* no newline at the end, other keys ignored */
+	const char *last = "message=hello\nsubnet=255.255.255.128\nip=10.1.1.5";
+	CHECK_INT(lg_lease_parse_udhcpc(last, strlen(last), &l, &err), 0);
+	CHECK_INT(l.prefix, 25);
+}
+
 /* The server can only ask for less than the image would do. */
 static void test_plan_decide(void)
 {
@@ -255,6 +304,10 @@ static void test_plan_decide(void)
 	CHECK_INT(c.mode, LG_PLAN_FIX);
 	CHECK_STR(c.source, "server");
 	p = (struct lg_fleet_plan){ .mode = LG_PLAN_UNDO, .run_id = "20261204T170211Z-3fa2c1", .reason = "rollback" };
+	lg_plan_decide(false, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_SCAN); /* undo changes the disk: not from a scan-only image */
+	CHECK_STR(c.source, "image");
+	CHECK_CONTAINS(c.reason, "asked for undo, but this image only scans");
 	lg_plan_decide(true, 0, &p, NULL, &c);
 	CHECK_INT(c.mode, LG_PLAN_UNDO);
 	CHECK_STR(c.run_id, "20261204T170211Z-3fa2c1");
@@ -280,6 +333,47 @@ static void test_plan_decide(void)
 	lg_plan_decide(true, -EBADMSG, &p, "the plan's mode \"format\" is not fix, scan or undo", &c);
 	CHECK_INT(c.mode, LG_PLAN_FIX);
 	CHECK_CONTAINS(c.reason, "is not fix, scan or undo");
+}
+
+/* PID 1's own report when the engine did not run, and an undo report's
+ * own run id: what docs/fleet-api.md requires of every report. */
+static void test_report_bare_and_undo(void)
+{
+	json_t *m = json_pack("{s:s}", "product_uuid", "4c4c4544-0042-3510-8052-b4c04f564433");
+	json_t *r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_OK, false,
+				   "no NTFS or BitLocker volume on any disk", "2026-12-04T17:02:11Z", m);
+	CHECK(r != NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
+	CHECK_STR(json_string_value(json_object_get(r, "mode")), "fix");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r, "machine"), "product_uuid")),
+		  "4c4c4544-0042-3510-8052-b4c04f564433");
+	CHECK(json_is_array(json_object_get(r, "volumes")) && json_array_size(json_object_get(r, "volumes")) == 0);
+	CHECK(json_is_object(json_object_get(r, "summary")));
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "summary"), "matches")), 0);
+	CHECK(json_is_integer(json_object_get(r, "exit_code")));
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "no-windows");
+	CHECK(json_is_array(json_object_get(r, "keys_needed")));
+	CHECK(!lg_report_undo_rename(r, "20261205T101010Z-0a0b0c")); /* not an undo */
+	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
+	json_decref(r);
+	/* no deny-list on a PC with Windows: failed, not no-windows */
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "scan", LG_EXIT_DENYLIST, true, "no deny-list", "x", NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
+	CHECK(json_is_object(json_object_get(r, "machine")));
+	json_decref(r);
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_ERROR, false, "the engine stopped", "x", NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
+	json_decref(r);
+
+	json_t *u = json_pack("{s:s, s:s, s:[]}", "mode", "undo", "run_id", "20261204T170211Z-3fa2c1", "volumes");
+	CHECK(lg_report_undo_rename(u, "20261205T101010Z-0a0b0c"));
+	CHECK_STR(json_string_value(json_object_get(u, "run_id")), "20261205T101010Z-0a0b0c");
+	CHECK_STR(json_string_value(json_object_get(u, "undo_run_id")), "20261204T170211Z-3fa2c1");
+	json_decref(u);
+	u = json_pack("{s:s}", "mode", "undo"); /* no run id: left alone */
+	CHECK(!lg_report_undo_rename(u, "20261205T101010Z-0a0b0c"));
+	CHECK(!json_object_get(u, "run_id"));
+	json_decref(u);
 }
 
 static void test_machine_id(void)
@@ -309,7 +403,9 @@ int main(void)
 	RUN(test_plan);
 	RUN(test_retry_after);
 	RUN(test_lease);
+	RUN(test_lease_udhcpc);
 	RUN(test_plan_decide);
+	RUN(test_report_bare_and_undo);
 	RUN(test_machine_id);
 	return t_done();
 }
