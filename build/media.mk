@@ -39,6 +39,9 @@ SHIM_ENV       := $(KERNEL_CACHE)/shim.env
 SHELL_BIN      ?=
 SERVER         ?=
 SERVER_CA      ?=
+# busybox-static's udhcpc: the DHCP client of USB/ISO boots that talk to a
+# fleet server or a syslog collector (docs/usb.md)
+DHCP_BIN       ?= /bin/busybox
 FIRMWARE_ENV   := $(KERNEL_CACHE)/firmware.env
 INITRD_COMPRESS ?= zstd
 USB_SIZE_MB    ?= 256
@@ -60,7 +63,7 @@ endif
 MEDIA_CONFIG := $(MEDIA)/config
 media_config = printf '%s\n' 'TRUST=$(TRUST)' 'DENYLIST=$(DENYLIST)' 'SHELL_BIN=$(SHELL_BIN)' \
 	'INITRD_COMPRESS=$(INITRD_COMPRESS)' 'IMAGE_CMDLINE=$(IMAGE_CMDLINE)' \
-	'SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)' 'USB_SIZE_MB=$(USB_SIZE_MB)' 'SERVER=$(SERVER)' \
+	'SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)' 'USB_SIZE_MB=$(USB_SIZE_MB)' 'SERVER=$(SERVER)' 'DHCP_BIN=$(DHCP_BIN)' \
 	"inputs=$$(cat $(TRUST) $(DENYLIST) $(if $(DENYLIST),$(DENYLIST).minisig) $(EXAMPLE_LIST) $(SERVER_CA) 2>/dev/null | sha256sum)"
 $(MEDIA_CONFIG): FORCE
 	@mkdir -p $(MEDIA)
@@ -93,9 +96,9 @@ endif
 # image with a shell also gets the command-line tool as /usr/bin/lastgood
 # (docs/cmdline.md).
 $(MEDIA)/initrd.img: $(OUT_REL)/lastgood-init $(if $(SHELL_BIN),$(OUT_REL)/lastgood) $(KERNEL_ENV) $(FIRMWARE_ENV) \
-		$(MEDIA)/denylist.json media/modules.list media/mkinitramfs.sh $(MEDIA_CONFIG)
+		$(MEDIA)/denylist.json media/modules.list media/mkinitramfs.sh media/udhcpc.script $(MEDIA_CONFIG)
 	media/mkinitramfs.sh -b $(OUT_REL)/lastgood-init -k $(KERNEL_ENV) -m media/modules.list -f $(FIRMWARE_ENV) \
-		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') \
+		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') -n $(DHCP_BIN) \
 		$$(for k in $(MEDIA)/trusted/*.pub; do printf -- '-t %s ' $$k; done) \
 		-d $(MEDIA)/denylist.json $$(test -f $(MEDIA)/DEMO && echo -D) \
 		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN) -l $(OUT_REL)/lastgood) -o $@

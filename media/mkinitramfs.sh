@@ -8,7 +8,8 @@
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
 #            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
-#            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
+#            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL]
+#            [-n BUSYBOX] -o OUTPUT
 #   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
@@ -19,6 +20,10 @@
 #       the ones not found are listed in /etc/lastgood/firmware-missing
 #   -c  the fleet server's CA (or pinned certificate), PEM, built in as
 #       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
+#   -n  busybox (Debian's busybox-static) for its DHCP client, udhcpc: as
+#       /usr/lib/lastgood/busybox with media/udhcpc.script beside it, used by
+#       PID 1 on a USB/ISO boot that talks to a fleet server or a syslog
+#       collector (docs/usb.md). Not on PATH: it is no shell for a person.
 # Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
 set -eu
 
@@ -194,6 +199,16 @@ copy_server() {
 	printf '%s\n' "$SERVER_URL" >"$ROOT/etc/lastgood/server"
 }
 
+# The DHCP client of a USB/ISO boot (recovery/boot/network.c): udhcpc
+# runs the script on a lease, the script writes it down for PID 1.
+copy_dhcp() {
+	[ -n "$DHCP_BIN" ] || return 0
+	"$DHCP_BIN" udhcpc --help >/dev/null 2>&1 || die "$DHCP_BIN has no udhcpc applet (package busybox-static)"
+	"$DHCP_BIN" sh -c true || die "$DHCP_BIN has no sh applet (udhcpc's script needs it)"
+	copy_exec "$DHCP_BIN" /usr/lib/lastgood/busybox
+	install_file "$(dirname "$0")/udhcpc.script" /usr/lib/lastgood/udhcpc.script 0755
+}
+
 normalize() {
 	find "$ROOT" -type d -exec chmod 0755 {} +
 	chmod 1777 "$ROOT/tmp"
@@ -216,8 +231,8 @@ pack() {
 
 main() {
 	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI=""
-	FWENV="" SERVER_CA="" SERVER_URL=""
-	while getopts b:k:m:t:d:Dz:s:l:f:c:u:o: opt; do
+	FWENV="" SERVER_CA="" SERVER_URL="" DHCP_BIN=""
+	while getopts b:k:m:t:d:Dz:s:l:f:c:u:n:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -231,6 +246,7 @@ main() {
 		f) FWENV=$OPTARG ;;
 		c) SERVER_CA=$OPTARG ;;
 		u) SERVER_URL=$OPTARG ;;
+		n) DHCP_BIN=$OPTARG ;;
 		o) OUTPUT=$OPTARG ;;
 		*) die "bad option (see the header of $0)" ;;
 		esac
@@ -268,6 +284,7 @@ main() {
 	copy_firmware
 	copy_trust
 	copy_server
+	copy_dhcp
 	copy_locale
 	copy_gconv
 	normalize

@@ -13,6 +13,7 @@ void lg_init_opts_default(struct lg_init_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mode = LG_MODE_FIX;
 	o->wait_s = LG_INIT_WAIT_DEFAULT;
+	o->net = true;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -39,6 +40,35 @@ static bool path_ok(const char *p)
 	return true;
 }
 
+/* lastgood.server= and lastgood.syslog=: checked here, so that a bad
+ * one is named at once and never half-used. 1: not one of these. */
+static int apply_net_option(const char *key, const char *val, struct lg_init_opts *o, struct lg_err *err)
+{
+	struct lg_err why = { "" };
+	if (!strcmp(key, "server")) {
+		char url[LG_FLEET_URL_MAX];
+		if (!val || lg_fleet_server_check(val, url, sizeof(url), &why) < 0) {
+			lg_err_set(err, "lastgood.server=%.200s: %s (ignored)", val ? val : "",
+				   why.msg[0] ? why.msg : "expected https://host[:port]/prefix");
+			return -EINVAL;
+		}
+		memcpy(o->server, url, sizeof(url));
+		return 0;
+	}
+	if (!strcmp(key, "syslog")) {
+		struct lg_syslog_target t;
+		if (!val || strlen(val) >= sizeof(o->syslog) || lg_syslog_target_parse(val, &t, &why) < 0) {
+			lg_err_set(err, "lastgood.syslog=%.200s: %s (ignored)", val ? val : "",
+				   why.msg[0] ? why.msg : "expected udp://host[:port] or tcp://host[:port]");
+			return -EINVAL;
+		}
+		memcpy(o->syslog, val, strlen(val) + 1);
+		o->syslog_target = t;
+		return 0;
+	}
+	return 1;
+}
+
 static int apply_option(const char *key, const char *val, struct lg_init_opts *o, struct lg_err *err)
 {
 	if (!strcmp(key, "mode")) {
@@ -58,10 +88,12 @@ static int apply_option(const char *key, const char *val, struct lg_init_opts *o
 	bool *flag = !strcmp(key, "poweroff") ? &o->poweroff
 		   : !strcmp(key, "reboot") ? &o->reboot
 		   : !strcmp(key, "unattended") ? &o->unattended
-		   : !strcmp(key, "discard_hibernation") ? &o->discard_hibernation : NULL;
+		   : !strcmp(key, "discard_hibernation") ? &o->discard_hibernation
+		   : !strcmp(key, "net") ? &o->net : NULL;
 	if (flag) {
 		if (parse_bool(val, flag) < 0) {
-			lg_err_set(err, "lastgood.%s=%s: expected 1 or 0 (ignored)", key, val);
+			lg_err_set(err, "lastgood.%s=%s: expected %s (ignored)", key, val,
+				   flag == &o->net ? "on or off" : "1 or 0");
 			return -EINVAL;
 		}
 		return 0;
@@ -87,6 +119,9 @@ static int apply_option(const char *key, const char *val, struct lg_init_opts *o
 		o->wait_s = (int)s;
 		return 0;
 	}
+	int r = apply_net_option(key, val, o, err);
+	if (r <= 0)
+		return r;
 	lg_err_set(err, "unknown option lastgood.%s (ignored)", key);
 	return -EINVAL;
 }
@@ -145,6 +180,7 @@ void pid1_read_cmdline(struct init_state *s)
 	if (lg_cmdline_parse(buf, &s->opts, &err) < 0)
 		lg_con_printf("lastgood: warning: %s", err.msg);
 	static const char *const modes[] = { "fix", "scan", "shell" };
-	lg_con_printf("lastgood: mode %s%s%s%s", modes[s->opts.mode], s->opts.poweroff ? ", power off at the end" : "",
-		      s->opts.reboot ? ", reboot at the end" : "", s->opts.unattended ? ", unattended" : "");
+	lg_con_printf("lastgood: mode %s%s%s%s%s", modes[s->opts.mode], s->opts.poweroff ? ", power off at the end" : "",
+		      s->opts.reboot ? ", reboot at the end" : "", s->opts.unattended ? ", unattended" : "",
+		      s->opts.net ? "" : ", network off");
 }

@@ -7,6 +7,8 @@
 #define LG_BOOT_CMDLINE_H
 
 #include "lib/util.h"
+#include "net/fleet.h"
+#include "net/syslog.h"
 
 enum lg_init_mode {
 	LG_MODE_FIX = 0,
@@ -27,6 +29,13 @@ struct lg_init_opts {
 	int wait_s;		/* lastgood.wait=N: longest wait for disks, seconds */
 	bool discard_hibernation; /* lastgood.discard_hibernation=1: fix a hibernated Windows,
 				   * losing its hibernated session (fix --discard-hibernation) */
+	/* The fleet server (docs/fleet-api.md): lastgood.server=https://host[:port]/prefix,
+	 * checked and without a trailing '/' ("" unset: the image's own, if any). The CA
+	 * its certificate is checked against only ever comes from the image. */
+	char server[LG_FLEET_URL_MAX];
+	bool net;		/* lastgood.net=off: no network at all, whatever the image says */
+	char syslog[300];	/* lastgood.syslog=udp://host[:port] or tcp://...; "" unset */
+	struct lg_syslog_target syslog_target; /* the same, parsed */
 };
 
 void lg_init_opts_default(struct lg_init_opts *o);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Which deny-list this boot uses (docs/cmdline.md, "Which deny-list is
- * used"): every candidate is verified against the image's trusted keys,
+ * used"): the built-in one, the stub's hand-over, the boot medium's and
+ * the fleet server's (network.c); every candidate is verified against the image's trusted keys,
  * the newest valid one is kept, verified, for the engine (once per boot:
  * the engine child gets the list itself, not its path to check again).
  */
@@ -132,6 +133,8 @@ bool pid1_pick_denylist(struct init_state *s)
 		try_denylist(s, t, OVERRIDE_DENYLIST, "deny-list handed over at boot");
 		if (s->medium_mounted)
 			try_denylist(s, t, MEDIUM_DENYLIST, "deny-list on the boot medium");
+		if (pid1_net_denylist(s))
+			try_denylist(s, t, FLEET_DENYLIST, "deny-list from the fleet server");
 	}
 	checked_free();
 	lg_trust_keys_free(t->paths, t->n);

@@ -164,17 +164,25 @@ int main(int argc, char **argv)
 	pid1_load_drivers(s);
 	pid1_wait_for_disks(s);
 	pid1_count_windows(s);
+	if (s->opts.mode != LG_MODE_SHELL)
+		pid1_net_start(s);
 
 	/* The deny-list is checked even when there is nothing to apply it
-	 * to: the console then shows which list this medium would use. */
-	if (s->opts.mode == LG_MODE_SHELL)
+	 * to: the console then shows which list this medium would use. The
+	 * fleet server's plan is asked for either way (it learns of the PC). */
+	if (s->opts.mode == LG_MODE_SHELL) {
 		outcome = run_shell();
-	else if (!pid1_pick_denylist(s))
-		outcome = s->n_windows ? LG_OUTCOME_NO_DENYLIST : LG_OUTCOME_NO_WINDOWS;
-	else if (s->n_windows == 0)
-		outcome = LG_OUTCOME_NO_WINDOWS;
-	else
-		ws = pid1_run_engine(s);
+	} else {
+		bool listed = pid1_pick_denylist(s);
+		pid1_net_plan(s);
+		if (!listed)
+			outcome = s->n_windows ? LG_OUTCOME_NO_DENYLIST : LG_OUTCOME_NO_WINDOWS;
+		else if (s->n_windows == 0)
+			outcome = LG_OUTCOME_NO_WINDOWS;
+		else
+			ws = pid1_run_engine(s);
+	}
+	pid1_net_report(s, outcome, ws);
 
 	pid1_phase_begin(s, PH_FINISH, "Finishing");
 	char report[600] = "", next[512] = "";
@@ -195,6 +203,7 @@ int main(int argc, char **argv)
 	pid1_final_screen(s, &v, report, next);
 	pid1_phase_summary(s);
 	lg_denylist_free(s->list);
+	pid1_net_end(s);
 	free(s->report);
 	lg_modload_free(s->mods);
 	finish(s);

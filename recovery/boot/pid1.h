@@ -7,8 +7,11 @@
  *   disks.c          drivers, waiting for disks, which disks hold Windows
  *   medium.c         the boot medium: finding it, BitLocker key files on
  *                    it, the reports saved on it at the end
+ *   network.c        the fleet server: the network (the PXE lease or DHCP),
+ *                    its deny-list, the plan, the report POSTed, syslog
  *   denylist_pick.c  the newest valid deny-list, verified once per boot
- *   run.c            the engine, run in a child (child.c: the protocol)
+ *   run.c            the engine, run in a child (child.c: the protocol);
+ *                    keys by protector ID from the server are asked for there
  *   screen.c         phases, the verdict and the final screen
  *
  * Everything on the consoles goes through boot/console.h.
@@ -19,6 +22,9 @@
 #include "boot/cmdline.h"
 #include "boot/coldplug.h"
 #include "boot/screen.h"
+#include "net/session.h"
+
+#include <net/if.h>
 
 #define RUN_DIR "/run/lastgood"
 #define REPORT_DIR RUN_DIR "/reports"
@@ -29,13 +35,35 @@
 #define OVERRIDE_DENYLIST OVERRIDE_DIR "/denylist.json"
 #define MEDIUM_DENYLIST MEDIUM_DIR "/lastgood/denylist.json"
 #define DEMO_MARKER "/etc/lastgood/DEMO-KEY"
+/* The fleet server built into the image (make image SERVER= SERVER_CA=) */
+#define SERVER_FILE "/etc/lastgood/server"
+#define SERVER_CA_FILE "/etc/lastgood/server-ca.pem"
+#define FLEET_DENYLIST RUN_DIR "/fleet-denylist.json"
 #define MAX_DISKS 64
 #define SUMMARY_LINES 16
 
 struct lg_denylist;
 struct lg_keyring;
 
-enum phase { PH_MOUNTS, PH_DRIVERS, PH_DISKS, PH_DENYLIST, PH_ENGINE, PH_FINISH, PH_COUNT };
+enum phase { PH_MOUNTS, PH_DRIVERS, PH_DISKS, PH_NETWORK, PH_DENYLIST, PH_ENGINE, PH_REPORT, PH_FINISH, PH_COUNT };
+
+/* The network and the fleet server in this boot (network.c). */
+struct pid1_net {
+	bool wanted;			/* a server or a syslog collector is configured */
+	bool server_named;		/* a server is named (usable or not) */
+	char server[LG_FLEET_URL_MAX];	/* the server used; "" for none */
+	char *ca;			/* its built-in CA (PEM) */
+	size_t ca_len;
+	bool up;			/* an interface is configured */
+	char ifname[IF_NAMESIZE], mac[18], ip[16];
+	struct lg_fleet *fleet;		/* NULL: the server is not (or no longer) asked */
+	bool unreachable;		/* no answer so far: no more GETs, the report is still tried */
+	char why_not[320];		/* why the server is not used, or not fully */
+	bool have_plan;
+	struct lg_plan_choice plan;	/* what this PC does, and why */
+	char mode_line[480];		/* the same in words */
+	char delivered[400];		/* what became of the report, for the final screen */
+};
 
 struct init_state {
 	struct lg_init_opts opts;
@@ -59,6 +87,9 @@ struct init_state {
 	struct lg_denylist *list;
 	char denylist[300];
 	int64_t serial;
+
+	struct pid1_net net;
+	char undo_run[32];		/* the fleet server asked to undo this run ("" none) */
 
 	/* the engine's report (JSON text) and its last lines, for the final screen */
 	char *report;
@@ -95,6 +126,25 @@ int pid1_load_keys(struct init_state *s, struct lg_keyring *kr);
 /* Reports and the console log onto the boot medium; where says where.
  * Returns how many reports were saved, or -errno. */
 int pid1_save_reports(struct init_state *s, char *where, size_t wcap);
+
+/* network.c */
+/* When a fleet server (or a syslog collector) is configured and the
+ * network is not off: the interface up, from the PXE lease the stub
+ * handed on or by DHCP (bounded wait), and the HTTPS client opened with
+ * the built-in CA. Otherwise nothing, and no line. */
+void pid1_net_start(struct init_state *s);
+/* The server's deny-list and signature into FLEET_DENYLIST(.minisig):
+ * true when both are there for denylist_pick.c to check. */
+bool pid1_net_denylist(struct init_state *s);
+/* GET the plan for this machine and decide (lg_plan_decide): may set
+ * opts.mode to scan, or undo_run. */
+void pid1_net_plan(struct init_state *s);
+/* After the engine, whatever happened: the report completed (a report of
+ * PID 1's own when the engine did not run), machine mac/ip and plan
+ * added, saved in REPORT_DIR, POSTed with bounded retries, syslog lines
+ * sent. s->report is replaced by what was sent. */
+void pid1_net_report(struct init_state *s, enum lg_outcome outcome, int ws);
+void pid1_net_end(struct init_state *s);
 
 /* denylist_pick.c: the newest valid deny-list into s->list; false when none. */
 bool pid1_pick_denylist(struct init_state *s);

@@ -3,9 +3,13 @@
  * PID 1 runs the engine: lg_run() (engine/engine.h) in a child process
  * (boot/child.c), given the deny-list verified once for this boot, the
  * BitLocker keys loaded into memory and, when a person may be there, the
- * console key asker. The child's log lines and its report come back as
- * records; PID 1 shows them on the consoles, with the summary of the
- * report (term/summary.h), and keeps the report for the final screen.
+ * console key asker. With a fleet server, the child first asks it for the
+ * keys of the locked volumes by protector ID (net/session.h); when the
+ * server asked to roll back, the child runs lg_undo() of that run instead
+ * (a scan when no volume holds it). The child's log lines and its report
+ * come back as records; PID 1 shows them on the consoles, with the
+ * summary of the report (term/summary.h), and keeps the report for the
+ * final screen.
  */
 #include "boot/pid1.h"
 
@@ -26,7 +30,57 @@
 struct engine_job {
 	struct lg_run_opts opts;
 	bool prompt;		/* a person may be asked for a recovery password */
+	struct lg_keyring *kr;	/* the keys (opts.keyring): the child adds the server's */
+	const struct pid1_net *net; /* ask this fleet server for keys (NULL: none) */
+	const char *undo_run;	/* undo this run instead of a fix ("": none) */
 };
+
+/* The keys of the locked volumes by protector ID, from the fleet server,
+ * into the child's copy of the keyring (wiped when the child ends). The
+ * child has its own connection: the parent's stays the parent's. */
+static void server_keys(struct engine_job *job, struct lg_child_chan *chan)
+{
+	struct lg_fleet *f = NULL;
+	struct lg_err err = { "" };
+	if (lg_fleet_open(job->net->server, job->net->ca, job->net->ca_len, &f, &err) < 0) {
+		lg_child_log(chan, err.msg);
+		return;
+	}
+	struct lg_key_fetch kf;
+	int r = lg_fleet_fetch_keys(f, job->opts.targets, job->opts.n_targets, job->kr, lg_child_log, chan, &kf);
+	if (kf.asked) {
+		char line[256];
+		snprintf(line, sizeof(line), "keys by protector ID from the fleet server: %zu asked for, %zu served, "
+			 "%zu not known, %zu failed", kf.asked, kf.found, kf.unknown, kf.failed);
+		lg_child_log(chan, line);
+	}
+	if (r < 0 && !kf.asked)
+		lg_child_log(chan, "the BitLocker volumes could not be listed to ask for their keys");
+	json_decref(kf.needed);
+	lg_fleet_close(f);
+}
+
+/* lg_undo() of the run the server named; when no volume holds it, a
+ * scan instead (the server can only ask for less). */
+static int run_undo(struct engine_job *job, struct lg_child_chan *chan, json_t **report)
+{
+	struct lg_undo_opts uo = {
+		.run_id = job->undo_run, .targets = job->opts.targets, .n_targets = job->opts.n_targets,
+		.keyring = job->opts.keyring, .asker = job->opts.asker, .log = lg_child_log, .log_ctx = chan,
+	};
+	int rc = lg_undo(&uo, report);
+	if (*report && json_array_size(json_object_get(*report, "volumes")) == 0) {
+		char line[160];
+		snprintf(line, sizeof(line), "run %s is on none of this PC's volumes: scanning instead, nothing is changed",
+			 job->undo_run);
+		lg_child_log(chan, line);
+		json_decref(*report);
+		*report = NULL;
+		job->opts.fix = false;
+		rc = lg_run(&job->opts, report);
+	}
+	return rc;
+}
 
 static int engine_child(int fd, void *arg)
 {
@@ -38,8 +92,12 @@ static int engine_child(int fd, void *arg)
 	job->opts.log = lg_child_log;
 	job->opts.log_ctx = &chan;
 	job->opts.asker = job->prompt ? &asker : NULL;
+	if (job->net)
+		server_keys(job, &chan);
 	json_t *report = NULL;
-	int rc = lg_run(&job->opts, &report);
+	int rc = job->undo_run[0] ? run_undo(job, &chan, &report) : lg_run(&job->opts, &report);
+	lg_keyring_free(job->kr); /* this process's copy of the keys, wiped */
+	job->kr = NULL;
 	if (report) {
 		char *text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 		if (!text || lg_rec_send(fd, LG_REC_REPORT, text, strlen(text)) < 0)
@@ -136,13 +194,16 @@ static size_t engine_targets(struct init_state *s, char names[][LG_DISK_NAME_MAX
 static void say_job(const struct engine_job *job, const struct lg_keyring *kr)
 {
 	char line[1024];
-	size_t o = (size_t)snprintf(line, sizeof(line), "    engine: %s of", job->opts.fix ? "fix" : "scan");
+	size_t o = job->undo_run[0] ? (size_t)snprintf(line, sizeof(line), "    engine: undo of run %s on", job->undo_run)
+				    : (size_t)snprintf(line, sizeof(line), "    engine: %s of", job->opts.fix ? "fix" : "scan");
 	for (size_t i = 0; i < job->opts.n_targets && o + 2 < sizeof(line); i++)
 		o += (size_t)snprintf(line + o, sizeof(line) - o, " %s", job->opts.targets[i]);
 	lg_con_printf("%s", line);
 	lg_con_printf("    deny-list %s (verified above), reports in %s", job->opts.denylist, job->opts.report_dir);
 	if (kr->n)
 		lg_con_printf("    %zu BitLocker key%s handed to the engine", kr->n, kr->n == 1 ? "" : "s");
+	if (job->net)
+		lg_con_printf("    keys of locked volumes are asked for by protector ID from %s", job->net->server);
 	if (job->prompt)
 		lg_con_printf("    a recovery password may be asked for at the console");
 }
@@ -150,7 +211,10 @@ static void say_job(const struct engine_job *job, const struct lg_keyring *kr)
 int pid1_run_engine(struct init_state *s)
 {
 	bool fix = s->opts.mode != LG_MODE_SCAN;
-	pid1_phase_begin(s, PH_ENGINE, fix ? "Repairing Windows" : "Scanning Windows (changing nothing)");
+	char title[96];
+	snprintf(title, sizeof(title), "Undoing repair %s (the fleet server asked)", s->undo_run);
+	pid1_phase_begin(s, PH_ENGINE, s->undo_run[0] ? title
+				       : fix ? "Repairing Windows" : "Scanning Windows (changing nothing)");
 	struct lg_keyring *kr = lg_keyring_new();
 	if (!kr || pid1_load_keys(s, kr) < 0) {
 		lg_keyring_free(kr);
@@ -177,11 +241,15 @@ int pid1_run_engine(struct init_state *s)
 			.discard_hibernation = s->opts.discard_hibernation,
 		},
 		.prompt = !s->opts.unattended,
+		.kr = kr,
+		/* a server that is reachable and trusted so far */
+		.net = s->net.fleet && !s->net.unreachable ? &s->net : NULL,
+		.undo_run = s->undo_run,
 	};
 	say_job(&job, kr);
 
-	struct follow_ctx f = { .s = s, .name = fix ? "lastgood fix" : "lastgood scan",
-				.doing = fix ? "repairing" : "scanning" };
+	struct follow_ctx f = { .s = s, .name = s->undo_run[0] ? "lastgood undo" : fix ? "lastgood fix" : "lastgood scan",
+				.doing = s->undo_run[0] ? "undoing" : fix ? "repairing" : "scanning" };
 	struct lg_child_ops ops = { .log = on_log, .output = on_output, .report = on_report, .quiet = on_quiet,
 				    .quiet_s = 2.0, .ctx = &f };
 	struct lg_child_result res;

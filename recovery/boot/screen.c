@@ -29,6 +29,14 @@ void lg_run_facts_parse(const char *text, size_t len, struct lg_run_facts *f)
 		return;
 	}
 	f->have = true;
+	const char *mode = json_string_value(json_object_get(root, "mode"));
+	if (mode && !strcmp(mode, "undo")) {
+		f->undo = true;
+		f->undone = count_of(sum, "undone");
+		json_t *run = json_object_get(root, "undo_run_id");
+		const char *id = json_string_value(run ? run : json_object_get(root, "run_id"));
+		snprintf(f->undo_run, sizeof(f->undo_run), "%s", id && strlen(id) < sizeof(f->undo_run) ? id : "?");
+	}
 	f->windows_volumes = count_of(sum, "windows_volumes");
 	f->matches = count_of(sum, "matches");
 	f->quarantined = count_of(sum, "quarantined");
@@ -102,6 +110,28 @@ static void verdict_fix_ok(const struct lg_run_facts *f, struct lg_verdict *v)
 	}
 }
 
+/* The fleet server asked to roll back this PC's repair (lastgood undo). */
+static void verdict_undo(const struct lg_run_facts *f, int code, struct lg_verdict *v)
+{
+	if (code == LG_EXIT_OK && f->undone > 0) {
+		TITLE("Repair %s undone, as the fleet server asked", f->undo_run);
+		v->text = "The fleet server asked for this PC's repair to be rolled back. Every file that run had "
+			  "moved into quarantine is back in its place (the journal on the Windows volume records "
+			  "it): Windows starts as it did before that repair.";
+		v->windows_should_start = true;
+		return;
+	}
+	if (code == LG_EXIT_POLICY) {
+		TITLE("lastgood refused to undo repair %s, to keep your data safe", f->undo_run);
+		v->text = "The reason is shown above: for example Windows is hibernated, a BitLocker volume "
+			  "stayed locked, or a file has been put where a quarantined one came from. Nothing was "
+			  "changed. Give this screen or the report to your IT team.";
+		return;
+	}
+	TITLE("Undoing repair %s stopped with an error", f->undo_run);
+	v->text = error_next;
+}
+
 void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, const struct lg_run_facts *f,
 		     struct lg_verdict *v)
 {
@@ -138,6 +168,10 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 		return;
 	}
 	int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : LG_EXIT_ERROR;
+	if (f && f->have && f->undo) {
+		verdict_undo(f, code, v);
+		return;
+	}
 	/* A report that saw no Windows says more than any exit code, unless
 	 * the Windows volume may be the one BitLocker keeps locked. */
 	if (f && f->have && f->windows_volumes == 0 && f->locked && code != LG_EXIT_DENYLIST) {
@@ -177,6 +211,19 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 			  "without lastgood.mode=scan.";
 		return;
 	case LG_EXIT_POLICY:
+		if (f && f->have && f->locked && !f->hibernated && f->quarantined + f->restored > 0) {
+			/* one volume repaired, another one stayed locked: both said */
+			TITLE("Done: %ld file%s moved to quarantine; a BitLocker volume stayed locked%s%.40s%s",
+			      f->quarantined, f->quarantined == 1 ? "" : "s", f->locked_ids[0] ? " (recovery key ID " : "",
+			      f->locked_ids, f->locked_ids[0] ? ")" : "");
+			v->text = "The files on the deny-list that were found are in the quarantine folder "
+				  "\\" LG_DIR "\\quarantine of their volume. Another volume is locked by "
+				  "BitLocker and was not looked at: find its recovery key by the ID shown, and "
+				  "start lastgood again with the key (\\lastgood\\keys.csv on the stick, typed "
+				  "at the console, or from the fleet server) if that volume holds Windows.";
+			v->windows_should_start = true;
+			return;
+		}
 		TITLE("lastgood refused to change Windows, to keep your data safe");
 		if (f && f->hibernated) {
 			v->text = "Windows is hibernated (or was shut down with Fast Startup): its open session "
@@ -213,7 +260,8 @@ void lg_init_verdict(enum lg_init_mode mode, enum lg_outcome outcome, int ws, co
 
 /* ---- PID 1: phases, the engine's last lines, the screen -------------------- */
 
-static const char *const phase_names[PH_COUNT] = { "mounts", "drivers", "disks", "denylist", "engine", "finish" };
+static const char *const phase_names[PH_COUNT] = { "mounts", "drivers", "disks", "network", "denylist", "engine",
+						    "report", "finish" };
 
 void pid1_phase_begin(struct init_state *s, enum phase p, const char *what)
 {
@@ -277,7 +325,11 @@ void pid1_final_screen(struct init_state *s, const struct lg_verdict *v, const c
 	}
 	print_wrapped(v->text);
 	lg_con_printf("%s", "");
+	if (s->net.have_plan)
+		lg_con_printf("  Mode:      %s", s->net.mode_line);
 	lg_con_printf("  Report:    %s", report);
+	if (s->net.delivered[0])
+		lg_con_printf("  Server:    report %s", s->net.delivered);
 	lg_con_printf("  Next boot: %s", next);
 	if (s->demo)
 		lg_con_printf("  DEMO KEY:  this image trusts a key made when it was built: for tests only.");

@@ -27,6 +27,9 @@ struct lg_run_facts {
 	long hibernated;	/* volumes refused because Windows is hibernated (Fast Startup) */
 	long locked;		/* BitLocker volumes that stayed locked */
 	char locked_ids[96];	/* their recovery key IDs, "64311DEA, 1A2B3C4D" */
+	bool undo;		/* an undo report (the fleet server asked to roll back) */
+	long undone;		/* volumes where the run is undone now */
+	char undo_run[32];	/* the run undone */
 };
 
 /* Fill facts from the report's JSON text; facts->have stays false when

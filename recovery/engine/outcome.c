@@ -94,6 +94,27 @@ static void computer_name(json_t *report)
 	}
 }
 
+json_t *lg_report_machine(void)
+{
+	json_t *o = json_object();
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		json_object_set_new(o, "hostname", json_string(host));
+	static const char *const dmi[] = { "sys_vendor", "product_name", "product_serial", "product_uuid" };
+	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
+		char p[128], *buf = NULL;
+		snprintf(p, sizeof(p), "/sys/class/dmi/id/%s", dmi[i]);
+		if (lg_read_file(p, 4096, &buf, NULL) == 0) {
+			buf[strcspn(buf, "\n")] = 0;
+			json_t *v = buf[0] ? json_string(buf) : NULL; /* NULL: not UTF-8 */
+			if (v)
+				json_object_set_new(o, dmi[i], v);
+			free(buf);
+		}
+	}
+	return o;
+}
+
 void lg_report_add_fleet_fields(json_t *report)
 {
 	if (!json_is_object(report))

@@ -16,6 +16,12 @@
  * "undone", "scanned". */
 const char *lg_report_outcome(const json_t *report);
 
+/* The report's "machine": hostname and, where the firmware says, sys_vendor,
+ * product_name, product_serial, product_uuid (/sys/class/dmi/id). Every
+ * report carries it (scan, fix, undo, and the recovery image's own when
+ * the engine did not run). */
+json_t *lg_report_machine(void);
+
 /* Adds outcome, keys_needed, crashes and machine.computer_name. */
 void lg_report_add_fleet_fields(json_t *report);
 

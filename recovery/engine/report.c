@@ -38,26 +38,6 @@ static json_t *denylist_json(const struct lg_denylist *dl, const char *path)
 			 "rules", (int)dl->n_rules);
 }
 
-static json_t *machine_json(void)
-{
-	json_t *o = json_object();
-	char host[256] = "";
-	if (gethostname(host, sizeof(host) - 1) == 0)
-		json_object_set_new(o, "hostname", json_string(host));
-	static const char *const dmi[] = { "sys_vendor", "product_name", "product_serial", "product_uuid" };
-	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
-		char p[128], *buf = NULL;
-		snprintf(p, sizeof(p), "/sys/class/dmi/id/%s", dmi[i]);
-		if (lg_read_file(p, 4096, &buf, NULL) == 0) {
-			buf[strcspn(buf, "\n")] = 0;
-			if (buf[0] && json_string(buf))
-				json_object_set_new(o, dmi[i], json_string(buf));
-			free(buf);
-		}
-	}
-	return o;
-}
-
 int lg_report_new(struct lg_run_ctx *run)
 {
 	const struct lg_run_opts *o = run->o;
@@ -66,7 +46,7 @@ int lg_report_new(struct lg_run_ctx *run)
 	run->volumes = json_array();
 	run->report = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "run_id", run->run_id,
 				"mode", o->fix ? "fix" : "scan", "lastgood_version", LG_VERSION,
-				"started", started, "machine", machine_json(),
+				"started", started, "machine", lg_report_machine(),
 				"denylist", denylist_json(run->dl, o->denylist), "volumes", run->volumes);
 	json_incref(run->volumes);
 	return run->report ? 0 : -ENOMEM;

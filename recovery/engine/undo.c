@@ -149,6 +149,19 @@ static void undo_bitlocker(struct undo_ctx *u, const struct lg_volinfo *vi)
 	free(mapped);
 }
 
+/* The undo report's counters: volumes holding the run, and how many of
+ * them have it undone now. */
+static json_t *undo_summary(json_t *vols)
+{
+	size_t i, undone = 0;
+	json_t *v;
+	json_array_foreach(vols, i, v) {
+		const char *st = json_string_value(json_object_get(v, "status"));
+		undone += st && (!strcmp(st, "undone") || !strcmp(st, "already-undone"));
+	}
+	return json_pack("{s:i, s:i}", "volumes", (int)json_array_size(vols), "undone", (int)undone);
+}
+
 int lg_undo(const struct lg_undo_opts *o, json_t **report_out)
 {
 	struct lg_err err = { "" };
@@ -186,8 +199,9 @@ int lg_undo(const struct lg_undo_opts *o, json_t **report_out)
 		u.rc = LG_EXIT_ERROR;
 	}
 	if (report_out) {
-		json_t *rep = json_pack("{s:s, s:s, s:O, s:i}", "mode", "undo", "run_id", o->run_id,
-					"volumes", u.vols, "exit_code", u.rc);
+		json_t *rep = json_pack("{s:s, s:s, s:O, s:i, s:o, s:o}", "mode", "undo", "run_id", o->run_id,
+					"volumes", u.vols, "exit_code", u.rc, "machine", lg_report_machine(),
+					"summary", undo_summary(u.vols));
 		if (rep && u.locked)
 			json_object_set_new(rep, "locked", json_pack("{s:i, s:s}", "volumes", u.locked, "first_reason",
 								     u.locked_why));

@@ -216,7 +216,7 @@ int lg_fleet_parse_key(const char *content_type, const unsigned char *body, size
 	return r;
 }
 
-bool lg_run_id_valid(const char *s)
+bool lg_fleet_run_id_valid(const char *s)
 {
 	/* YYYYMMDDTHHMMSSZ-hhhhhh */
 	if (!s || strlen(s) != 23)
@@ -277,7 +277,7 @@ int lg_fleet_parse_plan(const char *body, size_t len, struct lg_fleet_plan *plan
 	} else if (!strcmp(mode, "scan")) {
 		plan->mode = LG_PLAN_SCAN;
 	} else if (!strcmp(mode, "undo")) {
-		if (!lg_run_id_valid(run_id)) {
+		if (!lg_fleet_run_id_valid(run_id)) {
 			lg_err_set(err, "the plan asks for undo without a run_id of the form YYYYMMDDTHHMMSSZ-hhhhhh");
 			r = -EBADMSG;
 		} else {

@@ -75,7 +75,7 @@ struct lg_fleet_plan {
 int lg_fleet_parse_plan(const char *body, size_t len, struct lg_fleet_plan *plan, struct lg_err *err);
 
 /* Whether a run id has the engine's form YYYYMMDDTHHMMSSZ-hhhhhh. */
-bool lg_run_id_valid(const char *s);
+bool lg_fleet_run_id_valid(const char *s);
 
 /* A Retry-After header value in seconds ("120"), capped at
  * LG_FLEET_RETRY_AFTER_MAX; -1 when it is not delay-seconds. */

@@ -16,6 +16,8 @@
 #define BOOTP_MAGIC   236
 #define BOOTP_OPTIONS 240
 
+static int usable(struct lg_lease *l, bool have_mask, struct lg_err *err);
+
 static int parse_ip(const char *s, size_t n, uint8_t out[4])
 {
 	unsigned part = 0, v = 0, digits = 0;
@@ -84,6 +86,16 @@ static int station(const char *s, size_t n, struct lg_lease *l, struct lg_err *e
 	return 0;
 }
 
+/* A domain name from the network: letters, digits, '.' and '-' kept. */
+static void keep_domain(const char *d, size_t len, char *out, size_t cap)
+{
+	size_t w = 0;
+	for (size_t k = 0; k < len && w + 1 < cap; k++)
+		if (isalnum((unsigned char)d[k]) || d[k] == '.' || d[k] == '-')
+			out[w++] = d[k];
+	out[w] = '\0';
+}
+
 static void options(const unsigned char *o, size_t n, struct lg_lease *l, bool *have_mask)
 {
 	size_t i = 0;
@@ -109,11 +121,7 @@ static void options(const unsigned char *o, size_t n, struct lg_lease *l, bool *
 			for (size_t k = 0; k + 4 <= len && l->n_dns < LG_LEASE_MAX_DNS; k += 4)
 				memcpy(l->dns[l->n_dns++], d + k, 4);
 		} else if (code == 15 && len && !l->domain[0]) {
-			size_t w = 0;
-			for (size_t k = 0; k < len && w + 1 < sizeof(l->domain); k++)
-				if (isalnum(d[k]) || d[k] == '.' || d[k] == '-')
-					l->domain[w++] = (char)d[k];
-			l->domain[w] = '\0';
+			keep_domain((const char *)d, len, l->domain, sizeof(l->domain));
 		}
 		i += 2 + len;
 	}
@@ -141,6 +149,12 @@ int lg_lease_parse(const char *st, size_t st_len, const unsigned char *ack, size
 		l->have_mac = true;
 	}
 	options(ack + BOOTP_OPTIONS, ack_len - BOOTP_OPTIONS, l, &have_mask);
+	return usable(l, have_mask, err);
+}
+
+/* The checks every lease passes, from the firmware or from DHCP. */
+static int usable(struct lg_lease *l, bool have_mask, struct lg_err *err)
+{
 	if (!have_mask) {
 		lg_err_set(err, "no subnet mask in the lease");
 		return -EINVAL;
@@ -156,6 +170,89 @@ int lg_lease_parse(const char *st, size_t st_len, const unsigned char *ack, size
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Addresses separated by spaces into out (at most max); 0 or -EINVAL. */
+static int ip_list(const char *v, size_t len, uint8_t (*out)[4], size_t max, size_t *n)
+{
+	*n = 0;
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && v[i] == ' ')
+			i++;
+		size_t e = i;
+		while (e < len && v[e] != ' ')
+			e++;
+		if (e > i) {
+			uint8_t ip[4];
+			if (parse_ip(v + i, e - i, ip) < 0)
+				return -EINVAL;
+			if (*n < max)
+				memcpy(out[(*n)++], ip, 4);
+		}
+		i = e;
+	}
+	return 0;
+}
+
+enum { U_IP, U_SUBNET, U_ROUTER, U_DNS, U_DOMAIN, U_SERVERID, U_COUNT };
+static const char *const udhcpc_keys[U_COUNT] = { "ip", "subnet", "router", "dns", "domain", "serverid" };
+
+static int udhcpc_value(int k, const char *v, size_t len, struct lg_lease *l, struct lg_err *err)
+{
+	size_t n = 0;
+	uint8_t gw[1][4];
+	int r = 0;
+	switch (k) {
+	case U_IP: r = parse_ip(v, len, l->ip); break;
+	case U_SUBNET: r = parse_ip(v, len, l->mask); break;
+	case U_SERVERID: r = parse_ip(v, len, l->server); break;
+	case U_ROUTER:
+		r = ip_list(v, len, gw, 1, &n);
+		if (r == 0 && n) {
+			memcpy(l->gateway, gw[0], 4);
+			l->have_gateway = true;
+		}
+		break;
+	case U_DNS: r = ip_list(v, len, l->dns, LG_LEASE_MAX_DNS, &l->n_dns); break;
+	case U_DOMAIN: keep_domain(v, len, l->domain, sizeof(l->domain)); break;
+	default: break;
+	}
+	if (r < 0)
+		lg_err_set(err, "DHCP lease: %s is not an address (A.B.C.D)", udhcpc_keys[k]);
+	return r;
+}
+
+int lg_lease_parse_udhcpc(const char *text, size_t len, struct lg_lease *l, struct lg_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	bool seen[U_COUNT] = { false };
+	for (size_t i = 0; text && i < len;) {
+		size_t e = i;
+		while (e < len && text[e] != '\n')
+			e++;
+		const char *line = text + i, *eq = memchr(line, '=', e - i);
+		i = e + 1;
+		if (!eq)
+			continue;
+		size_t klen = (size_t)(eq - line), vlen = (size_t)(text + e - eq - 1);
+		for (int k = 0; k < U_COUNT; k++) {
+			if (strlen(udhcpc_keys[k]) != klen || memcmp(line, udhcpc_keys[k], klen))
+				continue;
+			if (seen[k]) {
+				lg_err_set(err, "DHCP lease: %s given twice", udhcpc_keys[k]);
+				return -EINVAL;
+			}
+			seen[k] = true;
+			if (vlen && udhcpc_value(k, eq + 1, vlen, l, err) < 0)
+				return -EINVAL;
+		}
+	}
+	if (!seen[U_IP] || !l->ip[0]) {
+		lg_err_set(err, "DHCP lease: no address");
+		return -EINVAL;
+	}
+	return usable(l, seen[U_SUBNET] && (l->mask[0] | l->mask[1] | l->mask[2] | l->mask[3]), err);
 }
 
 void lg_mac_format(const uint8_t mac[6], char out[18])

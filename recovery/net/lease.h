@@ -34,6 +34,18 @@ struct lg_lease {
 int lg_lease_parse(const char *station, size_t station_len, const unsigned char *ack, size_t ack_len,
 		   struct lg_lease *out, struct lg_err *err);
 
+/* What busybox's udhcpc handed its script when it got a lease, as
+ * media/udhcpc.script writes it for PID 1 (docs/usb.md): lines
+ * "key=value" for ip, subnet (the mask, A.B.C.D), router and dns
+ * (addresses separated by spaces: the first router, at most
+ * LG_LEASE_MAX_DNS servers), domain and serverid; other keys and empty
+ * values are ignored, a key given twice is refused. The values came from
+ * the network: every address is parsed strictly, the domain keeps
+ * letters, digits, '.' and '-' only. Returns 0, or -EINVAL with err
+ * naming what is wrong (no address, no mask, a mask that is not
+ * contiguous, an address that is 0, broadcast or multicast). */
+int lg_lease_parse_udhcpc(const char *text, size_t len, struct lg_lease *out, struct lg_err *err);
+
 /* "52:54:00:12:34:56" */
 void lg_mac_format(const uint8_t mac[6], char out[18]);
 

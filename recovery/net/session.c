@@ -112,6 +112,11 @@ void lg_plan_decide(bool image_fix, int fetch_result, const struct lg_fleet_plan
 		}
 		break;
 	case LG_PLAN_UNDO:
+		/* undo changes the disk: an image that only scans never does */
+		if (!image_fix) {
+			snprintf(c->reason, sizeof(c->reason), "the server asked for undo, but this image only scans");
+			break;
+		}
 		c->mode = LG_PLAN_UNDO;
 		c->source = "server";
 		memcpy(c->run_id, server->run_id, sizeof(c->run_id));

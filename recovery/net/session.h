@@ -31,7 +31,8 @@ int lg_fleet_fetch_keys(struct lg_fleet *f, char *const *targets, size_t n, stru
 /* What the image may do, what the server asked, and what is done: the
  * server can only ask for less (scan instead of fix) or for undo of one
  * of lastgood's own runs (checked when undo runs: unknown there means
- * scan). image_fix: the image's own mode is fix. */
+ * scan). image_fix: the image's own mode is fix; an image that only
+ * scans neither fixes nor undoes, whatever the server says. */
 struct lg_plan_choice {
 	enum lg_plan_mode mode;      /* LG_PLAN_FIX, LG_PLAN_SCAN or LG_PLAN_UNDO */
 	const char *source;          /* "server" or "image" */

@@ -18,6 +18,19 @@
 #   bitlk_stop_serial            stop the typer and the copy
 #   result DISK                  the guest's last "BITLK-RESULT DISK ..." line
 #   expect DISK TEXT             fail unless that line holds TEXT
+#   bitlk_windows_disk NAME DISK KEYS
+#                                DISK: a GPT disk whose partition 1 (from
+#                                1 MiB) is the Windows-made volume NAME, into
+#                                which a bitlk-guest boot writes the
+#                                crowdstrike Windows tree (the bitlocker-inner
+#                                fixture) through a real dm-crypt mapping,
+#                                unlocked with KEYS (a CSV holding NAME's
+#                                recovery password); $WALL. Leaves
+#                                $BITLK_MEDIUM, the guest's FAT medium (KEYS
+#                                as \lastgood\keys.csv, \bitlk\plan.txt), for
+#                                later guest boots
+#   bitlk_encrypted WHEN         fail unless DISK still holds BitLocker (no
+#                                NTFS in clear) with the metadata it had
 
 GUEST=$OUT/tests/e2e/bitlk-guest
 
@@ -125,4 +138,53 @@ expect() { # disk text
 	*"$2"*) echo "ok   $1: $2" ;;
 	*) e2e_fail "$1: expected '$2' in: ${r:-no result}" ;;
 	esac
+}
+
+# The BitLocker metadata of the disk's partition, devices left out.
+bitlk_dump() {
+	dd if="$BITLK_DISK" of="$WORK/part.img" bs=1M skip=1 count=100 status=none
+	cryptsetup bitlkDump "$WORK/part.img" 2>&1 | sed 's/ device .*\.$//' | grep -v '^Info for BITLK device'
+}
+
+bitlk_encrypted() {
+	[ "$(dd if="$BITLK_DISK" bs=1 skip=$((1048576 + 3)) count=8 status=none)" = "-FVE-FS-" ] ||
+		e2e_fail "$1: the partition lost its BitLocker signature"
+	[ "$(dd if="$BITLK_DISK" bs=1 skip=$((1048576 + 3)) count=8 status=none)" = "NTFS    " ] &&
+		e2e_fail "$1: an NTFS boot sector is on the disk in clear"
+	bitlk_dump >"$WORK/dump.now"
+	cmp -s "$WORK/dump.before" "$WORK/dump.now" ||
+		e2e_fail "$1: the BitLocker metadata changed: $(diff "$WORK/dump.before" "$WORK/dump.now")"
+	echo "ok   $1: still encrypted, BitLocker metadata unchanged"
+}
+
+bitlk_windows_disk() {
+	BITLK_DISK=$2
+	e2e_need "$OUT/fixtures/bitlocker-inner.img" "$IMAGES/$1.img"
+	command -v sgdisk >/dev/null 2>&1 || e2e_skip "sgdisk is missing (build/install-deps installs it)"
+	bitlk_initrd
+	rm -f "$BITLK_DISK"
+	truncate -s 130M "$BITLK_DISK"
+	printf 'label: gpt\nstart=2048, size=204800, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=Windows\n' |
+		sfdisk -q "$BITLK_DISK" >/dev/null
+	dd if="$IMAGES/$1.img" of="$BITLK_DISK" bs=1M seek=1 conv=notrunc,sparse status=none
+	bitlk_dump >"$WORK/dump.before"
+	BITLK_MEDIUM=$WORK/medium.img
+	rm -f "$BITLK_MEDIUM"
+	truncate -s 16M "$BITLK_MEDIUM"
+	mkfs.fat -n KEYS "$BITLK_MEDIUM" >/dev/null
+	MTOOLS_SKIP_CHECK=1 mmd -i "$BITLK_MEDIUM" ::/lastgood ::/bitlk
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$BITLK_MEDIUM" "$3" ::/lastgood/keys.csv
+	echo "vdb 1048576 104857600 lastgood fill vdc" >"$WORK/plan1.txt"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$BITLK_MEDIUM" "$WORK/plan1.txt" ::/bitlk/plan.txt
+	QEMU_DISKS="-drive if=virtio,format=raw,file=$BITLK_MEDIUM -drive if=virtio,format=raw,file=$BITLK_DISK"
+	QEMU_DISKS="$QEMU_DISKS -drive if=virtio,format=raw,readonly=on,file=$OUT/fixtures/bitlocker-inner.img"
+	echo "e2e: setup: the crowdstrike tree into BitLocker volume $1 (bitlk-guest, real dm-crypt)"
+	bitlk_guest_boot 600
+	e2e_log_has "BITLK-DM yes"
+	e2e_log_has "BITLK-COPY vdb from vdc: 104857600"
+	bwd_id=$(conf "$1" RP_VMK_GUID)
+	bwd_line=$(grep -n -i -F "$bwd_id" "$3" | head -n 1 | cut -d: -f1)
+	expect vdb "rc=0 mapped=/dev/mapper/lastgood-0 block=1 with=recovery-password source=keys.csv line $bwd_line protector=$bwd_id io=0 close=0 gone=1"
+	e2e_log_has "BITLK-LEFT 0"
+	bitlk_encrypted "after setup"
 }

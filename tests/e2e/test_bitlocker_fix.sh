@@ -28,10 +28,7 @@
 . "$(dirname "$0")/bitlk-lib.sh"
 
 e2e_setup bitlocker-fix
-e2e_need "$OUT/fixtures/bitlocker-inner.img"
 bitlk_images
-bitlk_initrd
-command -v sgdisk >/dev/null 2>&1 || e2e_skip "sgdisk is missing (build/install-deps installs it)"
 
 NAME=bitlk-aes-xts-128
 RP=$(conf $NAME RP)
@@ -39,30 +36,6 @@ RPID=$(conf $NAME RP_VMK_GUID)
 VGUID=$(conf $NAME GUID)
 RKID=$(echo "$RPID" | cut -c1-8 | tr a-f A-F)
 export MTOOLS_SKIP_CHECK=1
-
-# ---- the PC's disk: GPT, partition 1 the BitLocker volume (1 MiB on)
-disk=$WORK/disk.img
-truncate -s 130M "$disk"
-printf 'label: gpt\nstart=2048, size=204800, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=Windows\n' |
-	sfdisk -q "$disk" >/dev/null
-dd if="$IMAGES/$NAME.img" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
-bitlk_dump() { # the BitLocker metadata of the disk's partition, devices left out
-	dd if="$disk" of="$WORK/part.img" bs=1M skip=1 count=100 status=none
-	cryptsetup bitlkDump "$WORK/part.img" 2>&1 | sed 's/ device .*\.$//' | grep -v '^Info for BITLK device'
-}
-bitlk_dump >"$WORK/dump.before"
-in_clear() { # whether the BitLocker partition shows an NTFS boot sector
-	[ "$(dd if="$disk" bs=1 skip=$((1048576 + 3)) count=8 status=none)" = "NTFS    " ]
-}
-encrypted() {
-	[ "$(dd if="$disk" bs=1 skip=$((1048576 + 3)) count=8 status=none)" = "-FVE-FS-" ] ||
-		e2e_fail "$1: the partition lost its BitLocker signature"
-	in_clear && e2e_fail "$1: an NTFS boot sector is on the disk in clear"
-	bitlk_dump >"$WORK/dump.now"
-	cmp -s "$WORK/dump.before" "$WORK/dump.now" ||
-		e2e_fail "$1: the BitLocker metadata changed: $(diff "$WORK/dump.before" "$WORK/dump.now")"
-	echo "ok   $1: still encrypted, BitLocker metadata unchanged"
-}
 
 # ---- the key file: an Intune-style export, the PC's key among others
 keys=$WORK/keys.csv
@@ -73,24 +46,12 @@ keys=$WORK/keys.csv
 	printf '"PC-0003","{%s}","%s"\r\n' "$(conf bitlk-aes-cbc-128 RP_VMK_GUID)" "$(conf bitlk-aes-cbc-128 RP)"
 } >"$keys"
 
-# ---- boot 1: setup, the crowdstrike tree through the mapping
-medium=$WORK/medium.img
-truncate -s 16M "$medium"
-mkfs.fat -n KEYS "$medium" >/dev/null
-mmd -i "$medium" ::/lastgood ::/bitlk
-mcopy -i "$medium" "$keys" ::/lastgood/keys.csv
-echo "vdb 1048576 104857600 lastgood fill vdc" >"$WORK/plan1.txt"
-mcopy -i "$medium" "$WORK/plan1.txt" ::/bitlk/plan.txt
-QEMU_DISKS="-drive if=virtio,format=raw,file=$medium -drive if=virtio,format=raw,file=$disk"
-QEMU_DISKS="$QEMU_DISKS -drive if=virtio,format=raw,readonly=on,file=$OUT/fixtures/bitlocker-inner.img"
+# ---- boot 1: setup, the crowdstrike tree through the mapping (bitlk-lib.sh)
+disk=$WORK/disk.img
 echo "e2e: boot 1 of 4: setup"
-bitlk_guest_boot 600
+bitlk_windows_disk $NAME "$disk" "$keys"
 cp "$LOG" "$WORK/serial-1-setup.log"
-e2e_log_has "BITLK-DM yes"
-e2e_log_has "BITLK-COPY vdb from vdc: 104857600"
-expect vdb "rc=0 mapped=/dev/mapper/lastgood-0 block=1 with=recovery-password source=keys.csv line 3 protector=$RPID io=0 close=0 gone=1"
-e2e_log_has "BITLK-LEFT 0"
-encrypted "after setup"
+medium=$BITLK_MEDIUM
 setup_wall=$WALL
 
 # ---- boot 2: the recovery image, unattended fix, keys.csv on the stick
@@ -125,7 +86,7 @@ grep -qE "$(echo "$RP" | cut -d- -f1-2)|$(echo "$RP" | tr -d - | cut -c1-12)" "$
 	e2e_fail "a recovery password is in the report"
 echo "ok   no recovery password in the report or on the console"
 [ "$(e2e_bootnext)" = "Boot0007" ] || e2e_fail "BootNext is '$(e2e_bootnext)', expected Boot0007"
-encrypted "after the fix"
+bitlk_encrypted "after the fix"
 fix_wall=$WALL
 
 # ---- boot 3: scan, a person at the console types the key
@@ -168,7 +129,7 @@ for i in 1 2 3 4 5 6 7 8; do
 	fi
 done
 echo "ok   no group of the typed key in the reports and console log on the stick"
-encrypted "after the scan"
+bitlk_encrypted "after the scan"
 typed_wall=$WALL
 
 # ---- boot 4: copy out after the fix, lastgood undo, copy out again
@@ -193,7 +154,7 @@ jq -e --arg p "$RPID" '.exit_code == 0 and (.volumes | length) == 1 and .volumes
 	e2e_fail "undo did not undo the run on the BitLocker volume: $(cat "$WORK/undo.json")"
 echo "ok   lastgood undo unlocked the volume and undid run $RUN_ID"
 e2e_log_has "BITLK-LEFT 0"
-encrypted "after undo"
+bitlk_encrypted "after undo"
 undo_wall=$WALL
 
 # ---- the host reads both copies with ntfs-3g's tools

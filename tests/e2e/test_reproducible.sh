@@ -23,11 +23,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 value() { sed -n "s/^$1=//p" "$MEDIA/config"; }
 SOURCE_DATE_EPOCH=$(value SOURCE_DATE_EPOCH)
 COMPRESS=$(value INITRD_COMPRESS)
+DHCP_BIN=$(value DHCP_BIN)
 export SOURCE_DATE_EPOCH
 [ -n "$SOURCE_DATE_EPOCH" ] && [ -n "$COMPRESS" ] || fail "cannot read the settings from $MEDIA/config"
 . "$OUT/cache/kernel.env"
 
 cp "$INIT" "$OUT/efi/stub.efi" "$VMLINUZ" "$WORK/in/"
+dhcp=""
+[ -z "$DHCP_BIN" ] || { cp "$DHCP_BIN" "$WORK/in/busybox"; dhcp="-n $WORK/in/busybox"; }
 cp "$MEDIA"/trusted/*.pub "$WORK/in/trusted/"
 cp "$MEDIA/denylist.json" "$MEDIA/denylist.json.minisig" "$MEDIA/sbat.csv" media/modules.list "$WORK/in/"
 cmdline=$(objcopy -O binary --only-section=.cmdline "$EFI" /dev/stdout)
@@ -41,7 +44,7 @@ build() {
 	for k in "$WORK"/in/trusted/*.pub; do keys="$keys -t $k"; done
 	# shellcheck disable=SC2086
 	TMPDIR=$2 media/mkinitramfs.sh -b "$WORK/in/lastgood-init" -k "$OUT/cache/kernel.env" -m "$WORK/in/modules.list" \
-		$keys -d "$WORK/in/denylist.json" $demo -z "$COMPRESS" -o "$dir/initrd.img"
+		$keys -d "$WORK/in/denylist.json" $demo $dhcp -z "$COMPRESS" -o "$dir/initrd.img"
 	media/mkefi.sh -s "$WORK/in/stub.efi" -k "$WORK/in/$(basename "$VMLINUZ")" -i "$dir/initrd.img" \
 		-c "$cmdline" -v "$version" -b "$WORK/in/sbat.csv" -o "$dir/lastgood.efi"
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer harness: what a fleet server answers (recovery/net/answer.c):
  * key answers (JSON recovery password or .BEK bytes), plans, Retry-After,
- * server URLs, the PXE lease the stub hands on. The first byte picks the parser. Seeds: tests/fuzz/corpus/fleet/. */
+ * server URLs, the PXE lease the stub hands on, the DHCP lease udhcpc's
+ * script writes for PID 1. The first byte picks the parser (with 3, its
+ * high bit: the DHCP lease rather than a URL). Seeds: tests/fuzz/corpus/fleet/. */
 #include "net/fleet.h"
 #include "net/lease.h"
 #include "formats/keys.h"
@@ -44,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1: {
 		struct lg_fleet_plan p;
 		int r = lg_fleet_parse_plan(s, size, &p, &err);
-		if (r == 0 && p.mode == LG_PLAN_UNDO && !lg_run_id_valid(p.run_id))
+		if (r == 0 && p.mode == LG_PLAN_UNDO && !lg_fleet_run_id_valid(p.run_id))
 			__builtin_trap();
 		if (r < 0 && p.mode != LG_PLAN_NONE)
 			__builtin_trap();
@@ -56,6 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		break;
 	}
+	case 3:
+		if (sel & 0x80) {
+			struct lg_lease l;
+			if (lg_lease_parse_udhcpc((const char *)data, size, &l, &err) == 0 &&
+			    (l.prefix < 1 || l.prefix > 31 || l.n_dns > LG_LEASE_MAX_DNS || !l.ip[0]))
+				__builtin_trap();
+			break;
+		}
+		/* fall through */
 	default: {
 		char out[LG_FLEET_URL_MAX];
 		if (lg_fleet_server_check(s, out, sizeof(out), &err) == 0 && strncasecmp(out, "https://", 8))

@@ -116,6 +116,65 @@ static void test_bad_values(void)
 	CHECK_CONTAINS(err.msg, "too long");
 }
 
+/* The network options (docs/cmdline.md): checked as they are read, a bad
+ * one never half-used. */
+static void test_net_options(void)
+{
+	struct lg_init_opts o;
+	struct lg_err err = { "" };
+	lg_init_opts_default(&o);
+	CHECK(o.net);
+	CHECK_STR(o.server, "");
+	CHECK_STR(o.syslog, "");
+	CHECK_INT(lg_cmdline_parse("lastgood.server=https://Recovery.example.org:8443/lastgood/ lastgood.net=off "
+				   "lastgood.syslog=udp://10.0.0.5", &o, &err), 0);
+	CHECK_STR(o.server, "https://Recovery.example.org:8443/lastgood");
+	CHECK(!o.net);
+	CHECK_STR(o.syslog, "udp://10.0.0.5");
+	CHECK(!o.syslog_target.tcp);
+	CHECK_STR(o.syslog_target.host, "10.0.0.5");
+	CHECK_INT(o.syslog_target.port, 514);
+	CHECK_INT(lg_cmdline_parse("lastgood.net=on lastgood.syslog=tcp://logs.example.org:6514", &o, &err), 0);
+	CHECK(o.net);
+	CHECK(o.syslog_target.tcp);
+	CHECK_INT(o.syslog_target.port, 6514);
+	CHECK_INT(lg_cmdline_parse("lastgood.net", &o, &err), 0);
+	CHECK(o.net);
+
+	/* a bad value leaves the earlier one (or none) in place and says why */
+	const char *bad_server[] = {
+		"lastgood.server=http://recovery.example.org", "lastgood.server=https://user@host/x",
+		"lastgood.server=https://host/x?y=1", "lastgood.server=https://host#f", "lastgood.server=",
+		"lastgood.server", "lastgood.server=ftp://host",
+	};
+	for (size_t i = 0; i < sizeof(bad_server) / sizeof(bad_server[0]); i++) {
+		lg_init_opts_default(&o);
+		CHECK_INT(lg_cmdline_parse(bad_server[i], &o, &err), -EINVAL);
+		CHECK_STR(o.server, "");
+		CHECK_CONTAINS(err.msg, "lastgood.server=");
+		CHECK_CONTAINS(err.msg, "(ignored)");
+	}
+	lg_init_opts_default(&o);
+	CHECK_INT(lg_cmdline_parse("lastgood.server=https://a.example lastgood.server=http://b.example", &o, &err),
+		  -EINVAL);
+	CHECK_STR(o.server, "https://a.example");
+	const char *bad_syslog[] = {
+		"lastgood.syslog=10.0.0.5", "lastgood.syslog=udp://", "lastgood.syslog=udp://host:0",
+		"lastgood.syslog=tcp://host:70000", "lastgood.syslog=udp://ho;st", "lastgood.syslog",
+		"lastgood.syslog=https://host",
+	};
+	for (size_t i = 0; i < sizeof(bad_syslog) / sizeof(bad_syslog[0]); i++) {
+		lg_init_opts_default(&o);
+		CHECK_INT(lg_cmdline_parse(bad_syslog[i], &o, &err), -EINVAL);
+		CHECK_STR(o.syslog, "");
+		CHECK_CONTAINS(err.msg, "lastgood.syslog=");
+	}
+	lg_init_opts_default(&o);
+	CHECK_INT(lg_cmdline_parse("lastgood.net=maybe", &o, &err), -EINVAL);
+	CHECK(o.net);
+	CHECK_CONTAINS(err.msg, "expected on or off");
+}
+
 static int exited(int code) { return W_EXITCODE(code, 0); }
 
 /* A hibernated Windows: the screen says how to go on, including the
@@ -159,6 +218,16 @@ static void test_verdict_locked(void)
 	CHECK_STR(v.title, "Windows is locked by BitLocker: recovery key ID 64311DEA, 1A2B3C4D needed");
 	CHECK_CONTAINS(v.text, "\\lastgood\\keys.csv");
 	CHECK(!v.windows_should_start);
+	/* a Windows volume repaired beside one that stayed locked: both said */
+	const char both[] =
+		"{\"summary\": {\"volumes\": 2, \"windows_volumes\": 1, \"matches\": 1, \"quarantined\": 1},"
+		" \"volumes\": [{\"status\": \"fixed\"}, {\"status\": \"locked\", \"bitlocker\": {\"protectors\": ["
+		"{\"type\": \"recovery-password\", \"recovery_key_id\": \"83ABDB8F\"}]}}]}";
+	lg_run_facts_parse(both, strlen(both), &f);
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, W_EXITCODE(LG_EXIT_POLICY, 0), &f, &v);
+	CHECK_STR(v.title, "Done: 1 file moved to quarantine; a BitLocker volume stayed locked (recovery key ID 83ABDB8F)");
+	CHECK_CONTAINS(v.text, "\\$LastGood\\quarantine");
+	CHECK(v.windows_should_start);
 	/* many volumes: the list stops before the buffer ends */
 	struct lg_run_facts many = { .have = true, .locked = 1 };
 	char big[4096] = "{\"summary\": {}, \"volumes\": [{\"status\": \"locked\", \"bitlocker\": {\"protectors\": [";
@@ -168,6 +237,39 @@ static void test_verdict_locked(void)
 	lg_run_facts_parse(big, strlen(big), &many);
 	CHECK(strlen(many.locked_ids) < sizeof(many.locked_ids));
 	CHECK(strncmp(many.locked_ids, "00000000, 00000001", 18) == 0);
+}
+
+/* The fleet server asked to roll back: the undo report's own words. */
+static void test_verdict_undo(void)
+{
+	const char report[] =
+		"{\"mode\": \"undo\", \"run_id\": \"20261205T101010Z-0a0b0c\", "
+		"\"undo_run_id\": \"20261204T170211Z-3fa2c1\", \"summary\": {\"volumes\": 1, \"undone\": 1},"
+		" \"volumes\": [{\"status\": \"undone\"}]}";
+	struct lg_run_facts f;
+	lg_run_facts_parse(report, strlen(report), &f);
+	CHECK(f.undo);
+	CHECK_INT(f.undone, 1);
+	CHECK_STR(f.undo_run, "20261204T170211Z-3fa2c1");
+	struct lg_verdict v;
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, exited(0), &f, &v);
+	CHECK_STR(v.title, "Repair 20261204T170211Z-3fa2c1 undone, as the fleet server asked");
+	CHECK(v.windows_should_start);
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, exited(LG_EXIT_POLICY), &f, &v);
+	CHECK_CONTAINS(v.title, "refused to undo repair 20261204T170211Z-3fa2c1");
+	CHECK(!v.windows_should_start);
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, exited(LG_EXIT_ERROR), &f, &v);
+	CHECK_CONTAINS(v.title, "stopped with an error");
+	/* the CLI's undo report (no undo_run_id): its run_id is the run undone */
+	const char cli[] = "{\"mode\": \"undo\", \"run_id\": \"20261204T170211Z-3fa2c1\", \"summary\": {\"undone\": 0}}";
+	lg_run_facts_parse(cli, strlen(cli), &f);
+	CHECK_STR(f.undo_run, "20261204T170211Z-3fa2c1");
+	lg_init_verdict(LG_MODE_FIX, LG_OUTCOME_ENGINE, exited(0), &f, &v);
+	CHECK_CONTAINS(v.title, "stopped with an error"); /* nothing undone is no success */
+	/* a fix report is not an undo */
+	const char fix[] = "{\"mode\": \"fix\", \"summary\": {\"windows_volumes\": 1}}";
+	lg_run_facts_parse(fix, strlen(fix), &f);
+	CHECK(!f.undo);
 }
 
 static void test_verdicts(void)
@@ -279,9 +381,11 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_options);
 	RUN(test_bad_values);
+	RUN(test_net_options);
 	RUN(test_verdicts);
 	RUN(test_verdict_locked);
 	RUN(test_verdict_hibernated);
+	RUN(test_verdict_undo);
 	RUN(test_facts);
 	RUN(test_disk_names);
 	return t_done();

@@ -162,9 +162,9 @@ static void test_plan(void)
 	CHECK_CONTAINS(err.msg, "not fix, scan or undo");
 	CHECK_INT(lg_fleet_parse_plan("[]", 2, &p, &err), -EBADMSG);
 	CHECK_INT(lg_fleet_parse_plan("{\"mode\": \"scan\", \"mode\": \"fix\"}", 32, &p, &err), -EBADMSG);
-	CHECK(lg_run_id_valid("20260719T052700Z-3fa2c1"));
-	CHECK(!lg_run_id_valid("20260719T052700Z-3FA2C1"));
-	CHECK(!lg_run_id_valid("20260719T052700Z-3fa2c"));
+	CHECK(lg_fleet_run_id_valid("20260719T052700Z-3fa2c1"));
+	CHECK(!lg_fleet_run_id_valid("20260719T052700Z-3FA2C1"));
+	CHECK(!lg_fleet_run_id_valid("20260719T052700Z-3fa2c"));
 }
 
 static void test_retry_after(void)
@@ -237,6 +237,55 @@ static void test_lease(void)
 	CHECK_INT(lg_lease_parse(st, strlen(st), ack, 240 + 40, &l, &err), 0);
 }
 
+/* What udhcpc handed media/udhcpc.script, as PID 1 reads it back. */
+static void test_lease_udhcpc(void)
+{
+	struct lg_lease l;
+	struct lg_err err = { "" };
+	const char *good = "ip=10.0.2.15\nsubnet=255.255.255.0\nrouter=10.0.2.2 10.0.2.1\n"
+			   "dns=10.0.2.3 10.0.2.4 10.0.2.5 10.0.2.6\ndomain=lab.example;reboot\nserverid=10.0.2.2\n"
+			   "lease=86400\n";
+	CHECK_INT(lg_lease_parse_udhcpc(good, strlen(good), &l, &err), 0);
+	CHECK_MEM(l.ip, "\x0a\x00\x02\x0f", 4);
+	CHECK_INT(l.prefix, 24);
+	CHECK(l.have_gateway);
+	CHECK_MEM(l.gateway, "\x0a\x00\x02\x02", 4); /* the first router */
+	CHECK_INT(l.n_dns, 3);                          /* at most LG_LEASE_MAX_DNS */
+	CHECK_MEM(l.dns[2], "\x0a\x00\x02\x05", 4);
+	CHECK_MEM(l.server, "\x0a\x00\x02\x02", 4);
+	CHECK_STR(l.domain, "lab.examplereboot");     /* only name characters */
+	CHECK(!l.have_mac);
+	/* empty router and dns: none, no error */
+	const char *bare = "ip=192.168.1.20\nsubnet=255.255.0.0\nrouter=\ndns=\n";
+	CHECK_INT(lg_lease_parse_udhcpc(bare, strlen(bare), &l, &err), 0);
+	CHECK(!l.have_gateway);
+	CHECK_INT(l.n_dns, 0);
+	CHECK_INT(l.prefix, 16);
+	/* refused */
+	const char *bad[][2] = {
+		{ "subnet=255.255.255.0\n", "no address" },
+		{ "ip=\nsubnet=255.255.255.0\n", "no address" },
+		{ "ip=10.0.2.15\n", "no subnet mask" },
+		{ "ip=10.0.2.15\nsubnet=255.0.255.0\n", "not usable" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\nip=10.0.2.16\n", "ip given twice" },
+		{ "ip=10.0.2.15 \nsubnet=255.255.255.0\n", "ip is not an address" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\nrouter=10.0.2.2 gw\n", "router is not an address" },
+		{ "ip=10.0.2.15\nsubnet=255.255.255.0\ndns=1.2.3.4.5\n", "dns is not an address" },
+		{ "ip=239.1.1.1\nsubnet=255.255.255.0\n", "not usable" },
+		{ "ip=0.1.2.3\nsubnet=255.255.255.0\n", "no address" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = 0;
+		CHECK_INT(lg_lease_parse_udhcpc(bad[i][0], strlen(bad[i][0]), &l, &err), -EINVAL);
+		CHECK_CONTAINS(err.msg, bad[i][1]);
+	}
+	CHECK_INT(lg_lease_parse_udhcpc(NULL, 0, &l, &err), -EINVAL);
+	/* no newline at the end, other keys ignored */
+	const char *last = "message=hello\nsubnet=255.255.255.128\nip=10.1.1.5";
+	CHECK_INT(lg_lease_parse_udhcpc(last, strlen(last), &l, &err), 0);
+	CHECK_INT(l.prefix, 25);
+}
+
 /* The server can only ask for less than the image would do. */
 static void test_plan_decide(void)
 {
@@ -255,6 +304,10 @@ static void test_plan_decide(void)
 	CHECK_INT(c.mode, LG_PLAN_FIX);
 	CHECK_STR(c.source, "server");
 	p = (struct lg_fleet_plan){ .mode = LG_PLAN_UNDO, .run_id = "20261204T170211Z-3fa2c1", .reason = "rollback" };
+	lg_plan_decide(false, 0, &p, NULL, &c);
+	CHECK_INT(c.mode, LG_PLAN_SCAN); /* undo changes the disk: not from a scan-only image */
+	CHECK_STR(c.source, "image");
+	CHECK_CONTAINS(c.reason, "asked for undo, but this image only scans");
 	lg_plan_decide(true, 0, &p, NULL, &c);
 	CHECK_INT(c.mode, LG_PLAN_UNDO);
 	CHECK_STR(c.run_id, "20261204T170211Z-3fa2c1");
@@ -309,6 +362,7 @@ int main(void)
 	RUN(test_plan);
 	RUN(test_retry_after);
 	RUN(test_lease);
+	RUN(test_lease_udhcpc);
 	RUN(test_plan_decide);
 	RUN(test_machine_id);
 	return t_done();
