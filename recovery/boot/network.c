@@ -397,15 +397,8 @@ static json_t *own_report(struct init_state *s, enum lg_outcome outcome, int ws)
 			 : outcome == LG_OUTCOME_NO_WINDOWS ? "no NTFS or BitLocker volume on any disk"
 			 : WIFSIGNALED(ws) ? "the engine stopped with an internal error (crash) before its report"
 			 : "the engine stopped before its report";
-	json_t *rep = json_pack("{s:s, s:s, s:s, s:s, s:o, s:[], s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:s}",
-				"run_id", run_id, "mode", s->opts.mode == LG_MODE_SCAN ? "scan" : "fix",
-				"lastgood_version", LG_VERSION, "finished", now, "machine", lg_report_machine(),
-				"volumes", "summary", "volumes", 0, "windows_volumes", 0, "matches", 0, "quarantined", 0,
-				"restored", 0, "refused", 0, "failed", 0, "exit_code", code, "note", note);
-	lg_report_add_fleet_fields(rep);
-	if (rep && outcome == LG_OUTCOME_NO_DENYLIST && s->n_windows)
-		json_object_set_new(rep, "outcome", json_string("failed"));
-	return rep;
+	return lg_report_bare(run_id, s->opts.mode == LG_MODE_SCAN ? "scan" : "fix", code,
+			      outcome == LG_OUTCOME_NO_DENYLIST && s->n_windows, note, now, lg_report_machine());
 }
 
 /* The report as the server and the stick get it. */
@@ -419,14 +412,10 @@ static json_t *complete_report(struct init_state *s, enum lg_outcome outcome, in
 		if (!rep)
 			return NULL;
 	}
-	const char *mode = json_string_value(json_object_get(rep, "mode"));
-	if (mode && !strcmp(mode, "undo")) {
-		/* a run of its own: the undone run is named apart (docs/fleet-api.md) */
-		char run_id[32];
-		lg_run_id_new(run_id);
-		json_object_set(rep, "undo_run_id", json_object_get(rep, "run_id"));
-		json_object_set_new(rep, "run_id", json_string(run_id));
-	} else if (n->have_plan && n->plan.mode == LG_PLAN_UNDO) {
+	/* an undo is a run of its own: the undone run is named apart (docs/fleet-api.md) */
+	char run_id[32];
+	lg_run_id_new(run_id);
+	if (!lg_report_undo_rename(rep, run_id) && n->have_plan && n->plan.mode == LG_PLAN_UNDO) {
 		/* undo was asked, but no volume holds that run: the engine scanned */
 		n->plan.mode = LG_PLAN_SCAN;
 		char why[320];

@@ -163,7 +163,10 @@ static void show_summary(struct follow_ctx *f)
 	if (!f->s->report)
 		return;
 	json_t *report = json_loadb(f->s->report, f->s->report_len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(report))
+	const char *mode = json_string_value(json_object_get(report, "mode"));
+	if (json_is_object(report) && mode && !strcmp(mode, "undo"))
+		lg_summary_undo(report, summary_line, f);
+	else if (json_is_object(report))
 		lg_summary_run(report, summary_line, f);
 	else
 		lg_con_printf("lastgood: the engine's report could not be read");

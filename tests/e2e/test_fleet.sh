@@ -209,8 +209,6 @@ jq -e '.plan.source == "image" and (.plan.reason | test("not trusted")) and .mac
 fleet_stop
 echo "ok   boot 3: run $RUN_ID fixed from the stick, nothing exchanged with the untrusted server ($WALL s)"
 
-echo "setup (bitlk-guest): ${setup_wall} s"
-echo "boot 1 (PXE, server up): ${wall1} s to power-off, $phases1"
-echo "boot 2 (PXE, server down): ${wall2} s to power-off"
-echo "boot 3 (USB, DHCP, untrusted server): ${WALL} s to power-off, $(e2e_phases)"
+echo "SUMMARY: setup (bitlk-guest) ${setup_wall} s; PXE with the server ${wall1} s ($phases1)"
+echo "SUMMARY: PXE with the server down ${wall2} s (the report retried 60 s); USB + DHCP, untrusted server ${WALL} s"
 echo PASS

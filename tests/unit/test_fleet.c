@@ -335,6 +335,47 @@ static void test_plan_decide(void)
 	CHECK_CONTAINS(c.reason, "is not fix, scan or undo");
 }
 
+/* PID 1's own report when the engine did not run, and an undo report's
+ * own run id: what docs/fleet-api.md requires of every report. */
+static void test_report_bare_and_undo(void)
+{
+	json_t *m = json_pack("{s:s}", "product_uuid", "4c4c4544-0042-3510-8052-b4c04f564433");
+	json_t *r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_OK, false,
+				   "no NTFS or BitLocker volume on any disk", "2026-12-04T17:02:11Z", m);
+	CHECK(r != NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
+	CHECK_STR(json_string_value(json_object_get(r, "mode")), "fix");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r, "machine"), "product_uuid")),
+		  "4c4c4544-0042-3510-8052-b4c04f564433");
+	CHECK(json_is_array(json_object_get(r, "volumes")) && json_array_size(json_object_get(r, "volumes")) == 0);
+	CHECK(json_is_object(json_object_get(r, "summary")));
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "summary"), "matches")), 0);
+	CHECK(json_is_integer(json_object_get(r, "exit_code")));
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "no-windows");
+	CHECK(json_is_array(json_object_get(r, "keys_needed")));
+	CHECK(!lg_report_undo_rename(r, "20261205T101010Z-0a0b0c")); /* not an undo */
+	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
+	json_decref(r);
+	/* no deny-list on a PC with Windows: failed, not no-windows */
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "scan", LG_EXIT_DENYLIST, true, "no deny-list", "x", NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
+	CHECK(json_is_object(json_object_get(r, "machine")));
+	json_decref(r);
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_ERROR, false, "the engine stopped", "x", NULL);
+	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
+	json_decref(r);
+
+	json_t *u = json_pack("{s:s, s:s, s:[]}", "mode", "undo", "run_id", "20261204T170211Z-3fa2c1", "volumes");
+	CHECK(lg_report_undo_rename(u, "20261205T101010Z-0a0b0c"));
+	CHECK_STR(json_string_value(json_object_get(u, "run_id")), "20261205T101010Z-0a0b0c");
+	CHECK_STR(json_string_value(json_object_get(u, "undo_run_id")), "20261204T170211Z-3fa2c1");
+	json_decref(u);
+	u = json_pack("{s:s}", "mode", "undo"); /* no run id: left alone */
+	CHECK(!lg_report_undo_rename(u, "20261205T101010Z-0a0b0c"));
+	CHECK(!json_object_get(u, "run_id"));
+	json_decref(u);
+}
+
 static void test_machine_id(void)
 {
 	char path[] = "/tmp/lg-uuid-XXXXXX";
@@ -364,6 +405,7 @@ int main(void)
 	RUN(test_lease);
 	RUN(test_lease_udhcpc);
 	RUN(test_plan_decide);
+	RUN(test_report_bare_and_undo);
 	RUN(test_machine_id);
 	return t_done();
 }
