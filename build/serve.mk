@@ -13,7 +13,7 @@ FLEETLOAD := $(OUT)/tests/bench/fleetload
 
 $(FLEETLOAD): tests/bench/fleetload.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(SERVE_PKG_CFLAGS) -o $@ $< $(LG_LDFLAGS) $(SERVE_PKG_LIBS)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) -o $@ $< $(LG_LDFLAGS) $(filter -lcurl,$(PKG_LIBS))
 
 CHECK_TESTS += tests/serve/browser.sh
 

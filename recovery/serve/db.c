@@ -2,12 +2,16 @@
 /* The fleet database (db.h). */
 #include "serve/db.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH_RING 1024
+#define STMT_CACHE 64
 
 struct lg_fleet_db {
 	sqlite3 *h;
@@ -15,17 +19,27 @@ struct lg_fleet_db {
 	struct lg_fleet_plan_cfg cfg;
 	/* Group commit (op_begin, op_end): writes join the open transaction,
 	 * each in its own savepoint; the committer thread commits them
-	 * together, one fsync for all, and wakes their writers. */
+	 * together and makes them durable with one fdatasync of the WAL,
+	 * outside the lock, while the next batch fills; then it wakes their
+	 * writers. */
 	pthread_cond_t work, done_cv;
 	pthread_t committer;
+	int walfd;                      /* the -wal file, for that fdatasync */
 	bool in_txn, stop, thread_started;
-	uint64_t batch, done;           /* the open batch; the last one committed */
+	uint64_t batch, durable;        /* the open batch; the last one on disk */
 	bool failed[BATCH_RING];        /* per batch: the commit failed */
+	/* Prepared statements by their SQL text (string literals: compared
+	 * by address), reset after each use. */
+	struct { const char *sql; sqlite3_stmt *st; } stmts[STMT_CACHE];
+	size_t nstmts;
 };
 
+/* synchronous=NORMAL: a commit writes the WAL without syncing it; the
+ * committer syncs it itself (above), so that a 2xx still means "on disk,
+ * survives a power cut", not only "survives a crash of this process". */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
+	"PRAGMA synchronous=NORMAL;"
 	"CREATE TABLE IF NOT EXISTS reports(run_id TEXT PRIMARY KEY, machine TEXT NOT NULL,"
 	" received TEXT NOT NULL, client_ip TEXT, source TEXT, mode TEXT, outcome TEXT, exit_code INT,"
 	" recrash INT NOT NULL DEFAULT 0, computer_name TEXT, serial TEXT, model TEXT, ip TEXT, mac TEXT,"
@@ -34,7 +48,11 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS machines(machine TEXT PRIMARY KEY, first_seen TEXT, last_seen TEXT,"
 	" last_ip TEXT, ring INT NOT NULL DEFAULT 0, last_run TEXT, plan TEXT, plan_reason TEXT,"
 	" plan_time TEXT);"
-	"CREATE INDEX IF NOT EXISTS machines_ip ON machines(last_ip);"
+	/* A key's log entry names the machine that last asked from its
+	 * address: one index step, not a scan of every machine behind one
+	 * NAT address (or the loopback). */
+	"DROP INDEX IF EXISTS machines_ip;"
+	"CREATE INDEX IF NOT EXISTS machines_ip_seen ON machines(last_ip, last_seen);"
 	"CREATE TABLE IF NOT EXISTS clients(ip TEXT PRIMARY KEY, first_seen TEXT, last_seen TEXT, what TEXT);"
 	"CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, time TEXT, operator TEXT, action TEXT);"
 	"CREATE TABLE IF NOT EXISTS key_log(id INTEGER PRIMARY KEY, time TEXT, client_ip TEXT, machine TEXT,"
@@ -51,51 +69,79 @@ static void now_text(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Binds text arguments (NULL = SQL NULL) and steps once; the statement is
- * finalized unless *keep. */
-static int exec_v(sqlite3 *h, sqlite3_stmt **keep, const char *sql, int n, const char *const *args)
+/* The statement for sql (a string literal), ready to bind; NULL when it
+ * does not prepare. With db->lock held (or before the threads start). */
+static sqlite3_stmt *stmt(struct lg_fleet_db *db, const char *sql)
 {
+	for (size_t i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].st;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db->nstmts == STMT_CACHE ||
+	    sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	db->stmts[db->nstmts].sql = sql;
+	db->stmts[db->nstmts++].st = st;
+	return st;
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Binds text arguments (NULL = SQL NULL) and steps once: 1 with a row
+ * (in *keep when keep: the caller reads it, then stmt_done()), 0 done,
+ * -EIO. */
+static int exec_v(struct lg_fleet_db *db, sqlite3_stmt **keep, const char *sql, int n, const char *const *args)
+{
+	sqlite3_stmt *st = stmt(db, sql);
+	if (!st)
 		return -EIO;
 	for (int i = 0; i < n; i++)
 		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_finalize(st);
+		stmt_done(st);
 		return -EIO;
 	}
 	if (keep && rc == SQLITE_ROW) {
 		*keep = st;
 		return 1;
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc == SQLITE_ROW ? 1 : 0;
 }
-#define EXEC(h, sql, ...) exec_v(h, NULL, sql, ARRAY_SIZE(((const char *const[]){ __VA_ARGS__ })), \
-				 (const char *const[]){ __VA_ARGS__ })
-#define QUERY(h, st, sql, ...) exec_v(h, st, sql, ARRAY_SIZE(((const char *const[]){ __VA_ARGS__ })), \
-				      (const char *const[]){ __VA_ARGS__ })
+#define EXEC(db, sql, ...) exec_v(db, NULL, sql, ARRAY_SIZE(((const char *const[]){ __VA_ARGS__ })), \
+				  (const char *const[]){ __VA_ARGS__ })
+#define QUERY(db, st, sql, ...) exec_v(db, st, sql, ARRAY_SIZE(((const char *const[]){ __VA_ARGS__ })), \
+				       (const char *const[]){ __VA_ARGS__ })
+/* A statement without arguments: true when it ran. */
+static bool run(struct lg_fleet_db *db, const char *sql)
+{
+	return exec_v(db, NULL, sql, 0, NULL) >= 0;
+}
 
 /* One text column of a one-row query, into out ("" when no row or NULL). */
-static void query_text(sqlite3 *h, char *out, size_t outsz, const char *sql, const char *arg)
+static void query_text(struct lg_fleet_db *db, char *out, size_t outsz, const char *sql, const char *arg)
 {
 	sqlite3_stmt *st = NULL;
 	out[0] = '\0';
-	if (QUERY(h, &st, sql, arg) == 1) {
+	if (QUERY(db, &st, sql, arg) == 1) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 		snprintf(out, outsz, "%s", t ? (const char *)t : "");
-		sqlite3_finalize(st);
+		stmt_done(st);
 	}
 }
 
-static long long query_int(sqlite3 *h, const char *sql, const char *arg)
+static long long query_int(struct lg_fleet_db *db, const char *sql, const char *arg)
 {
 	sqlite3_stmt *st = NULL;
 	long long v = 0;
-	if (QUERY(h, &st, sql, arg) == 1) {
+	if (QUERY(db, &st, sql, arg) == 1) {
 		v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		stmt_done(st);
 	}
 	return v;
 }
@@ -105,33 +151,34 @@ static long long query_int(sqlite3 *h, const char *sql, const char *arg)
 static int op_begin(struct lg_fleet_db *db)
 {
 	if (!db->in_txn) {
-		if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		if (!run(db, "BEGIN IMMEDIATE"))
 			return -EIO;
 		db->in_txn = true;
 		pthread_cond_signal(&db->work);
 	}
-	return sqlite3_exec(db->h, "SAVEPOINT op", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return run(db, "SAVEPOINT op") ? 0 : -EIO;
 }
 
 /* Undo this operation's writes only. */
 static void op_abort(struct lg_fleet_db *db)
 {
-	sqlite3_exec(db->h, "ROLLBACK TO op", NULL, NULL, NULL);
-	sqlite3_exec(db->h, "RELEASE op", NULL, NULL, NULL);
+	run(db, "ROLLBACK TO op");
+	run(db, "RELEASE op");
 }
 
 /* Done writing; when wait, returns once the batch is on disk: 0, or
- * -EIO when its commit failed (everything in it was rolled back). */
+ * -EIO when its commit failed (everything in it was rolled back) or the
+ * WAL could not be synced. */
 static int op_end(struct lg_fleet_db *db, bool wait)
 {
-	if (sqlite3_exec(db->h, "RELEASE op", NULL, NULL, NULL) != SQLITE_OK) {
+	if (!run(db, "RELEASE op")) {
 		op_abort(db);
 		return -EIO;
 	}
 	if (!wait)
 		return 0;
 	uint64_t mine = db->batch;
-	while (db->done < mine)
+	while (db->durable < mine)
 		pthread_cond_wait(&db->done_cv, &db->lock);
 	return db->failed[mine % BATCH_RING] ? -EIO : 0;
 }
@@ -146,13 +193,18 @@ static void *committer(void *arg)
 		if (!db->in_txn)
 			break;
 		uint64_t b = db->batch;
-		bool ok = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+		bool ok = run(db, "COMMIT");
 		if (!ok)
-			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			run(db, "ROLLBACK");
 		db->in_txn = false;
-		db->failed[b % BATCH_RING] = !ok;
-		db->done = b;
 		db->batch = b + 1;
+		/* The next batch fills while this one goes to the disk. */
+		pthread_mutex_unlock(&db->lock);
+		if (ok && fdatasync(db->walfd))
+			ok = false;
+		pthread_mutex_lock(&db->lock);
+		db->failed[b % BATCH_RING] = !ok;
+		db->durable = b;
 		pthread_cond_broadcast(&db->done_cv);
 	}
 	pthread_mutex_unlock(&db->lock);
@@ -161,12 +213,49 @@ static void *committer(void *arg)
 
 static void state_get(struct lg_fleet_db *db, const char *k, char *out, size_t outsz)
 {
-	query_text(db->h, out, outsz, "SELECT v FROM state WHERE k=?", k);
+	query_text(db, out, outsz, "SELECT v FROM state WHERE k=?", k);
 }
 
 static int state_set(struct lg_fleet_db *db, const char *k, const char *v)
 {
-	return EXEC(db->h, "INSERT INTO state(k,v) VALUES(?,?) ON CONFLICT(k) DO UPDATE SET v=excluded.v", k, v);
+	return EXEC(db, "INSERT INTO state(k,v) VALUES(?,?) ON CONFLICT(k) DO UPDATE SET v=excluded.v", k, v);
+}
+
+static void db_free(struct lg_fleet_db *db)
+{
+	for (size_t i = 0; i < db->nstmts; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->h);
+	if (db->walfd >= 0)
+		close(db->walfd);
+	free(db);
+}
+
+/* The WAL file, opened for the committer's fdatasync (SQLite keeps it
+ * while a connection is open), and its directory entry made durable. */
+static int open_wal(struct lg_fleet_db *db, const char *path, struct lg_err *err)
+{
+	char mode[16];
+	query_text(db, mode, sizeof(mode), "PRAGMA journal_mode", NULL);
+	if (strcmp(mode, "wal")) {
+		lg_err_set(err, "%s: the database cannot use a write-ahead log here (journal mode %s)", path, mode);
+		return -EIO;
+	}
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->h, "main"));
+	db->walfd = wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
+	if (db->walfd < 0) {
+		lg_err_set(err, "%s-wal: %s", path, strerror(errno));
+		return -EIO;
+	}
+	char *dir = strdup(wal);
+	int dfd = dir ? open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(dir);
+	int rc = dfd >= 0 && !fsync(dfd) && !fdatasync(db->walfd) ? 0 : -EIO;
+	if (dfd >= 0)
+		close(dfd);
+	if (rc < 0)
+		lg_err_set(err, "%s: cannot sync the write-ahead log: %s", path, strerror(errno));
+	return rc;
 }
 
 int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg_fleet_plan_cfg *cfg,
@@ -175,11 +264,11 @@ int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg
 	struct lg_fleet_db *db = lg_zalloc(sizeof(*db));
 	if (!db)
 		return -ENOMEM;
+	db->walfd = -1;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		lg_err_set(err, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
-		sqlite3_close(db->h);
-		free(db);
+		db_free(db);
 		return -EIO;
 	}
 	sqlite3_busy_timeout(db->h, 5000);
@@ -187,14 +276,9 @@ int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg
 	if (sqlite3_exec(db->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		lg_err_set(err, "%s: %s", path, msg ? msg : sqlite3_errmsg(db->h));
 		sqlite3_free(msg);
-		sqlite3_close(db->h);
-		free(db);
+		db_free(db);
 		return -EIO;
 	}
-	pthread_mutex_init(&db->lock, NULL);
-	pthread_cond_init(&db->work, NULL);
-	pthread_cond_init(&db->done_cv, NULL);
-	db->batch = 1;
 	if (cfg)
 		db->cfg = *cfg;
 	/* The deployment state is set once, at the first start; later starts
@@ -203,10 +287,20 @@ int lg_fleet_db_open(struct lg_fleet_db **out, const char *path, const struct lg
 	state_get(db, "deploy", deploy, sizeof(deploy));
 	if (!*deploy)
 		state_set(db, "deploy", db->cfg.canary || db->cfg.canary_list_n ? "canary" : "all");
+	if (open_wal(db, path, err) < 0) {
+		db_free(db);
+		return -EIO;
+	}
+	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->work, NULL);
+	pthread_cond_init(&db->done_cv, NULL);
+	db->batch = 1;
 	if (pthread_create(&db->committer, NULL, committer, db)) {
 		lg_err_set(err, "cannot start the database thread");
-		sqlite3_close(db->h);
-		free(db);
+		pthread_cond_destroy(&db->work);
+		pthread_cond_destroy(&db->done_cv);
+		pthread_mutex_destroy(&db->lock);
+		db_free(db);
 		return -EAGAIN;
 	}
 	db->thread_started = true;
@@ -224,16 +318,15 @@ void lg_fleet_db_close(struct lg_fleet_db *db)
 	pthread_mutex_unlock(&db->lock);
 	if (db->thread_started)
 		pthread_join(db->committer, NULL);
-	sqlite3_close(db->h);
 	pthread_cond_destroy(&db->work);
 	pthread_cond_destroy(&db->done_cv);
 	pthread_mutex_destroy(&db->lock);
-	free(db);
+	db_free(db);
 }
 
 static void touch_machine(struct lg_fleet_db *db, const char *machine, const char *ip, const char *now)
 {
-	EXEC(db->h, "INSERT INTO machines(machine,first_seen,last_seen,last_ip) VALUES(?,?,?,?)"
+	EXEC(db, "INSERT INTO machines(machine,first_seen,last_seen,last_ip) VALUES(?,?,?,?)"
 		    " ON CONFLICT(machine) DO UPDATE SET last_seen=excluded.last_seen,"
 		    " last_ip=COALESCE(excluded.last_ip,last_ip)", machine, now, now, ip);
 }
@@ -252,7 +345,7 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 	int rc = -EIO;
 	if (op_begin(db) < 0)
 		goto fail;
-	if (query_int(db->h, "SELECT COUNT(*) FROM reports WHERE run_id=?", r->run_id)) {
+	if (query_int(db, "SELECT COUNT(*) FROM reports WHERE run_id=?", r->run_id)) {
 		/* Already there (maybe in this very batch): 0 once it is on disk. */
 		rc = op_end(db, true);
 		if (rc < 0)
@@ -263,12 +356,11 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 	/* A PC that reports again after a fix crashed and booted the network
 	 * again: the fix did not help (an undo run is the operator's doing). */
 	bool again = strcmp(r->mode, "undo") &&
-		     query_int(db->h, "SELECT COUNT(*) FROM reports WHERE machine=? AND outcome='fixed'", r->machine);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h,
-			       "INSERT INTO reports(run_id,machine,received,client_ip,source,mode,outcome,exit_code,"
-			       "recrash,computer_name,serial,model,ip,mac,matches,keys_needed,crash,body)"
-			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		     query_int(db, "SELECT COUNT(*) FROM reports WHERE machine=? AND outcome='fixed'", r->machine);
+	sqlite3_stmt *st = stmt(db, "INSERT INTO reports(run_id,machine,received,client_ip,source,mode,outcome,"
+				    "exit_code,recrash,computer_name,serial,model,ip,mac,matches,keys_needed,crash,body)"
+				    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (!st)
 		goto rollback;
 	const char *args[] = { r->run_id, r->machine, now, client_ip, source, r->mode, r->outcome, ec,
 			       again ? "1" : "0", r->computer_name, r->serial, r->model,
@@ -278,12 +370,12 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 		sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, ARRAY_SIZE(args) + 1, body, (int)len, SQLITE_STATIC);
 	int s = sqlite3_step(st);
-	sqlite3_finalize(st);
+	stmt_done(st);
 	if (s != SQLITE_DONE)
 		goto rollback;
 	touch_machine(db, r->machine, client_ip, now);
 	/* The machine row shows its newest run (imports come in any order). */
-	if (EXEC(db->h, "UPDATE machines SET last_run=?1 WHERE machine=?2 AND (last_run IS NULL OR"
+	if (EXEC(db, "UPDATE machines SET last_run=?1 WHERE machine=?2 AND (last_run IS NULL OR"
 			" COALESCE((SELECT received FROM reports WHERE run_id=last_run), '') <= ?3)",
 		 r->run_id, r->machine, now) < 0)
 		goto rollback;
@@ -313,9 +405,9 @@ fail:
 static bool on_canary_list(struct lg_fleet_db *db, const char *machine)
 {
 	char serial[64], name[64];
-	query_text(db->h, serial, sizeof(serial),
+	query_text(db, serial, sizeof(serial),
 		   "SELECT lower(serial) FROM reports WHERE machine=? AND serial!='' ORDER BY received DESC LIMIT 1", machine);
-	query_text(db->h, name, sizeof(name),
+	query_text(db, name, sizeof(name),
 		   "SELECT lower(computer_name) FROM reports WHERE machine=? AND computer_name!=''"
 		   " ORDER BY received DESC LIMIT 1", machine);
 	for (size_t i = 0; i < db->cfg.canary_list_n; i++) {
@@ -342,7 +434,7 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	state_get(db, "deploy", deploy, sizeof(deploy));
 	state_get(db, "paused", paused, sizeof(paused));
 	state_get(db, "rollback", rollback, sizeof(rollback));
-	long long ring = query_int(db->h, "SELECT ring FROM machines WHERE machine=?", machine);
+	long long ring = query_int(db, "SELECT ring FROM machines WHERE machine=?", machine);
 	if (!ring) {
 		/* The first N to ask (or the listed ones) form ring 1. */
 		bool one;
@@ -351,14 +443,14 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 		else if (!db->cfg.canary)
 			one = true;  /* no canary ring: everyone is in the first */
 		else
-			one = query_int(db->h, "SELECT COUNT(*) FROM machines WHERE ring=1", NULL) < db->cfg.canary;
+			one = query_int(db, "SELECT COUNT(*) FROM machines WHERE ring=1", NULL) < db->cfg.canary;
 		ring = one ? 1 : 2;
 		snprintf(ring_s, sizeof(ring_s), "%lld", ring);
-		EXEC(db->h, "UPDATE machines SET ring=? WHERE machine=?", ring_s, machine);
+		EXEC(db, "UPDATE machines SET ring=? WHERE machine=?", ring_s, machine);
 	}
 	if (*rollback) {
 		/* The newest fix of this machine not undone since. */
-		query_text(db->h, run, sizeof(run),
+		query_text(db, run, sizeof(run),
 			   "SELECT run_id FROM reports WHERE machine=? AND mode='fix' AND outcome='fixed'"
 			   /* arrival order, not the clock: a fix and its undo may come within one second */
 			   " AND rowid > COALESCE((SELECT MAX(rowid) FROM reports WHERE machine=?1 AND mode='undo'), 0)"
@@ -391,7 +483,7 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	json_object_set_new(o, "reason", json_string(reason));
 	char *text = json_dumps(o, JSON_PRESERVE_ORDER);
 	json_decref(o);
-	EXEC(db->h, "UPDATE machines SET plan=?, plan_reason=?, plan_time=? WHERE machine=?", mode, reason, now, machine);
+	EXEC(db, "UPDATE machines SET plan=?, plan_reason=?, plan_time=? WHERE machine=?", mode, reason, now, machine);
 	if (op_end(db, true) < 0) {
 		lg_err_set(err, "database: commit failed");
 		free(text);
@@ -425,7 +517,7 @@ int lg_fleet_db_decide(struct lg_fleet_db *db, const char *action, const char *o
 	else
 		rc = -EINVAL;
 	if (rc >= 0)
-		rc = EXEC(db->h, "INSERT INTO decisions(time,operator,action) VALUES(?,?,?)", now, op, action);
+		rc = EXEC(db, "INSERT INTO decisions(time,operator,action) VALUES(?,?,?)", now, op, action);
 	if (rc >= 0) {
 		rc = op_end(db, true);
 		if (rc < 0)
@@ -448,7 +540,7 @@ void lg_fleet_db_seen(struct lg_fleet_db *db, const char *ip, const char *what)
 	now_text(now);
 	pthread_mutex_lock(&db->lock);
 	if (op_begin(db) == 0) {
-		EXEC(db->h, "INSERT INTO clients(ip,first_seen,last_seen,what) VALUES(?,?,?,?) ON CONFLICT(ip) DO UPDATE"
+		EXEC(db, "INSERT INTO clients(ip,first_seen,last_seen,what) VALUES(?,?,?,?) ON CONFLICT(ip) DO UPDATE"
 			    " SET last_seen=excluded.last_seen, what=excluded.what", ip, now, now, what);
 		op_end(db, false);
 	}
@@ -459,16 +551,16 @@ static void key_log(struct lg_fleet_db *db, const char *ip, const char *protecto
 {
 	char now[32], machine[40];
 	now_text(now);
-	query_text(db->h, machine, sizeof(machine),
+	query_text(db, machine, sizeof(machine),
 		   "SELECT machine FROM machines WHERE last_ip=? ORDER BY last_seen DESC LIMIT 1", ip);
-	EXEC(db->h, "INSERT INTO key_log(time,client_ip,machine,protector,result) VALUES(?,?,?,?,?)", now, ip,
+	EXEC(db, "INSERT INTO key_log(time,client_ip,machine,protector,result) VALUES(?,?,?,?,?)", now, ip,
 	     *machine ? machine : NULL, protector, result);
 }
 
 int lg_fleet_db_key_take(struct lg_fleet_db *db, const char *ip, const char *protector, unsigned limit)
 {
 	pthread_mutex_lock(&db->lock);
-	bool ok = !limit || query_int(db->h, "SELECT COUNT(*) FROM key_log WHERE protector=? AND result='served'",
+	bool ok = !limit || query_int(db, "SELECT COUNT(*) FROM key_log WHERE protector=? AND result='served'",
 				      protector) < (long long)limit;
 	/* A key goes out only once its log entry is on disk. */
 	int rc = op_begin(db);
@@ -493,7 +585,7 @@ void lg_fleet_db_key_miss(struct lg_fleet_db *db, const char *ip, const char *pr
 long long lg_fleet_db_report_count(struct lg_fleet_db *db)
 {
 	pthread_mutex_lock(&db->lock);
-	long long n = query_int(db->h, "SELECT COUNT(*) FROM reports WHERE ?1 IS NULL", NULL);
+	long long n = query_int(db, "SELECT COUNT(*) FROM reports WHERE ?1 IS NULL", NULL);
 	pthread_mutex_unlock(&db->lock);
 	return n;
 }
@@ -634,7 +726,7 @@ char *lg_fleet_db_summary_json(struct lg_fleet_db *db, long long throttled, unsi
 		sqlite3_finalize(st);
 	}
 	/* Clients that fetched a boot file or the list and were not heard of since. */
-	long long anon = query_int(db->h, "SELECT COUNT(*) FROM clients c WHERE ?1 IS NULL AND NOT EXISTS"
+	long long anon = query_int(db, "SELECT COUNT(*) FROM clients c WHERE ?1 IS NULL AND NOT EXISTS"
 				   " (SELECT 1 FROM machines m WHERE m.last_ip=c.ip) AND NOT EXISTS"
 				   " (SELECT 1 FROM reports r WHERE r.client_ip=c.ip)", NULL);
 	json_object_set_new(counts, "not-reported",
@@ -664,9 +756,9 @@ char *lg_fleet_db_summary_json(struct lg_fleet_db *db, long long throttled, unsi
 						      " k.protector, k.result FROM key_log k ORDER BY k.id DESC LIMIT 50", kn, 6));
 	static const char *const dn[] = { "time", "operator", "action" };
 	json_object_set_new(s, "decisions", rows(db->h, "SELECT time, operator, action FROM decisions ORDER BY id DESC LIMIT 50", dn, 3));
-	json_object_set_new(s, "reports", json_integer(query_int(db->h, "SELECT COUNT(*) FROM reports WHERE ?1 IS NULL", NULL)));
-	json_object_set_new(s, "keys_served", json_integer(query_int(db->h, "SELECT COUNT(*) FROM key_log WHERE result=?", "served")));
-	json_object_set_new(s, "key_misses", json_integer(query_int(db->h, "SELECT COUNT(*) FROM key_log WHERE result=?", "miss")));
+	json_object_set_new(s, "reports", json_integer(query_int(db, "SELECT COUNT(*) FROM reports WHERE ?1 IS NULL", NULL)));
+	json_object_set_new(s, "keys_served", json_integer(query_int(db, "SELECT COUNT(*) FROM key_log WHERE result=?", "served")));
+	json_object_set_new(s, "key_misses", json_integer(query_int(db, "SELECT COUNT(*) FROM key_log WHERE result=?", "miss")));
 	pthread_mutex_unlock(&db->lock);
 	json_object_set_new(s, "key_throttled", json_integer(throttled));
 	json_object_set_new(s, "keys_loaded", json_integer(keys_loaded));

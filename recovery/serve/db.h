@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The fleet database of `lastgood serve` (SQLite, WAL, synchronous=FULL):
- * every report (history kept, idempotent by run_id), the machines and
- * what they were told, the operator's decisions, the served-key log. One
- * connection behind one mutex: every call is a complete transaction, so
- * a report is on disk when lg_fleet_db_add_report() returns.
+ * The fleet database of `lastgood serve` (SQLite, WAL): every report
+ * (history kept, idempotent by run_id), the machines and what they were
+ * told, the operator's decisions, the served-key log. One connection
+ * behind one mutex; the writes that arrive together share one commit and
+ * one fdatasync of the WAL (group commit), and a call that stores
+ * something returns once it is on disk: a report is in the database, and
+ * survives a crash of the process or of the machine, when
+ * lg_fleet_db_add_report() returns.
  */
 #ifndef LG_SERVE_DB_H
 #define LG_SERVE_DB_H

@@ -18,6 +18,7 @@ PARTS=${PARTS:-$OUT/bench/parts}
 PCS=${FLEET_PCS:-10000}
 CONC=${FLEET_CONC:-64}
 TMO=${FLEET_TIMEOUT:-300}
+rm -f "$PARTS/$BENCH.jsonl"
 LG=$OUT/lastgood
 LOAD=$OUT/tests/bench/fleetload
 W=$(mktemp -d /tmp/lg-bench-fleet.XXXXXX)
@@ -55,6 +56,10 @@ awk -v n="$PCS" -v dir="$W/tree/v1/keys" 'BEGIN {
 chmod -R a+rX "$W"
 
 peak_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# cpu_s PID...: user + system CPU seconds of these processes so far
+TCK=$(getconf CLK_TCK)
+cpu_s() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0; done |
+	awk -v t="$TCK" '{s += $1} END {printf "%.2f", s / t}'; }
 
 # ---- lastgood serve ----------------------------------------------------------
 printf 'bench-admin-token-0123456789\n' >"$W/token"
@@ -67,11 +72,11 @@ for _ in $(seq 1 100); do [ -s "$W/port" ] && break; sleep 0.1; done
 bench_log "fleet_server: lastgood serve, $PCS PCs, $CONC at a time"
 "$LOAD" --url "https://127.0.0.1:$(cat "$W/port")" --cacert "$W/ca.pem" --pcs "$PCS" --concurrency "$CONC" \
 	--mode serve --timeout "$TMO" >"$W/lg.json" || true
-lg_rss=$(peak_kb "$SRV")
+lg_rss=$(peak_kb "$SRV") lg_cpu=$(cpu_s "$SRV")
 kill -TERM "$SRV"; wait "$SRV" || true; SRV=""
 stored=$(sqlite3 "$W/fleet.sqlite" 'SELECT COUNT(*) FROM reports')
 served=$(sqlite3 "$W/fleet.sqlite" "SELECT COUNT(*) FROM key_log WHERE result='served'")
-bench_log "fleet_server: lastgood $(cat "$W/lg.json"), rss ${lg_rss} kB, $stored reports stored"
+bench_log "fleet_server: lastgood $(cat "$W/lg.json"), rss ${lg_rss} kB, cpu ${lg_cpu} s, $stored reports stored"
 
 # ---- nginx, the same keys as static files ---------------------------------------
 for _ in 1 2 3 4 5; do
@@ -107,8 +112,9 @@ bench_log "fleet_server: nginx baseline"
 "$LOAD" --url "https://127.0.0.1:$port" --cacert "$W/ca.pem" --pcs "$PCS" --concurrency "$CONC" \
 	--mode static --timeout "$TMO" >"$W/ngx.json" || true
 ngx_rss=$(( $(peak_kb "$NGX") + $(for p in $(pgrep -P "$NGX"); do peak_kb "$p"; done | awk '{s += $1} END {print s + 0}') ))
+ngx_cpu=$(cpu_s "$NGX" $(pgrep -P "$NGX"))
 kill -TERM "$NGX"; wait "$NGX" || true; NGX=""
-bench_log "fleet_server: nginx $(cat "$W/ngx.json"), rss ${ngx_rss} kB"
+bench_log "fleet_server: nginx $(cat "$W/ngx.json"), rss ${ngx_rss} kB, cpu ${ngx_cpu} s"
 
 g() { jq -r ".$2" "$W/$1.json"; }
 lg_rps=$(g lg req_per_s) ngx_rps=$(g ngx req_per_s)
@@ -124,6 +130,9 @@ bench_entry fleet_server_p99_ms "$(g lg p99_ms)" "$(g ngx p99_ms)" ms "per reque
 	"$(jq -cn --argjson met "$met_p99" '{goal: "under 50 ms", goal_met: $met}')"
 bench_entry fleet_server_peak_rss "$(awk -v k="$lg_rss" 'BEGIN {printf "%.1f", k / 1024}')" \
 	"$(awk -v k="$ngx_rss" 'BEGIN {printf "%.1f", k / 1024}')" MiB "VmHWM; nginx: master + 2 workers"
+per_pc() { awk -v c="$1" -v n="$PCS" 'BEGIN {printf "%.3f", c * 1000 / n}'; }
+bench_entry fleet_server_cpu_ms_per_pc "$(per_pc "$lg_cpu")" "$(per_pc "$ngx_cpu")" ms \
+	"server CPU (user + system) per PC, TLS handshake included: the machine-independent cost; the load generator took $(per_pc "$(g lg client_cpu_s)") ms a PC against lastgood, $(per_pc "$(g ngx client_cpu_s)") against nginx"
 bench_entry fleet_server_reports_stored "$stored" "$PCS" reports \
 	"reports in the database after SIGTERM / PCs that posted one; keys served (logged): $served" \
 	"$(jq -cn --argjson met "$met_db" '{goal: "every report sent is in the database, no errors", goal_met: $met}')"

@@ -15,7 +15,9 @@
  *             --concurrency 64 --mode serve|static [--timeout SECONDS]
  *
  * Prints one JSON object: requests, errors, seconds, req_per_s, p50_ms,
- * p99_ms, reports_201 (the reports the server said it stored).
+ * p99_ms, reports_201 (the reports the server said it stored),
+ * client_cpu_s (this process's own CPU time: with the server on the same
+ * cores, the part of the machine the load itself took).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 struct pc {
@@ -50,6 +53,14 @@ static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 /* The same GUIDs as tests/host/serve-lib.sh's guid(). */
@@ -179,8 +190,9 @@ int main(int argc, char **argv)
 	double p50 = nlat ? lat[nlat / 2] : 0, p99 = nlat ? lat[(long)(nlat * 0.99)] : 0;
 	printf("{\"mode\": \"%s\", \"pcs\": %d, \"concurrency\": %d, \"requests\": %ld, \"errors\": %ld, "
 	       "\"unexpected_status\": %ld, \"seconds\": %.2f, \"req_per_s\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
-	       "\"reports_201\": %ld, \"timed_out\": %s}\n",
-	       mode, pcs, conc, nlat, errors, codes_other, secs, nlat / secs, p50, p99, stored, timed_out ? "true" : "false");
+	       "\"reports_201\": %ld, \"timed_out\": %s, \"client_cpu_s\": %.2f}\n",
+	       mode, pcs, conc, nlat, errors, codes_other, secs, nlat / secs, p50, p99, stored, timed_out ? "true" : "false",
+	       cpu_s());
 	for (int i = 0; i < conc; i++) {
 		if (slots[i].h) {
 			curl_multi_remove_handle(m, slots[i].h);
