@@ -7,10 +7,12 @@
 # Reproducible: sorted file list, owner root, mtimes from SOURCE_DATE_EPOCH.
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
-#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
+#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none] [-x xz|zstd|none]
 #            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL] -o OUTPUT
 #   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
+#   -z  the initrd's compression (zstd by default); -x each kernel module's
+#       own (xz by default: see copy_modules)
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
 #   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
 #       the shell (it brings libxml2 and its ICU data along)
@@ -19,7 +21,8 @@
 #       the ones not found are listed in /etc/lastgood/firmware-missing
 #   -c  the fleet server's CA (or pinned certificate), PEM, built in as
 #       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
-# Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
+# Also writes OUTPUT.files: the sorted list of what went in, with sha256s;
+# OUTPUT.modules: each kernel module file, its size and why it is there.
 set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -80,34 +83,86 @@ prepare_kernel_tree() {
 	fi
 }
 
+# media/modules.list: "name [load] # reason". Each module goes in with its
+# dependencies (modprobe --show-depends on the full tree); OUTPUT.modules
+# says why each file is there: the listed reason, or "needed by NAME".
+# Then each module is compressed on its own (-x: xz by default): libkmod
+# decompresses a module when it loads it, so a module coldplug never asks
+# for costs its compressed size in memory, not its full size, and the
+# signature Debian appended stays valid (it covers the uncompressed file).
 copy_modules() {
 	kroot=${KMODDIR%/lib/modules/*}
 	moddst=/usr/lib/modules/$KVER
 	mkdir -p "$ROOT$moddst"
 	: >"$ROOT/etc/lastgood/modules.load"
-	sed -e 's/#.*//' "$MODLIST" | while read -r name flag; do
-		[ -n "$name" ] || continue
+	: >"$OUTPUT.modules.tmp"
+	while IFS= read -r cm_line; do
+		cm_reason=
+		case $cm_line in *"#"*) cm_reason=${cm_line#*#} ;; esac
+		cm_reason=$(printf '%s' "$cm_reason" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | tr '\t' ' ')
+		set -- ${cm_line%%#*}
+		[ $# -gt 0 ] || continue
+		name=$1 flag=${2:-}
+		[ $# -le 2 ] || die "too many words for module $name in $MODLIST"
 		deps=$(modprobe -d "$kroot" -S "$KVER" --show-depends "$name" 2>&1) ||
 			die "module $name is not in kernel $KVER: $deps"
-		echo "$deps" | while read -r kind path _; do
+		cm_rows=$(echo "$deps" | while read -r kind path _; do
 			case $kind in
 			insmod)
 				rel=${path#"$KMODDIR"/}
-				install_file "$path" "$moddst/$rel" 0644 ;;
+				[ -e "$ROOT$moddst/$rel" ] || install_file "$path" "$moddst/$rel" 0644
+				echo "$rel" ;;
 			builtin) ;;
 			*) die "unexpected modprobe output for $name: $kind $path" ;;
 			esac
-		done
-		case ${flag:-} in
+		done)
+		# the last insmod line is the module itself, the others what it needs
+		cm_self=$(printf '%s\n' "$cm_rows" | tail -n 1)
+		for rel in $cm_rows; do
+			if [ "$rel" = "$cm_self" ]; then
+				printf '%s\t%s\n' "$rel" "${cm_reason:-listed in $(basename "$MODLIST")}"
+			else
+				printf '%s\t%s\n' "$rel" "needed by $name"
+			fi
+		done >>"$OUTPUT.modules.tmp"
+		case $flag in
 		load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
 		"") ;;
 		*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
 		esac
-	done
+	done <"$MODLIST"
+	compress_modules
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
 		install_file "$KMODDIR/$f" "$moddst/$f" 0644
 	done
 	depmod -b "$ROOT" "$KVER"
+	# one line a file: path in the image, bytes as packed, why (a module
+	# listed itself comes before a dependency; the first reason stays)
+	awk -F '\t' -v ext="$MODEXT" -v dst="$moddst" -v root="$ROOT" '
+		!seen[$1]++ { why[$1] = $2; order[n++] = $1 }
+		!listed[$1] && $2 !~ /^needed by / { why[$1] = $2; listed[$1] = 1 }
+		END {
+			for (i = 0; i < n; i++) {
+				f = dst "/" order[i] ext
+				cmd = "stat -c %s \"" root f "\""; cmd | getline sz; close(cmd)
+				printf "%s\t%s\t%s\n", f, sz, why[order[i]]
+			}
+		}' "$OUTPUT.modules.tmp" | LC_ALL=C sort >"$OUTPUT.modules"
+	rm -f "$OUTPUT.modules.tmp"
+}
+
+compress_modules() {
+	case $MODCOMP in
+	xz)
+		MODEXT=.xz
+		# crc32: the check the kernel's own xz code knows too
+		find "$ROOT/usr/lib/modules" -name '*.ko' -exec xz -9e --check=crc32 -T1 {} + ;;
+	zstd)
+		MODEXT=.zst
+		find "$ROOT/usr/lib/modules" -name '*.ko' -exec zstd -q -19 -T1 --rm {} + ;;
+	none) MODEXT= ;;
+	*) die "unknown module compression $MODCOMP" ;;
+	esac
 }
 
 copy_trust() {
@@ -215,9 +270,9 @@ pack() {
 }
 
 main() {
-	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI=""
+	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI="" MODCOMP=xz
 	FWENV="" SERVER_CA="" SERVER_URL=""
-	while getopts b:k:m:t:d:Dz:s:l:f:c:u:o: opt; do
+	while getopts b:k:m:t:d:Dz:x:s:l:f:c:u:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -226,6 +281,7 @@ main() {
 		d) DENYLIST=$OPTARG ;;
 		D) DEMO=1 ;;
 		z) COMPRESS=$OPTARG ;;
+		x) MODCOMP=$OPTARG ;;
 		s) SHELLBIN=$OPTARG ;;
 		l) CLI=$OPTARG ;;
 		f) FWENV=$OPTARG ;;
@@ -248,8 +304,9 @@ main() {
 	skeleton
 	copy_exec "$BINARY" /init
 	# No debug info: it names the build directory (the same sources built
-	# elsewhere must give the same image), and the build-id hashes it.
-	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
+	# elsewhere must give the same image), and the build-id hashes it. No
+	# symbol table either (nothing in the image reads it: 27 KB zstd'ed).
+	strip --strip-all -R .comment -R .note.gnu.build-id "$ROOT/init"
 	# A volume Windows did not shut down cleanly has its $LogFile replayed
 	# with ntfs-3g's ntfsrecover before anything changes (recovery/storage/dirty.c).
 	copy_exec "$(command -v ntfsrecover)" /usr/bin/ntfsrecover
