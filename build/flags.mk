@@ -1,7 +1,7 @@
 # Compiler flags for everything built for the host (the engine, fixtures,
 # tests). The UEFI stub has its own flags in efi/efi.mk.
 CC ?= gcc
-PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0 libcurl
+PKGS := libntfs-3g libarchive libsodium jansson blkid hivex liblzma libcryptsetup libcrypto zlib libxml-2.0 libcurl
 # PID 1 of the recovery image (out/lastgood-init) links without the
 # importers' libxml2 (and so without its 31 MB of ICU data). Debian's
 # shared libarchive needs libxml2 (for xar, which we never read), so PID 1
@@ -53,8 +53,8 @@ LG_LIBS     = $(PKG_LIBS) -lpthread
 # loads: a shared library puts its whole file into the initrd, a static one
 # only the objects PID 1 calls (docs/benchmarks.md, image_size: 470 KB of
 # zstd'ed .so files against 240 KB more in /init). The others stay shared:
-# libntfs-3g (ntfsrecover), libblkid (libcryptsetup), liblzma and libzstd
-# (libkmod), libcrypto (libcryptsetup, libkmod).
-INIT_STATIC_LIBS := -larchive -lsodium -ljansson -lhivex -lnettle -llz4 -lbz2 -lz
+# libntfs-3g (ntfsrecover), libblkid and libcrypto (libcryptsetup).
+# liblzma: the xz'ed kernel modules (recovery/boot/modload.c).
+INIT_STATIC_LIBS := -larchive -lsodium -ljansson -lhivex -lnettle -llz4 -lbz2 -llzma -lzstd -lz
 LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
                $(filter-out $(INIT_STATIC_LIBS) -lxml2 -lacl -lpthread,$(PKG_INIT_LIBS) $(PKG_ARCHIVE_PRIVATE)) -lpthread

@@ -155,8 +155,13 @@ compress_modules() {
 	case $MODCOMP in
 	xz)
 		MODEXT=.xz
-		# crc32: the check the kernel's own xz code knows too
-		find "$ROOT/usr/lib/modules" -name '*.ko' -exec xz -9e --check=crc32 -T1 {} + ;;
+		# The dictionary no larger than the largest module (a power of
+		# two, at least 1 MiB): the same ratio as -9e's 64 MiB, and the
+		# decoder in PID 1 allocates that much (recovery/boot/modload.c).
+		cm_max=$(find "$ROOT/usr/lib/modules" -name '*.ko' -printf '%s\n' | sort -n | tail -n 1)
+		cm_dict=1048576
+		while [ "$cm_dict" -lt "${cm_max:-0}" ]; do cm_dict=$((cm_dict * 2)); done
+		find "$ROOT/usr/lib/modules" -name '*.ko' -exec xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 {} + ;;
 	zstd)
 		MODEXT=.zst
 		find "$ROOT/usr/lib/modules" -name '*.ko' -exec zstd -q -19 -T1 --rm {} + ;;
