@@ -22,7 +22,8 @@
 #   -c  the fleet server's CA (or pinned certificate), PEM, built in as
 #       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
 # Also writes OUTPUT.files: the sorted list of what went in, with sha256s;
-# OUTPUT.modules: each kernel module file, its size and why it is there.
+# OUTPUT.modules: each kernel module file, its size and why it is there;
+# OUTPUT.firmware: the same for the firmware files.
 set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -216,9 +217,11 @@ copy_gconv() {
 	fi
 }
 
-# The firmware every copied module names, from the fetched Debian trees.
+# The firmware every copied module names, from the fetched Debian trees;
+# OUTPUT.firmware: each file, its size and the module that asks for it.
 copy_firmware() {
 	: >"$ROOT/etc/lastgood/firmware-missing"
+	: >"$OUTPUT.firmware"
 	[ -n "$FWENV" ] || return 0
 	# shellcheck disable=SC1090
 	. "$FWENV"
@@ -234,7 +237,11 @@ copy_firmware() {
 				fi
 			done
 			if [ -n "$found" ]; then
-				[ -e "$ROOT/usr/lib/firmware/$fw" ] || install_file "$found" "/usr/lib/firmware/$fw" 0644
+				if [ ! -e "$ROOT/usr/lib/firmware/$fw" ]; then
+					install_file "$found" "/usr/lib/firmware/$fw" 0644
+					printf '%s\t%s\t%s\n' "/usr/lib/firmware/$fw" "$(stat -c %s "$ROOT/usr/lib/firmware/$fw")" \
+						"needed by $mod" >>"$OUTPUT.firmware"
+				fi
 			else
 				echo "$mod $fw" >>"$ROOT/etc/lastgood/firmware-missing"
 			fi
