@@ -56,5 +56,14 @@ LG_LIBS     = $(PKG_LIBS) -lpthread
 # libntfs-3g (ntfsrecover), libblkid and libcrypto (libcryptsetup).
 # liblzma: the xz'ed kernel modules (recovery/boot/modload.c).
 INIT_STATIC_LIBS := -larchive -lsodium -ljansson -lhivex -lnettle -llz4 -lbz2 -llzma -lzstd -lz
+# The host command (out/lastgood) links the same libraries statically, and
+# loads at first use the ones only some commands need, each with dozens of
+# shared libraries behind it (recovery/cli/lazy/lazy.h; docs/benchmarks.md,
+# scan_path). Its eager shared libraries: libntfs-3g, libblkid,
+# libcrypto, libc.
+CLI_LAZY := cryptsetup xml2 curl microhttpd sqlite3
+LG_CLI_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
+              $(filter-out $(INIT_STATIC_LIBS) $(CLI_LAZY:%=-l%) -lacl -lpthread,$(PKG_LIBS) $(PKG_ARCHIVE_PRIVATE) $(SERVE_PKG_LIBS)) \
+              -ldl -lpthread
 LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
                $(filter-out $(INIT_STATIC_LIBS) -lxml2 -lacl -lpthread,$(PKG_INIT_LIBS) $(PKG_ARCHIVE_PRIVATE)) -lpthread

@@ -15,7 +15,10 @@
 #       own (xz by default: see copy_modules)
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
 #   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
-#       the shell (it brings libxml2 and its ICU data along)
+#       the shell, with its shared libraries; not the ones it loads at first
+#       use (recovery/cli/lazy/): libcryptsetup is there for PID 1 anyway,
+#       libxml2 (denylist import), libmicrohttpd and libsqlite3 (serve) are
+#       not, and those commands say so in the shell
 #   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
 #       copied modules ask for (modinfo -F firmware) go to /usr/lib/firmware;
 #       the ones not found are listed in /etc/lastgood/firmware-missing
