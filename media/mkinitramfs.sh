@@ -87,7 +87,7 @@ prepare_kernel_tree() {
 	fi
 }
 
-# media/modules.list: "name [load] # reason". Each module goes in with its
+# media/modules.list: "name [load|bitlocker] # reason". Each module goes in with its
 # dependencies (modprobe --show-depends on the full tree); OUTPUT.modules
 # says why each file is there: the listed reason, or "needed by NAME".
 # Then each module is compressed on its own (-x: xz by default): libkmod
@@ -99,6 +99,7 @@ copy_modules() {
 	moddst=/usr/lib/modules/$KVER
 	mkdir -p "$ROOT$moddst"
 	: >"$ROOT/etc/lastgood/modules.load"
+	: >"$ROOT/etc/lastgood/modules.bitlocker"
 	: >"$OUTPUT.modules.tmp"
 	while IFS= read -r cm_line; do
 		cm_reason=
@@ -131,6 +132,7 @@ copy_modules() {
 		done >>"$OUTPUT.modules.tmp"
 		case $flag in
 		load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
+		bitlocker) echo "$name" >>"$ROOT/etc/lastgood/modules.bitlocker" ;;
 		"") ;;
 		*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
 		esac
