@@ -87,7 +87,7 @@ prepare_kernel_tree() {
 	fi
 }
 
-# media/modules.list: "name [load|bitlocker] # reason". Each module goes in with its
+# media/modules.list: "name [load] [bitlocker] [raw] # reason". Each module goes in with its
 # dependencies (modprobe --show-depends on the full tree); OUTPUT.modules
 # says why each file is there: the listed reason, or "needed by NAME".
 # Then each module is compressed on its own (-x: xz by default): libkmod
@@ -101,14 +101,15 @@ copy_modules() {
 	: >"$ROOT/etc/lastgood/modules.load"
 	: >"$ROOT/etc/lastgood/modules.bitlocker"
 	: >"$OUTPUT.modules.tmp"
+	: >"$OUTPUT.raw.tmp"
 	while IFS= read -r cm_line; do
 		cm_reason=
 		case $cm_line in *"#"*) cm_reason=${cm_line#*#} ;; esac
 		cm_reason=$(printf '%s' "$cm_reason" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | tr '\t' ' ')
 		set -- ${cm_line%%#*}
 		[ $# -gt 0 ] || continue
-		name=$1 flag=${2:-}
-		[ $# -le 2 ] || die "too many words for module $name in $MODLIST"
+		name=$1
+		shift
 		deps=$(modprobe -d "$kroot" -S "$KVER" --show-depends "$name" 2>&1) ||
 			die "module $name is not in kernel $KVER: $deps"
 		cm_rows=$(echo "$deps" | while read -r kind path _; do
@@ -130,14 +131,17 @@ copy_modules() {
 				printf '%s\t%s\n' "$rel" "needed by $name"
 			fi
 		done >>"$OUTPUT.modules.tmp"
-		case $flag in
-		load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
-		bitlocker) echo "$name" >>"$ROOT/etc/lastgood/modules.bitlocker" ;;
-		"") ;;
-		*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
-		esac
+		for flag in "$@"; do
+			case $flag in
+			load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
+			bitlocker) echo "$name" >>"$ROOT/etc/lastgood/modules.bitlocker" ;;
+			raw) printf '%s\n' $cm_rows >>"$OUTPUT.raw.tmp" ;;
+			*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
+			esac
+		done
 	done <"$MODLIST"
 	compress_modules
+	rm -f "$OUTPUT.raw.tmp"
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
 		install_file "$KMODDIR/$f" "$moddst/$f" 0644
 	done
@@ -149,7 +153,8 @@ copy_modules() {
 		!listed[$1] && $2 !~ /^needed by / { why[$1] = $2; listed[$1] = 1 }
 		END {
 			for (i = 0; i < n; i++) {
-				f = dst "/" order[i] ext
+				f = dst "/" order[i]
+				if ((getline junk < (root f ext)) >= 0) { close(root f ext); f = f ext }
 				cmd = "stat -c %s \"" root f "\""; cmd | getline sz; close(cmd)
 				printf "%s\t%s\t%s\n", f, sz, why[order[i]]
 			}
@@ -157,23 +162,38 @@ copy_modules() {
 	rm -f "$OUTPUT.modules.tmp"
 }
 
+# Every module but the "raw" ones (and what they need): those load at
+# nearly every boot, where decompressing them would cost more time than
+# their unpacked size costs memory (docs/benchmarks.md).
 compress_modules() {
 	case $MODCOMP in
-	xz)
-		MODEXT=.xz
-		# The dictionary no larger than the largest module (a power of
-		# two, at least 1 MiB): the same ratio as -9e's 64 MiB, and the
-		# decoder in PID 1 allocates that much (recovery/boot/modload.c).
-		cm_max=$(find "$ROOT/usr/lib/modules" -name '*.ko' -printf '%s\n' | sort -n | tail -n 1)
-		cm_dict=1048576
-		while [ "$cm_dict" -lt "${cm_max:-0}" ]; do cm_dict=$((cm_dict * 2)); done
-		find "$ROOT/usr/lib/modules" -name '*.ko' -exec xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 {} + ;;
-	zstd)
-		MODEXT=.zst
-		find "$ROOT/usr/lib/modules" -name '*.ko' -exec zstd -q -19 -T1 --rm {} + ;;
-	none) MODEXT= ;;
+	xz) MODEXT=.xz ;;
+	zstd) MODEXT=.zst ;;
+	none) MODEXT= ; return 0 ;;
 	*) die "unknown module compression $MODCOMP" ;;
 	esac
+	(cd "$ROOT/usr/lib/modules/$KVER" && find kernel -name '*.ko' | LC_ALL=C sort) >"$OUTPUT.all.tmp"
+	LC_ALL=C sort -u "$OUTPUT.raw.tmp" | LC_ALL=C comm -23 "$OUTPUT.all.tmp" - >"$OUTPUT.pack.tmp"
+	rm -f "$OUTPUT.all.tmp"
+	cm_max=0
+	while read -r rel; do
+		sz=$(stat -c %s "$ROOT/usr/lib/modules/$KVER/$rel")
+		[ "$sz" -le "$cm_max" ] || cm_max=$sz
+	done <"$OUTPUT.pack.tmp"
+	# The dictionary no larger than the largest module (a power of two, at
+	# least 1 MiB): the same ratio as -9e's 64 MiB, and the decoder in
+	# PID 1 allocates that much (recovery/boot/modload.c).
+	cm_dict=1048576
+	while [ "$cm_dict" -lt "$cm_max" ]; do cm_dict=$((cm_dict * 2)); done
+	while read -r rel; do
+		f=$ROOT/usr/lib/modules/$KVER/$rel
+		case $MODCOMP in
+		# crc32: the check the kernel's own xz code knows too
+		xz) xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 "$f" ;;
+		zstd) zstd -q -19 -T1 --rm "$f" ;;
+		esac
+	done <"$OUTPUT.pack.tmp"
+	rm -f "$OUTPUT.pack.tmp"
 }
 
 copy_trust() {

@@ -11,7 +11,10 @@
 
 #include <blkid.h>
 #include <dirent.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 
 /* Loaded drivers are collected into one line per round (flush_drivers). */
 static char drivers_line[512];
@@ -50,9 +53,43 @@ static void mount_efivarfs(void)
 		lg_con_printf("lastgood: cannot mount efivarfs: %s (BootNext cannot be set)", strerror(errno));
 }
 
+/* The kernel's uevents (no udev here): a device that appears wakes the
+ * disk wait at once, instead of at its next quarter-second round. Only
+ * the wake-up is used; what changed is read from sysfs as before. */
+static int uevent_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Up to ms milliseconds, less when a uevent comes: then the burst it
+ * belongs to (a device brings several) is let in for 20 ms and drained. */
+static void uevent_wait(int fd, int ms)
+{
+	if (fd < 0) {
+		usleep((useconds_t)ms * 1000);
+		return;
+	}
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, ms) <= 0)
+		return;
+	usleep(20 * 1000);
+	char buf[4096];
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
 void pid1_load_drivers(struct init_state *s)
 {
 	pid1_phase_begin(s, PH_DRIVERS, "Loading drivers");
+	s->uevent_fd = uevent_open();
 	struct lg_err err = { "" };
 	int r = lg_modload_new(NULL, &s->mods, &err);
 	if (r < 0) {
@@ -162,8 +199,14 @@ void pid1_wait_for_disks(struct init_state *s)
 				      now - t0, s->opts.wait_s);
 			last_print = now;
 		}
-		usleep(250 * 1000);
+		/* a quarter second at most; less when the quiet time ends sooner */
+		double left = settle - (now - changed);
+		int ms = s->n_disks > 0 && medium_seen && left > 0 && left < 0.25 ? (int)(left * 1000) + 1 : 250;
+		uevent_wait(s->uevent_fd, ms);
 	}
+	if (s->uevent_fd >= 0)
+		close(s->uevent_fd);
+	s->uevent_fd = -1;
 	if (partuuid[0] && !medium_seen)
 		lg_con_printf("    the boot medium (partition %s) did not show up", partuuid);
 
