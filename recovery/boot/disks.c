@@ -11,6 +11,7 @@
 
 #include <blkid.h>
 #include <dirent.h>
+#include <glob.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/mount.h>
@@ -130,9 +131,9 @@ static void print_disks(struct init_state *s, double t0)
 	lg_con_printf("    %4.1f s: %s", lg_con_uptime() - t0, s->n_disks ? line + 1 : "no disk yet");
 }
 
-/* Wait until the set of disks has not changed for two seconds (half a
- * second once the boot medium the stub named is there with another disk)
- * and that medium is there, at most opts.wait_s seconds. */
+/* Wait until the set of disks has not changed for two seconds (a tenth
+ * to half a second once the boot medium the stub named is there with
+ * another disk) and that medium is there, at most opts.wait_s seconds. */
 /* Whether the only disk is the boot medium the stub named, on removable
  * media (a USB stick): then nothing to repair has shown up yet. */
 static bool only_removable_medium(const struct init_state *s, bool medium_known)
@@ -147,6 +148,32 @@ static bool only_removable_medium(const struct init_state *s, bool medium_known)
 	bool removable = lg_read_file(path, 16, &text, NULL) == 0 && text[0] == '1';
 	free(text);
 	return removable;
+}
+
+/* Whether a USB storage interface is bound (usb-storage or uas) with no
+ * disk behind it yet: usb-storage waits a second after a device shows up
+ * before it scans it, so a disk is on its way. */
+static bool usb_disk_pending(void)
+{
+	static const char *const drivers[] = { "/sys/bus/usb/drivers/usb-storage", "/sys/bus/usb/drivers/uas" };
+	bool pending = false;
+	for (size_t i = 0; i < ARRAY_SIZE(drivers) && !pending; i++) {
+		DIR *d = opendir(drivers[i]);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while (!pending && (e = readdir(d))) {
+			if (!strchr(e->d_name, ':'))	/* interfaces: 1-1:1.0 */
+				continue;
+			char pat[PATH_MAX];
+			glob_t g;
+			snprintf(pat, sizeof(pat), "%s/%s/host*/target*/*/block/*", drivers[i], e->d_name);
+			pending = glob(pat, GLOB_NOSORT, NULL, &g) != 0;
+			globfree(&g);
+		}
+		closedir(d);
+	}
+	return pending;
 }
 
 void pid1_wait_for_disks(struct init_state *s)
@@ -177,11 +204,14 @@ void pid1_wait_for_disks(struct init_state *s)
 		}
 		if (!medium_seen && pid1_find_medium(s, partuuid))
 			medium_seen = true;
-		/* Two quiet seconds, or half a second once the medium the stub
-		 * named has shown up beside another disk: the medium is on the
+		/* Two quiet seconds, or once the medium the stub named has
+		 * shown up beside another disk, half a second while a USB disk
+		 * is still on its way, a tenth otherwise: the medium is on the
 		 * slowest bus (USB: the kernel waits a second before it scans
 		 * a stick), internal disks come first. */
-		double settle = partuuid[0] && medium_seen && s->n_disks > 1 ? 0.5 : 2.0;
+		double settle = 2.0;
+		if (partuuid[0] && medium_seen && s->n_disks > 1)
+			settle = usb_disk_pending() ? 0.5 : 0.1;
 		bool enough = s->n_disks > 0 && medium_seen && now - changed >= settle;
 		/* Only the boot stick so far: a USB disk or dock with the PC's
 		 * Windows may still be coming, keep waiting (up to wait_s). */
