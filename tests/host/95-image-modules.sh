@@ -65,11 +65,11 @@ if [ -f "$M" ] && [ -f "$OUT/media/initrd.img.files" ]; then
 	# "raw" modules (and what they need) stored as they are, the others
 	# xz'ed one by one with a dictionary PID 1 can afford
 	root=$OUT/media/initrd.img.root
-	raw=$(find "$root/usr/lib/modules" -name 'libata.ko*' | head -n 1)
+	raw=$(find "$root/usr/lib/modules" -name 'usbcore.ko*' | head -n 1)
 	case $raw in
-	*.ko) ok "raw: ahci's libata.ko is stored uncompressed" ;;
-	"") echo "note: no libata module in the image" ;;
-	*) bad "raw: libata (needed by ahci, raw) is stored as $(basename "$raw")" ;;
+	*.ko) ok "raw: xhci_pci's usbcore.ko is stored uncompressed" ;;
+	"") echo "note: no usbcore module in the image" ;;
+	*) bad "raw: usbcore (needed by xhci_pci, raw) is stored as $(basename "$raw")" ;;
 	esac
 	ko=$(find "$root/usr/lib/modules" -name 'e1000e.ko*' | head -n 1)
 	case $ko in
