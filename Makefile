@@ -21,13 +21,14 @@ $(DEPS_STAMP): build/packages.txt build/install-deps
 # pkg-config can only answer once the packages are there: its answers are
 # written to a generated fragment that depends on the stamp, which make
 # builds (running the installer) and then re-reads.
-$(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk
+$(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk build/lazy-sonames
 	@echo 'PKG_CFLAGS := '"$$(pkg-config --cflags $(PKGS))" > $@.tmp
 	@echo 'PKG_LIBS := '"$$(pkg-config --libs $(PKGS))" >> $@.tmp
 	@echo 'PKG_INIT_LIBS := '"$$(pkg-config --libs $(INIT_PKGS))" >> $@.tmp
 	@echo 'PKG_ARCHIVE_PRIVATE := '"$$(pkg-config --static --libs-only-l libarchive)" >> $@.tmp
 	@echo 'SERVE_PKG_CFLAGS := '"$$(pkg-config --cflags $(SERVE_PKGS))" >> $@.tmp
 	@echo 'SERVE_PKG_LIBS := '"$$(pkg-config --libs $(SERVE_PKGS))" >> $@.tmp
+	@echo 'LAZY_SONAME_DEFS := '"$$(build/lazy-sonames $(CC) $(CLI_LAZY))" >> $@.tmp
 	@mv $@.tmp $@
 include build/flags.mk
 include $(OUT)/pkg.mk
@@ -59,6 +60,10 @@ INIT_MAIN   := recovery/boot/init.c
 LIBNET      := $(OBJDIR)/libnet.a
 # recovery/serve/ (host only: `lastgood serve`, libmicrohttpd and SQLite).
 LIBSERVE    := $(OBJDIR)/libserve.a
+# recovery/cli/lazy/: the libraries out/lastgood loads at first use
+# (lazy.h), linked into out/lastgood alone.
+LIBLAZY     := $(OBJDIR)/liblazy.a
+LAZY_OBJ    := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/cli/lazy/*.c))
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -71,17 +76,20 @@ $(LIBCLI): $(call objs_of,cli,$(CLI_MAIN))
 $(LIBBOOT): $(call objs_of,boot,$(INIT_MAIN))
 $(LIBNET): $(call objs_of,net)
 $(LIBSERVE): $(call objs_of,serve)
-$(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT) $(LIBNET) $(LIBSERVE):
+$(LIBLAZY): $(LAZY_OBJ)
+$(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT) $(LIBNET) $(LIBSERVE) $(LIBLAZY):
 	@rm -f $@
 	ar rcs $@ $^
 
 $(call objs_of,serve) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
+$(LAZY_OBJ): LG_CFLAGS += $(SERVE_PKG_CFLAGS) $(LAZY_SONAME_DEFS)
 
 # Two programs from the one library: the host command, with the
 # importers (libxml2) and the fleet server, and PID 1 of the recovery
 # image, without them.
-$(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBSERVE) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)
-	$(CC) $(LG_LDFLAGS) -o $@ $^ $(LG_LIBS) $(SERVE_PKG_LIBS)
+$(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBSERVE) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE) \
+		$(LIBLAZY) $(OUT)/pkg.mk
+	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_CLI_LIBS)
 
 $(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBNET) $(LIBENGINE) $(OUT)/pkg.mk
 	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_INIT_LIBS)

@@ -1,12 +1,12 @@
 # Compiler flags for everything built for the host (the engine, fixtures,
 # tests). The UEFI stub has its own flags in efi/efi.mk.
 CC ?= gcc
-PKGS := libntfs-3g libarchive libsodium jansson blkid hivex libkmod libcryptsetup libcrypto zlib libxml-2.0 libcurl
+PKGS := libntfs-3g libarchive libsodium jansson blkid hivex liblzma libcryptsetup libcrypto zlib libxml-2.0 libcurl
 # PID 1 of the recovery image (out/lastgood-init) links without the
 # importers' libxml2 (and so without its 31 MB of ICU data). Debian's
 # shared libarchive needs libxml2 (for xar, which we never read), so PID 1
 # takes libarchive's static archive and drops the unused formats
-# (--gc-sections); its other libraries stay shared.
+# (--gc-sections).
 INIT_PKGS := $(filter-out libxml-2.0 libarchive,$(PKGS))
 # `lastgood serve` only (recovery/serve/, cli/serve_cmd.c): linked into out/lastgood,
 # never into anything PID 1 of the recovery image needs on its own.
@@ -49,5 +49,21 @@ LG_CFLAGS   = $(CSTD) $(WARN) $(OPT) $(HARDEN) $(SAN) -D_GNU_SOURCE -D_FILE_OFFS
               $(NTFS_DEFS) -Irecovery $(PKG_CFLAGS) $(CFLAGS)
 LG_LDFLAGS := $(HARDEN_LD) $(SAN) $(LDFLAGS)
 LG_LIBS     = $(PKG_LIBS) -lpthread
-LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed $(PKG_INIT_LIBS) \
-               -Wl,-Bstatic -larchive -Wl,-Bdynamic $(filter-out -larchive -lxml2 -lacl,$(PKG_ARCHIVE_PRIVATE)) -lpthread
+# PID 1 also links statically the libraries nothing else in the image
+# loads: a shared library puts its whole file into the initrd, a static one
+# only the objects PID 1 calls (docs/benchmarks.md, image_size: 470 KB of
+# zstd'ed .so files against 240 KB more in /init). The others stay shared:
+# libntfs-3g (ntfsrecover), libblkid and libcrypto (libcryptsetup).
+# liblzma: the xz'ed kernel modules (recovery/boot/modload.c).
+INIT_STATIC_LIBS := -larchive -lsodium -ljansson -lhivex -lnettle -llz4 -lbz2 -llzma -lzstd -lz
+# The host command (out/lastgood) links the same libraries statically, and
+# loads at first use the ones only some commands need, each with dozens of
+# shared libraries behind it (recovery/cli/lazy/lazy.h; docs/benchmarks.md,
+# scan_path). Its eager shared libraries: libntfs-3g, libblkid,
+# libcrypto, libc.
+CLI_LAZY := cryptsetup xml2 curl microhttpd sqlite3
+LG_CLI_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
+              $(filter-out $(INIT_STATIC_LIBS) $(CLI_LAZY:%=-l%) -lacl -lpthread,$(PKG_LIBS) $(PKG_ARCHIVE_PRIVATE) $(SERVE_PKG_LIBS)) \
+              -ldl -lpthread
+LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
+               $(filter-out $(INIT_STATIC_LIBS) -lxml2 -lacl -lpthread,$(PKG_INIT_LIBS) $(PKG_ARCHIVE_PRIVATE)) -lpthread

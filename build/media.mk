@@ -16,7 +16,8 @@
 #                                               certificate is checked against
 #                                               (docs/fleet-api.md, docs/pxe.md)
 #
-# Knobs: INITRD_COMPRESS (zstd|gzip), IMAGE_CMDLINE, USB_SIZE_MB, SHELL_BIN
+# Knobs: INITRD_COMPRESS (zstd|gzip), MODULE_COMPRESS (xz|zstd|none: each
+# kernel module on its own, media/mkinitramfs.sh -x), IMAGE_CMDLINE, USB_SIZE_MB, SHELL_BIN
 # (a static busybox for lastgood.mode=shell), SOURCE_DATE_EPOCH.
 #
 # Two boot chains (docs/secure-boot.md): lastgood.efi (one signed file:
@@ -44,6 +45,7 @@ SERVER_CA      ?=
 DHCP_BIN       ?= /bin/busybox
 FIRMWARE_ENV   := $(KERNEL_CACHE)/firmware.env
 INITRD_COMPRESS ?= zstd
+MODULE_COMPRESS ?= xz
 USB_SIZE_MB    ?= 256
 IMAGE_CMDLINE  ?= console=tty0 console=ttyS0,115200 quiet lastgood.mode=fix
 # The build's own time unless given: the commit time keeps rebuilds identical.
@@ -62,7 +64,7 @@ endif
 # variables), recorded so that changing one rebuilds.
 MEDIA_CONFIG := $(MEDIA)/config
 media_config = printf '%s\n' 'TRUST=$(TRUST)' 'DENYLIST=$(DENYLIST)' 'SHELL_BIN=$(SHELL_BIN)' \
-	'INITRD_COMPRESS=$(INITRD_COMPRESS)' 'IMAGE_CMDLINE=$(IMAGE_CMDLINE)' \
+	'INITRD_COMPRESS=$(INITRD_COMPRESS)' 'MODULE_COMPRESS=$(MODULE_COMPRESS)' 'IMAGE_CMDLINE=$(IMAGE_CMDLINE)' \
 	'SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)' 'USB_SIZE_MB=$(USB_SIZE_MB)' 'SERVER=$(SERVER)' 'DHCP_BIN=$(DHCP_BIN)' \
 	"inputs=$$(cat $(TRUST) $(DENYLIST) $(if $(DENYLIST),$(DENYLIST).minisig) $(EXAMPLE_LIST) $(SERVER_CA) 2>/dev/null | sha256sum)"
 $(MEDIA_CONFIG): FORCE
@@ -101,7 +103,7 @@ $(MEDIA)/initrd.img: $(OUT_REL)/lastgood-init $(if $(SHELL_BIN),$(OUT_REL)/lastg
 		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') -n $(DHCP_BIN) \
 		$$(for k in $(MEDIA)/trusted/*.pub; do printf -- '-t %s ' $$k; done) \
 		-d $(MEDIA)/denylist.json $$(test -f $(MEDIA)/DEMO && echo -D) \
-		-z $(INITRD_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN) -l $(OUT_REL)/lastgood) -o $@
+		-z $(INITRD_COMPRESS) -x $(MODULE_COMPRESS) $(if $(SHELL_BIN),-s $(SHELL_BIN) -l $(OUT_REL)/lastgood) -o $@
 
 $(MEDIA)/sbat.csv: media/sbat.csv build/flags.mk
 	@mkdir -p $(MEDIA)

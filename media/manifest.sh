@@ -12,6 +12,15 @@ json_str() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { wc -c <"$1" | tr -d ' '; }
 
+# path<TAB>bytes<TAB>reason lines as a JSON list (empty when missing)
+reasons() {
+	printf '['
+	[ -f "$1" ] && awk -F '\t' '
+		function js(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+		{ printf "%s\n      { \"path\": %s, \"bytes\": %s, \"reason\": %s }", (NR > 1 ? "," : ""), js($1), $2 + 0, js($3) }' "$1"
+	printf '\n    ]'
+}
+
 file_entry() {
 	printf '{ "path": %s, "bytes": %s, "sha256": "%s" }' "$(json_str "$1")" "$(size "$1")" "$(sha "$1")"
 }
@@ -47,7 +56,11 @@ main() {
 		echo "  \"initrd\": {"
 		echo "    \"compression\": $(json_str "$COMP"), \"files\": $(wc -l <"$MEDIA/initrd.img.files" | tr -d ' '),"
 		echo "    \"contents_sha256\": \"$(sha "$MEDIA/initrd.img.files")\","
-		echo "    \"image\": $(file_entry "$MEDIA/initrd.img")"
+		echo "    \"image\": $(file_entry "$MEDIA/initrd.img"),"
+		# every kernel module and firmware file, with why it is there
+		# (media/modules.list; "needed by" a listed module)
+		echo "    \"modules\": $(reasons "$MEDIA/initrd.img.modules"),"
+		echo "    \"firmware\": $(reasons "$MEDIA/initrd.img.firmware")"
 		echo "  },"
 		echo "  \"cmdline\": $(json_str "$CMDLINE"),"
 		echo "  \"demo_key\": $demo,"

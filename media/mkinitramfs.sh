@@ -7,14 +7,19 @@
 # Reproducible: sorted file list, owner root, mtimes from SOURCE_DATE_EPOCH.
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
-#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none]
+#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none] [-x xz|zstd|none]
 #            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL]
 #            [-n BUSYBOX] -o OUTPUT
 #   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
+#   -z  the initrd's compression (zstd by default); -x each kernel module's
+#       own (xz by default: see copy_modules)
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
 #   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
-#       the shell (it brings libxml2 and its ICU data along)
+#       the shell, with its shared libraries; not the ones it loads at first
+#       use (recovery/cli/lazy/): libcryptsetup is there for PID 1 anyway,
+#       libxml2 (denylist import), libmicrohttpd and libsqlite3 (serve) are
+#       not, and those commands say so in the shell
 #   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
 #       copied modules ask for (modinfo -F firmware) go to /usr/lib/firmware;
 #       the ones not found are listed in /etc/lastgood/firmware-missing
@@ -24,7 +29,9 @@
 #       /usr/lib/lastgood/busybox with media/udhcpc.script beside it, used by
 #       PID 1 on a USB/ISO boot that talks to a fleet server or a syslog
 #       collector (docs/usb.md). Not on PATH: it is no shell for a person.
-# Also writes OUTPUT.files: the sorted list of what went in, with sha256s.
+# Also writes OUTPUT.files: the sorted list of what went in, with sha256s;
+# OUTPUT.modules: each kernel module file, its size and why it is there;
+# OUTPUT.firmware: the same for the firmware files.
 set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -85,34 +92,113 @@ prepare_kernel_tree() {
 	fi
 }
 
+# media/modules.list: "name [load] [bitlocker] [raw] # reason". Each module goes in with its
+# dependencies (modprobe --show-depends on the full tree); OUTPUT.modules
+# says why each file is there: the listed reason, or "needed by NAME".
+# Then each module is compressed on its own (-x: xz by default): libkmod
+# decompresses a module when it loads it, so a module coldplug never asks
+# for costs its compressed size in memory, not its full size, and the
+# signature Debian appended stays valid (it covers the uncompressed file).
 copy_modules() {
 	kroot=${KMODDIR%/lib/modules/*}
 	moddst=/usr/lib/modules/$KVER
 	mkdir -p "$ROOT$moddst"
 	: >"$ROOT/etc/lastgood/modules.load"
-	sed -e 's/#.*//' "$MODLIST" | while read -r name flag; do
-		[ -n "$name" ] || continue
+	: >"$ROOT/etc/lastgood/modules.bitlocker"
+	: >"$OUTPUT.modules.tmp"
+	: >"$OUTPUT.raw.tmp"
+	while IFS= read -r cm_line; do
+		cm_reason=
+		case $cm_line in *"#"*) cm_reason=${cm_line#*#} ;; esac
+		cm_reason=$(printf '%s' "$cm_reason" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | tr '\t' ' ')
+		set -- ${cm_line%%#*}
+		[ $# -gt 0 ] || continue
+		name=$1
+		shift
 		deps=$(modprobe -d "$kroot" -S "$KVER" --show-depends "$name" 2>&1) ||
 			die "module $name is not in kernel $KVER: $deps"
-		echo "$deps" | while read -r kind path _; do
+		cm_rows=$(echo "$deps" | while read -r kind path _; do
 			case $kind in
 			insmod)
 				rel=${path#"$KMODDIR"/}
-				install_file "$path" "$moddst/$rel" 0644 ;;
+				[ -e "$ROOT$moddst/$rel" ] || install_file "$path" "$moddst/$rel" 0644
+				echo "$rel" ;;
 			builtin) ;;
 			*) die "unexpected modprobe output for $name: $kind $path" ;;
 			esac
+		done)
+		# the last insmod line is the module itself, the others what it needs
+		cm_self=$(printf '%s\n' "$cm_rows" | tail -n 1)
+		for rel in $cm_rows; do
+			if [ "$rel" = "$cm_self" ]; then
+				printf '%s\t%s\n' "$rel" "${cm_reason:-listed in $(basename "$MODLIST")}"
+			else
+				printf '%s\t%s\n' "$rel" "needed by $name"
+			fi
+		done >>"$OUTPUT.modules.tmp"
+		for flag in "$@"; do
+			case $flag in
+			load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
+			bitlocker) echo "$name" >>"$ROOT/etc/lastgood/modules.bitlocker" ;;
+			raw) printf '%s\n' $cm_rows >>"$OUTPUT.raw.tmp" ;;
+			*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
+			esac
 		done
-		case ${flag:-} in
-		load) echo "$name" >>"$ROOT/etc/lastgood/modules.load" ;;
-		"") ;;
-		*) die "unknown flag '$flag' for module $name in $MODLIST" ;;
-		esac
-	done
+	done <"$MODLIST"
+	compress_modules
+	rm -f "$OUTPUT.raw.tmp"
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
 		install_file "$KMODDIR/$f" "$moddst/$f" 0644
 	done
 	depmod -b "$ROOT" "$KVER"
+	# one line a file: path in the image, bytes as packed, why (a module
+	# listed itself comes before a dependency; the first reason stays)
+	awk -F '\t' -v ext="$MODEXT" -v dst="$moddst" -v root="$ROOT" '
+		!seen[$1]++ { why[$1] = $2; order[n++] = $1 }
+		!listed[$1] && $2 !~ /^needed by / { why[$1] = $2; listed[$1] = 1 }
+		END {
+			for (i = 0; i < n; i++) {
+				f = dst "/" order[i]
+				if ((getline junk < (root f ext)) >= 0) { close(root f ext); f = f ext }
+				cmd = "stat -c %s \"" root f "\""; cmd | getline sz; close(cmd)
+				printf "%s\t%s\t%s\n", f, sz, why[order[i]]
+			}
+		}' "$OUTPUT.modules.tmp" | LC_ALL=C sort >"$OUTPUT.modules"
+	rm -f "$OUTPUT.modules.tmp"
+}
+
+# Every module but the "raw" ones (and what they need): those load at
+# nearly every boot, where decompressing them would cost more time than
+# their unpacked size costs memory (docs/benchmarks.md).
+compress_modules() {
+	case $MODCOMP in
+	xz) MODEXT=.xz ;;
+	zstd) MODEXT=.zst ;;
+	none) MODEXT= ; return 0 ;;
+	*) die "unknown module compression $MODCOMP" ;;
+	esac
+	(cd "$ROOT/usr/lib/modules/$KVER" && find kernel -name '*.ko' | LC_ALL=C sort) >"$OUTPUT.all.tmp"
+	LC_ALL=C sort -u "$OUTPUT.raw.tmp" | LC_ALL=C comm -23 "$OUTPUT.all.tmp" - >"$OUTPUT.pack.tmp"
+	rm -f "$OUTPUT.all.tmp"
+	cm_max=0
+	while read -r rel; do
+		sz=$(stat -c %s "$ROOT/usr/lib/modules/$KVER/$rel")
+		[ "$sz" -le "$cm_max" ] || cm_max=$sz
+	done <"$OUTPUT.pack.tmp"
+	# The dictionary no larger than the largest module (a power of two, at
+	# least 1 MiB): the same ratio as -9e's 64 MiB, and the decoder in
+	# PID 1 allocates that much (recovery/boot/modload.c).
+	cm_dict=1048576
+	while [ "$cm_dict" -lt "$cm_max" ]; do cm_dict=$((cm_dict * 2)); done
+	while read -r rel; do
+		f=$ROOT/usr/lib/modules/$KVER/$rel
+		case $MODCOMP in
+		# crc32: the check the kernel's own xz code knows too
+		xz) xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 "$f" ;;
+		zstd) zstd -q -19 -T1 --rm "$f" ;;
+		esac
+	done <"$OUTPUT.pack.tmp"
+	rm -f "$OUTPUT.pack.tmp"
 }
 
 copy_trust() {
@@ -161,9 +247,11 @@ copy_gconv() {
 	fi
 }
 
-# The firmware every copied module names, from the fetched Debian trees.
+# The firmware every copied module names, from the fetched Debian trees;
+# OUTPUT.firmware: each file, its size and the module that asks for it.
 copy_firmware() {
 	: >"$ROOT/etc/lastgood/firmware-missing"
+	: >"$OUTPUT.firmware"
 	[ -n "$FWENV" ] || return 0
 	# shellcheck disable=SC1090
 	. "$FWENV"
@@ -179,7 +267,11 @@ copy_firmware() {
 				fi
 			done
 			if [ -n "$found" ]; then
-				[ -e "$ROOT/usr/lib/firmware/$fw" ] || install_file "$found" "/usr/lib/firmware/$fw" 0644
+				if [ ! -e "$ROOT/usr/lib/firmware/$fw" ]; then
+					install_file "$found" "/usr/lib/firmware/$fw" 0644
+					printf '%s\t%s\t%s\n' "/usr/lib/firmware/$fw" "$(stat -c %s "$ROOT/usr/lib/firmware/$fw")" \
+						"needed by $mod" >>"$OUTPUT.firmware"
+				fi
 			else
 				echo "$mod $fw" >>"$ROOT/etc/lastgood/firmware-missing"
 			fi
@@ -230,9 +322,9 @@ pack() {
 }
 
 main() {
-	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI=""
+	BINARY="" KENV="" MODLIST="" TRUST="" DENYLIST="" DEMO=0 COMPRESS=zstd OUTPUT="" SHELLBIN="" CLI="" MODCOMP=xz
 	FWENV="" SERVER_CA="" SERVER_URL="" DHCP_BIN=""
-	while getopts b:k:m:t:d:Dz:s:l:f:c:u:n:o: opt; do
+	while getopts b:k:m:t:d:Dz:x:s:l:f:c:u:n:o: opt; do
 		case $opt in
 		b) BINARY=$OPTARG ;;
 		k) KENV=$OPTARG ;;
@@ -241,6 +333,7 @@ main() {
 		d) DENYLIST=$OPTARG ;;
 		D) DEMO=1 ;;
 		z) COMPRESS=$OPTARG ;;
+		x) MODCOMP=$OPTARG ;;
 		s) SHELLBIN=$OPTARG ;;
 		l) CLI=$OPTARG ;;
 		f) FWENV=$OPTARG ;;
@@ -264,8 +357,9 @@ main() {
 	skeleton
 	copy_exec "$BINARY" /init
 	# No debug info: it names the build directory (the same sources built
-	# elsewhere must give the same image), and the build-id hashes it.
-	strip --strip-debug -R .comment -R .note.gnu.build-id "$ROOT/init"
+	# elsewhere must give the same image), and the build-id hashes it. No
+	# symbol table either (nothing in the image reads it: 27 KB zstd'ed).
+	strip --strip-all -R .comment -R .note.gnu.build-id "$ROOT/init"
 	# A volume Windows did not shut down cleanly has its $LogFile replayed
 	# with ntfs-3g's ntfsrecover before anything changes (recovery/storage/dirty.c).
 	copy_exec "$(command -v ntfsrecover)" /usr/bin/ntfsrecover

@@ -2,8 +2,8 @@
 /*
  * Drivers and disks in the recovery image. There is no udev: PID 1 loads
  * the modules the hardware asks for itself (coldplug: every modalias file
- * under /sys/devices, looked up in the initramfs' modules.alias through
- * libkmod) and the few that no device asks for (file systems, crypto),
+ * under /sys/devices, looked up in the initramfs' modules.alias:
+ * modload.h) and the few that no device asks for (file systems, crypto),
  * then lists the disks that appeared in /sys/block.
  *
  * Errors: negative errno; lg_modload_new() fills the lg_err.
@@ -11,30 +11,8 @@
 #ifndef LG_COLDPLUG_H
 #define LG_COLDPLUG_H
 
+#include "boot/modload.h"
 #include "lib/util.h"
-
-struct lg_modload;
-
-/* Called for each module an lg_modload_* call tried to load: result is 0
- * (now loaded) or a negative errno. Modules already loaded or built in
- * are not reported. */
-typedef void (*lg_mod_cb)(const char *module, int result, void *userdata);
-
-/* A libkmod context over dirname (NULL: /lib/modules/`uname -r`), with
- * its indexes loaded. */
-int lg_modload_new(const char *dirname, struct lg_modload **out, struct lg_err *err);
-void lg_modload_free(struct lg_modload *m);
-
-/* Load one module (and its dependencies) by name or alias. Returns 1 when
- * something was loaded, 0 when already there or tried before, or a
- * negative errno. Each module is tried at most once per context, so that
- * repeated coldplug rounds do not retry a driver that refused a device. */
-int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *userdata);
-
-/* Load every module named in a file, one per line ('#' comments).
- * Returns how many were loaded, or a negative errno if the file cannot be
- * read (-ENOENT when missing). */
-int lg_modload_file(struct lg_modload *m, const char *path, lg_mod_cb cb, void *userdata);
 
 /* One coldplug round: read every "modalias" file under sysdevices
  * (/sys/devices) without following symlinks and load what matches. Aliases

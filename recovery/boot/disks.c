@@ -11,7 +11,11 @@
 
 #include <blkid.h>
 #include <dirent.h>
+#include <glob.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 
 /* Loaded drivers are collected into one line per round (flush_drivers). */
 static char drivers_line[512];
@@ -50,9 +54,43 @@ static void mount_efivarfs(void)
 		lg_con_printf("lastgood: cannot mount efivarfs: %s (BootNext cannot be set)", strerror(errno));
 }
 
+/* The kernel's uevents (no udev here): a device that appears wakes the
+ * disk wait at once, instead of at its next quarter-second round. Only
+ * the wake-up is used; what changed is read from sysfs as before. */
+static int uevent_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Up to ms milliseconds, less when a uevent comes: then the burst it
+ * belongs to (a device brings several) is let in for 20 ms and drained. */
+static void uevent_wait(int fd, int ms)
+{
+	if (fd < 0) {
+		usleep((useconds_t)ms * 1000);
+		return;
+	}
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, ms) <= 0)
+		return;
+	usleep(20 * 1000);
+	char buf[4096];
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
 void pid1_load_drivers(struct init_state *s)
 {
 	pid1_phase_begin(s, PH_DRIVERS, "Loading drivers");
+	s->uevent_fd = uevent_open();
 	struct lg_err err = { "" };
 	int r = lg_modload_new(NULL, &s->mods, &err);
 	if (r < 0) {
@@ -93,9 +131,9 @@ static void print_disks(struct init_state *s, double t0)
 	lg_con_printf("    %4.1f s: %s", lg_con_uptime() - t0, s->n_disks ? line + 1 : "no disk yet");
 }
 
-/* Wait until the set of disks has not changed for two seconds (half a
- * second once the boot medium the stub named is there with another disk)
- * and that medium is there, at most opts.wait_s seconds. */
+/* Wait until the set of disks has not changed for two seconds (a tenth
+ * to half a second once the boot medium the stub named is there with
+ * another disk) and that medium is there, at most opts.wait_s seconds. */
 /* Whether the only disk is the boot medium the stub named, on removable
  * media (a USB stick): then nothing to repair has shown up yet. */
 static bool only_removable_medium(const struct init_state *s, bool medium_known)
@@ -110,6 +148,32 @@ static bool only_removable_medium(const struct init_state *s, bool medium_known)
 	bool removable = lg_read_file(path, 16, &text, NULL) == 0 && text[0] == '1';
 	free(text);
 	return removable;
+}
+
+/* Whether a USB storage interface is bound (usb-storage or uas) with no
+ * disk behind it yet: usb-storage waits a second after a device shows up
+ * before it scans it, so a disk is on its way. */
+static bool usb_disk_pending(void)
+{
+	static const char *const drivers[] = { "/sys/bus/usb/drivers/usb-storage", "/sys/bus/usb/drivers/uas" };
+	bool pending = false;
+	for (size_t i = 0; i < ARRAY_SIZE(drivers) && !pending; i++) {
+		DIR *d = opendir(drivers[i]);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while (!pending && (e = readdir(d))) {
+			if (!strchr(e->d_name, ':'))	/* interfaces: 1-1:1.0 */
+				continue;
+			char pat[PATH_MAX];
+			glob_t g;
+			snprintf(pat, sizeof(pat), "%s/%s/host*/target*/*/block/*", drivers[i], e->d_name);
+			pending = glob(pat, GLOB_NOSORT, NULL, &g) != 0;
+			globfree(&g);
+		}
+		closedir(d);
+	}
+	return pending;
 }
 
 void pid1_wait_for_disks(struct init_state *s)
@@ -140,11 +204,14 @@ void pid1_wait_for_disks(struct init_state *s)
 		}
 		if (!medium_seen && pid1_find_medium(s, partuuid))
 			medium_seen = true;
-		/* Two quiet seconds, or half a second once the medium the stub
-		 * named has shown up beside another disk: the medium is on the
+		/* Two quiet seconds, or once the medium the stub named has
+		 * shown up beside another disk, half a second while a USB disk
+		 * is still on its way, a tenth otherwise: the medium is on the
 		 * slowest bus (USB: the kernel waits a second before it scans
 		 * a stick), internal disks come first. */
-		double settle = partuuid[0] && medium_seen && s->n_disks > 1 ? 0.5 : 2.0;
+		double settle = 2.0;
+		if (partuuid[0] && medium_seen && s->n_disks > 1)
+			settle = usb_disk_pending() ? 0.5 : 0.1;
 		bool enough = s->n_disks > 0 && medium_seen && now - changed >= settle;
 		/* Only the boot stick so far: a USB disk or dock with the PC's
 		 * Windows may still be coming, keep waiting (up to wait_s). */
@@ -162,8 +229,14 @@ void pid1_wait_for_disks(struct init_state *s)
 				      now - t0, s->opts.wait_s);
 			last_print = now;
 		}
-		usleep(250 * 1000);
+		/* a quarter second at most; less when the quiet time ends sooner */
+		double left = settle - (now - changed);
+		int ms = s->n_disks > 0 && medium_seen && left > 0 && left < 0.25 ? (int)(left * 1000) + 1 : 250;
+		uevent_wait(s->uevent_fd, ms);
 	}
+	if (s->uevent_fd >= 0)
+		close(s->uevent_fd);
+	s->uevent_fd = -1;
 	if (partuuid[0] && !medium_seen)
 		lg_con_printf("    the boot medium (partition %s) did not show up", partuuid);
 
@@ -173,6 +246,7 @@ void pid1_wait_for_disks(struct init_state *s)
 
 struct vol_count {
 	size_t windows;
+	size_t bitlocker;
 	char line[512];
 	size_t o;
 };
@@ -187,6 +261,8 @@ static void count_windows(const char *name, void *ud)
 	if (strcmp(type, "ntfs") && strcmp(type, "BitLocker"))
 		return;
 	c->windows++;
+	if (!strcmp(type, "BitLocker"))
+		c->bitlocker++;
 	if (c->o + 48 < sizeof(c->line))
 		c->o += (size_t)snprintf(c->line + c->o, sizeof(c->line) - c->o, " %s (%s)", name, type);
 }
@@ -205,4 +281,16 @@ void pid1_count_windows(struct init_state *s)
 	}
 	s->n_windows = vc.windows;
 	lg_con_printf("    NTFS and BitLocker volumes: %s", vc.windows ? vc.line + 1 : "none");
+	/* dm-crypt and the kernel crypto API libcryptsetup uses: only when
+	 * there is a BitLocker volume to open, or a person at the shell who
+	 * may (media/modules.list: "bitlocker"; 0.3-0.5 s of a boot). */
+	if (s->mods && (vc.bitlocker || s->opts.mode == LG_MODE_SHELL)) {
+		unsigned before = s->modules_loaded;
+		int r = lg_modload_file(s->mods, "/etc/lastgood/modules.bitlocker", mod_cb, s);
+		if (r < 0 && r != -ENOENT)
+			lg_con_printf("lastgood: cannot read /etc/lastgood/modules.bitlocker: %s", strerror(-r));
+		flush_drivers();
+		if (s->modules_loaded > before)
+			lg_con_printf("    %u BitLocker drivers loaded", s->modules_loaded - before);
+	}
 }

@@ -71,6 +71,7 @@ struct init_state {
 	bool demo;
 	struct lg_modload *mods;
 	unsigned modules_loaded;
+	int uevent_fd;			/* kernel uevents while drivers load and disks come, or -1 */
 
 	char medium_dev[64];		/* /dev/sdb1, "" when none */
 	char medium_disk[LG_DISK_NAME_MAX];

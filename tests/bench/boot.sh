@@ -229,10 +229,10 @@ set -- $(search floor "$(tmo_of "$fw")")
 fl_hi=$1 fl_lo=$2
 tried() { awk -F '\t' '{ printf "%s%s: %s", (NR > 1 ? ", " : ""), $1, $2 }' "$1"; }
 tried_json() { awk -F '\t' 'BEGIN { printf "[" } { printf "%s{\"mib\": %s, \"completed\": %s}", (NR > 1 ? ", " : ""), $1, ($2 == "ok") ? "true" : "false" } END { printf "]" }' "$1"; }
-metm=$(awk -v m="$lg_hi" 'BEGIN { print (m <= 256) ? "true" : "false" }')
+metm=$(awk -v m="$lg_hi" 'BEGIN { print (m <= 160) ? "true" : "false" }')
 bench_entry memory_floor "$lg_hi" "$fl_hi" MB \
 	"smallest guest memory (-m, MiB) with which the CrowdStrike repair completes (failed at $lg_lo); baseline: the floor image's smallest memory that still powers off (failed at $fl_lo); resolution $STEP MiB; tried: lastgood $(tried "$W/lastgood-mem.tsv"); floor $(tried "$W/floor-mem.tsv")" \
 	"$(jq -cn --argjson met "$metm" --argjson a "$(tried_json "$W/lastgood-mem.tsv")" --argjson b "$(tried_json "$W/floor-mem.tsv")" \
 		--argjson lo "$lg_lo" --argjson flo "$fl_lo" --argjson step "$STEP" \
-		'{goal: "256 MB or less", goal_met: $met, lastgood_failed_at: $lo, baseline_failed_at: $flo, resolution_mib: $step,
+		'{goal: "160 MiB or less", goal_met: $met, lastgood_failed_at: $lo, baseline_failed_at: $flo, resolution_mib: $step,
 		  lastgood_tried: $a, baseline_tried: $b}')"

@@ -191,18 +191,18 @@ tmed() { jq -r ".$2" "$1" | bench_stats | cut -d' ' -f1; }
 lgw=$(med "$W/lg-hash.runs" wall)
 bw=$(med "$W/base-hash.runs" wall)
 speed=$(awk -v a="$lgw" -v b="$bw" 'BEGIN { printf "%.2f", b / a }')
-met=$(awk -v s="$speed" 'BEGIN { print (s >= 5) ? "true" : "false" }')
+met=$(awk -v s="$speed" 'BEGIN { print (s >= 10) ? "true" : "false" }')
 extra=$(jq -cn --argjson lg "$(bench_summary "$W/lg-hash.runs" wall)" --argjson base "$(bench_summary "$W/base-hash.runs" wall)" \
 	--argjson speedup "$speed" --argjson met "$met" --argjson files "$files_hashed" --argjson bytes "$bytes_hashed" \
 	--argjson nm "$n_hash" --arg verify "$(tmed "$W/lg-hash.timings" verify)" --arg walk "$(tmed "$W/lg-hash.timings" walk)" \
 	--arg check "$(tmed "$W/lg-hash.timings" check)" \
 	--argjson lgcpu "$(bench_summary "$(cpu "$W/lg-hash.runs")" cpu)" --argjson bcpu "$(bench_summary "$(cpu "$W/base-hash.runs")" cpu)" \
-	'{goal: "lastgood at least 5 times faster (ratio <= 0.2)", goal_met: $met, speedup: $speedup, cache: "warm",
+	'{goal: "lastgood at least 10 times faster (ratio <= 0.1)", goal_met: $met, speedup: $speedup, cache: "warm",
 	  lastgood_runs: $lg, baseline_runs: $base, lastgood_cpu_s: $lgcpu, baseline_cpu_s: $bcpu,
 	  files_hashed: $files, bytes_hashed: $bytes, files_matched: $nm,
 	  lastgood_phases_median_s: {verify: ($verify | tonumber), walk: ($walk | tonumber), hash_and_check: ($check | tonumber)}}')
 bench_entry scan_hash "$lgw" "$bw" s \
-	"median of $RUNS warm runs each; both sides hash the same $files_hashed drivers ($bytes_hashed bytes) and find the same $n_hash files; baseline: ntfs-3g mount + find + sha256sum + awk + umount; ${speed}x faster (goal 5x)" "$extra"
+	"median of $RUNS warm runs each; both sides hash the same $files_hashed drivers ($bytes_hashed bytes) and find the same $n_hash files; baseline: ntfs-3g mount + find + sha256sum + awk + umount; ${speed}x faster (goal 10x)" "$extra"
 
 fps_lg=$(awk -v n="$files_hashed" -v t="$lgw" 'BEGIN { printf "%.0f", n / t }')
 fps_b=$(awk -v n="$files_hashed" -v t="$bw" 'BEGIN { printf "%.0f", n / t }')
@@ -235,18 +235,18 @@ fi
 lgp=$(med "$W/lg-path.runs" wall)
 bp=$(med "$W/base-path.runs" wall)
 sp=$(awk -v a="$lgp" -v b="$bp" 'BEGIN { printf "%.2f", b / a }')
-metp=$(awk -v s="$sp" 'BEGIN { print (s >= 10) ? "true" : "false" }')
+metp=$(awk -v s="$sp" 'BEGIN { print (s >= 2) ? "true" : "false" }')
 pv=$(tmed "$W/lg-path.timings" verify)
 pd=$(tmed "$W/lg-path.timings" discover)
 pm=$(tmed "$W/lg-path.timings" match)
 pt=$(tmed "$W/lg-path.timings" total)
 bench_entry scan_path "$lgp" "$bp" s \
-	"CrowdStrike example list, median of $PATH_RUNS warm runs each; baseline: ntfs-3g mount + find in the CrowdStrike folder (stat) + head -c 8 + umount; ${sp}x faster (goal 10x, 2x realistic); lastgood inside: verify ${pv} s, volume open and facts (discover) ${pd} s, match ${pm} s, of ${pt} s measured by itself; the rest is process start and exit" \
+	"CrowdStrike example list, median of $PATH_RUNS warm runs each; baseline: ntfs-3g mount + find in the CrowdStrike folder (stat) + head -c 8 + umount; ${sp}x faster (goal 2x); lastgood inside: verify ${pv} s, volume open and facts (discover) ${pd} s, match ${pm} s, of ${pt} s measured by itself; the rest is process start and exit" \
 	"$(jq -cn --argjson lg "$(bench_summary "$W/lg-path.runs" wall)" --argjson base "$(bench_summary "$W/base-path.runs" wall)" \
 		--argjson s "$sp" --argjson met "$metp" --argjson n "$n_path" \
 		--arg v "$pv" --arg d "$pd" --arg m "$pm" --arg t "$pt" \
 		--argjson lgcpu "$(bench_summary "$(cpu "$W/lg-path.runs")" cpu)" --argjson bcpu "$(bench_summary "$(cpu "$W/base-path.runs")" cpu)" \
-		'{goal: "lastgood at least 10 times faster (ratio <= 0.1); 2 times is realistic", goal_met: $met, speedup: $s,
+		'{goal: "lastgood at least 2 times faster (ratio <= 0.5)", goal_met: $met, speedup: $s,
 		  cache: "warm", files_matched: $n, lastgood_runs: $lg, baseline_runs: $base, lastgood_cpu_s: $lgcpu, baseline_cpu_s: $bcpu,
 		  lastgood_phases_median_s: {verify: ($v | tonumber), open_and_discover: ($d | tonumber), match: ($m | tonumber), total_inside: ($t | tonumber)}}')"
 

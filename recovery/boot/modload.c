@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Kernel module loading from depmod's text indexes (see modload.h).
+ */
+#include "boot/modload.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <lzma.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+/* The indexes of the image hold about 1,900 aliases and 100 modules; a
+ * distribution's whole tree 30,000 aliases and 6,000 modules. */
+#define INDEX_MAX (64u << 20)
+/* The largest module of a Debian kernel is under 16 MB uncompressed. */
+#define IMAGE_MAX (64u << 20)
+
+struct mod {
+	char *name;		/* normalized: '-' read as '_' */
+	char *path;		/* relative to the module directory */
+	size_t *deps;		/* indexes into mods, as modules.dep lists them */
+	size_t n_deps;
+	char *pre, *post;	/* soft dependencies: names, space-separated */
+	bool tried;
+	int result;
+};
+
+struct alias {
+	char *pattern;
+	size_t fixed;		/* characters before the first wildcard */
+	size_t mod;
+};
+
+struct lg_modload {
+	char *dir;
+	struct mod *mods;	/* sorted by name */
+	size_t n_mods;
+	struct alias *aliases;
+	size_t n_aliases;
+	char **builtin;		/* sorted names */
+	size_t n_builtin;
+	struct lg_modload_ops ops;
+	/* what lg_modload_name tried, in order (names, results) */
+	size_t *tried;
+	size_t n_tried, cap_tried;
+	char **missing;		/* names reported as not found */
+	size_t n_missing;
+	char **seen;		/* modaliases looked up (lg_modload_alias_once) */
+	size_t n_seen, cap_seen;
+};
+
+/* kmod's rule: '-' and '_' are the same in module names and aliases
+ * (depmod writes its alias index so), except inside a [...] class. */
+static void normalize(char *s)
+{
+	bool in_class = false;
+	for (; *s; s++) {
+		if (*s == '[')
+			in_class = true;
+		else if (*s == ']')
+			in_class = false;
+		else if (*s == '-' && !in_class)
+			*s = '_';
+	}
+}
+
+/* "kernel/fs/fat/vfat.ko.xz" -> "vfat" (normalized), malloc'ed. */
+static char *name_of_path(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	const char *dot = strstr(b, ".ko");
+	char *n = strndup(b, dot ? (size_t)(dot - b) : strlen(b));
+	if (n)
+		normalize(n);
+	return n;
+}
+
+static int cmp_mod(const void *a, const void *b)
+{
+	return strcmp(((const struct mod *)a)->name, ((const struct mod *)b)->name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static struct mod *find_mod(const struct lg_modload *m, const char *name)
+{
+	if (!m->n_mods)
+		return NULL;
+	struct mod key = { .name = (char *)name };
+	return bsearch(&key, m->mods, m->n_mods, sizeof(key), cmp_mod);
+}
+
+static bool is_builtin(const struct lg_modload *m, const char *name)
+{
+	return m->n_builtin && bsearch(&name, m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+}
+
+/* The lines of dir/file, NUL-terminated in place; *buf to free. A missing
+ * file is no lines when optional. */
+static int read_lines(const char *dir, const char *file, bool optional, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int r = lg_read_file(path, INDEX_MAX, buf, len);
+	if (r == -ENOENT && optional) {
+		*buf = NULL;
+		*len = 0;
+		return 0;
+	}
+	return r;
+}
+
+/* Next line of buf (modified in place), or NULL at the end. */
+static char *next_line(char **cursor, char *end)
+{
+	char *s = *cursor;
+	if (!s || s >= end)
+		return NULL;
+	char *nl = memchr(s, '\n', (size_t)(end - s));
+	if (nl) {
+		*nl = 0;
+		*cursor = nl + 1;
+	} else {
+		*cursor = end;
+	}
+	return s;
+}
+
+/* modules.dep: "path: dep-path dep-path ...". Two passes: the modules,
+ * then (once sorted by name) their dependencies. */
+static int parse_dep(struct lg_modload *m, char *buf, size_t len)
+{
+	char *end = buf + len, *cur = buf, *line;
+	size_t cap = 0;
+	while ((line = next_line(&cur, end))) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = 0;
+		if (m->n_mods == cap) {
+			cap = cap ? cap * 2 : 128;
+			struct mod *v = realloc(m->mods, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			m->mods = v;
+		}
+		struct mod *md = &m->mods[m->n_mods];
+		memset(md, 0, sizeof(*md));
+		md->path = strdup(line);
+		md->name = name_of_path(line);
+		md->pre = colon + 1;	/* the dependency list, until pass two */
+		m->n_mods++;
+		if (!md->path || !md->name)
+			return -ENOMEM;
+	}
+	qsort(m->mods, m->n_mods, sizeof(*m->mods), cmp_mod);
+	for (size_t i = 0; i < m->n_mods; i++) {
+		struct mod *md = &m->mods[i];
+		char *save = NULL, *list = md->pre;
+		md->pre = NULL;
+		for (char *t = strtok_r(list, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+			_cleanup_free_ char *dn = name_of_path(t);
+			if (!dn)
+				return -ENOMEM;
+			struct mod *dep = find_mod(m, dn);
+			if (!dep)
+				continue;	/* depmod lists only what is there */
+			size_t *v = realloc(md->deps, (md->n_deps + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			md->deps = v;
+			md->deps[md->n_deps++] = (size_t)(dep - m->mods);
+		}
+	}
+	return 0;
+}
+
+/* modules.alias: "alias PATTERN NAME". */
+static int parse_alias(struct lg_modload *m, char *buf, size_t len)
+{
+	char *end = buf + len, *cur = buf, *line;
+	size_t cap = 0;
+	while ((line = next_line(&cur, end))) {
+		char *save = NULL;
+		char *kw = strtok_r(line, " \t", &save);
+		char *pat = kw ? strtok_r(NULL, " \t", &save) : NULL;
+		char *name = pat ? strtok_r(NULL, " \t", &save) : NULL;
+		if (!name || strcmp(kw, "alias"))
+			continue;
+		normalize(name);
+		normalize(pat);
+		struct mod *md = find_mod(m, name);
+		if (!md)
+			continue;
+		if (m->n_aliases == cap) {
+			cap = cap ? cap * 2 : 512;
+			struct alias *v = realloc(m->aliases, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			m->aliases = v;
+		}
+		struct alias *a = &m->aliases[m->n_aliases];
+		a->pattern = strdup(pat);
+		if (!a->pattern)
+			return -ENOMEM;
+		a->fixed = strcspn(pat, "*?[");
+		a->mod = (size_t)(md - m->mods);
+		m->n_aliases++;
+	}
+	return 0;
+}
+
+/* modules.softdep: "softdep NAME pre: A B post: C". */
+static int parse_softdep(struct lg_modload *m, char *buf, size_t len)
+{
+	char *end = buf + len, *cur = buf, *line;
+	while ((line = next_line(&cur, end))) {
+		char *save = NULL;
+		char *kw = strtok_r(line, " \t", &save);
+		char *name = kw ? strtok_r(NULL, " \t", &save) : NULL;
+		if (!name || strcmp(kw, "softdep"))
+			continue;
+		normalize(name);
+		struct mod *md = find_mod(m, name);
+		if (!md)
+			continue;
+		char **into = NULL;
+		for (char *t = strtok_r(NULL, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+			if (!strcmp(t, "pre:")) {
+				into = &md->pre;
+				continue;
+			}
+			if (!strcmp(t, "post:")) {
+				into = &md->post;
+				continue;
+			}
+			if (!into)
+				continue;
+			char *joined = NULL;
+			if (asprintf(&joined, "%s%s%s", *into ? *into : "", *into ? " " : "", t) < 0)
+				return -ENOMEM;
+			free(*into);
+			*into = joined;
+		}
+	}
+	return 0;
+}
+
+/* modules.builtin: one path a line. */
+static int parse_builtin(struct lg_modload *m, char *buf, size_t len)
+{
+	char *end = buf + len, *cur = buf, *line;
+	size_t cap = 0;
+	while ((line = next_line(&cur, end))) {
+		if (!*line)
+			continue;
+		if (m->n_builtin == cap) {
+			cap = cap ? cap * 2 : 512;
+			char **v = realloc(m->builtin, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			m->builtin = v;
+		}
+		m->builtin[m->n_builtin] = name_of_path(line);
+		if (!m->builtin[m->n_builtin])
+			return -ENOMEM;
+		m->n_builtin++;
+	}
+	if (m->n_builtin)
+		qsort(m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static int default_insert(const char *name, const void *image, size_t len, void *ud)
+{
+	if (syscall(SYS_init_module, image, (unsigned long)len, "") == 0)
+		return 0;
+	return -errno;
+}
+
+static int default_loaded(const char *name, void *ud)
+{
+	char path[PATH_MAX], state[32];
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, state, sizeof(state) - 1);
+	if (n <= 0)
+		return 0;
+	state[n] = 0;
+	/* "going": being removed; nothing here removes modules */
+	return !strncmp(state, "live", 4) || !strncmp(state, "coming", 6);
+}
+
+static const struct {
+	const char *file;
+	bool optional;
+	int (*parse)(struct lg_modload *, char *, size_t);
+} indexes[] = {
+	{ "modules.dep", false, parse_dep },	/* first: the others refer to it */
+	{ "modules.alias", true, parse_alias },
+	{ "modules.softdep", true, parse_softdep },
+	{ "modules.builtin", true, parse_builtin },
+};
+
+int lg_modload_new(const char *dirname, struct lg_modload **out, struct lg_err *err)
+{
+	struct lg_modload *m = lg_zalloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->ops = (struct lg_modload_ops){ default_insert, default_loaded, NULL };
+	if (dirname) {
+		m->dir = strdup(dirname);
+	} else {
+		struct utsname u;
+		if (uname(&u) == 0 && asprintf(&m->dir, "/lib/modules/%s", u.release) < 0)
+			m->dir = NULL;
+	}
+	int r = m->dir ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(indexes); i++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		r = read_lines(m->dir, indexes[i].file, indexes[i].optional, &buf, &len);
+		if (r < 0) {
+			lg_err_set(err, "cannot read %s/%s: %s", m->dir, indexes[i].file, strerror(-r));
+			break;
+		}
+		if (buf)
+			r = indexes[i].parse(m, buf, len);
+		if (r < 0)
+			lg_err_set(err, "%s/%s: %s", m->dir, indexes[i].file, strerror(-r));
+	}
+	if (r < 0) {
+		if (!m->dir)
+			lg_err_set(err, "out of memory");
+		lg_modload_free(m);
+		return r;
+	}
+	*out = m;
+	return 0;
+}
+
+void lg_modload_free(struct lg_modload *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_mods; i++) {
+		free(m->mods[i].name);
+		free(m->mods[i].path);
+		free(m->mods[i].deps);
+		free(m->mods[i].pre);
+		free(m->mods[i].post);
+	}
+	free(m->mods);
+	for (size_t i = 0; i < m->n_aliases; i++)
+		free(m->aliases[i].pattern);
+	free(m->aliases);
+	for (size_t i = 0; i < m->n_builtin; i++)
+		free(m->builtin[i]);
+	free(m->builtin);
+	for (size_t i = 0; i < m->n_missing; i++)
+		free(m->missing[i]);
+	free(m->missing);
+	for (size_t i = 0; i < m->n_seen; i++)
+		free(m->seen[i]);
+	free(m->seen);
+	free(m->tried);
+	free(m->dir);
+	free(m);
+}
+
+void lg_modload_set_ops(struct lg_modload *m, const struct lg_modload_ops *ops)
+{
+	m->ops = *ops;
+}
+
+static int decompress_xz(const uint8_t *in, size_t in_len, size_t max, void **image, size_t *len)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+		return -ENOMEM;
+	size_t cap = in_len * 4 + 4096, used = 0;
+	uint8_t *out = NULL;
+	lzma_ret lr = LZMA_OK;
+	s.next_in = in;
+	s.avail_in = in_len;
+	while (lr == LZMA_OK) {
+		if (!out || used == cap) {
+			if (out)
+				cap *= 2;
+			if (cap > max)
+				cap = max;
+			if (out && used == cap) {
+				lr = LZMA_MEMLIMIT_ERROR;	/* larger than max */
+				break;
+			}
+			uint8_t *v = realloc(out, cap);
+			if (!v) {
+				lr = LZMA_MEM_ERROR;
+				break;
+			}
+			out = v;
+		}
+		s.next_out = out + used;
+		s.avail_out = cap - used;
+		lr = lzma_code(&s, LZMA_FINISH);
+		used = cap - s.avail_out;
+	}
+	lzma_end(&s);
+	if (lr != LZMA_STREAM_END) {
+		free(out);
+		return lr == LZMA_MEM_ERROR ? -ENOMEM : lr == LZMA_MEMLIMIT_ERROR ? -EFBIG : -EBADMSG;
+	}
+	*image = out;
+	*len = used;
+	return 0;
+}
+
+int lg_modload_read_image(const char *path, size_t max, void **image, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	size_t plen = strlen(path);
+	bool xz = plen > 3 && !strcmp(path + plen - 3, ".xz");
+	int r = lg_read_file(path, max, &buf, &n);
+	if (r < 0)
+		return r;
+	if (!xz) {
+		*image = buf;
+		*len = n;
+		return 0;
+	}
+	r = decompress_xz((const uint8_t *)buf, n, max, image, len);
+	free(buf);
+	return r;
+}
+
+static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth);
+
+/* Soft dependencies: names or aliases (crc_t10dif's "pre: crct10dif" is
+ * the alias of two modules), loaded when present; their failure is not
+ * the module's. */
+static void load_soft(struct lg_modload *m, const char *names, unsigned depth)
+{
+	if (!names)
+		return;
+	_cleanup_free_ char *copy = strdup(names);
+	char *save = NULL;
+	if (!copy)
+		return;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		normalize(t);
+		struct mod *sd = find_mod(m, t);
+		if (sd) {
+			load_mod(m, sd, depth + 1);
+			continue;
+		}
+		for (size_t i = 0; i < m->n_aliases; i++) {
+			const struct alias *a = &m->aliases[i];
+			if (!strncmp(a->pattern, t, a->fixed) && !fnmatch(a->pattern, t, 0))
+				load_mod(m, &m->mods[a->mod], depth + 1);
+		}
+	}
+}
+
+/* A module after its dependencies (the last of modules.dep's list first:
+ * depmod lists them so) and then its soft "pre" dependencies, then its
+ * soft "post" ones: kmod's order. 0 when loaded or already there. */
+static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth)
+{
+	if (depth > 32)
+		return -ELOOP;
+	if (md->tried)
+		return md->result;
+	if (m->ops.loaded(md->name, m->ops.ud) > 0) {
+		md->tried = true;
+		md->result = 0;
+		return 0;
+	}
+	md->tried = true;
+	md->result = -EBUSY;	/* a cycle ends here */
+	for (size_t i = md->n_deps; i-- > 0;) {
+		int r = load_mod(m, &m->mods[md->deps[i]], depth + 1);
+		if (r < 0) {
+			md->result = r;
+			return r;
+		}
+	}
+	load_soft(m, md->pre, depth);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", m->dir, md->path);
+	void *image = NULL;
+	size_t len = 0;
+	int r = lg_modload_read_image(path, IMAGE_MAX, &image, &len);
+	if (r == 0) {
+		r = m->ops.insert(md->name, image, len, m->ops.ud);
+		free(image);
+	}
+	if (r == -EEXIST)
+		r = 0;
+	md->result = r;
+	if (r == 0)
+		load_soft(m, md->post, depth);
+	return r;
+}
+
+static int note_tried(struct lg_modload *m, size_t mod)
+{
+	if (m->n_tried == m->cap_tried) {
+		size_t cap = m->cap_tried ? m->cap_tried * 2 : 64;
+		size_t *v = realloc(m->tried, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->tried = v;
+		m->cap_tried = cap;
+	}
+	m->tried[m->n_tried++] = mod;
+	return 0;
+}
+
+/* One module asked for by name or alias: loaded unless it was tried
+ * before (as a dependency too) or is there already; reported. */
+static int try_mod(struct lg_modload *m, struct mod *md, lg_mod_cb cb, void *ud)
+{
+	if (md->tried || m->ops.loaded(md->name, m->ops.ud) > 0) {
+		md->tried = true;
+		return 0;
+	}
+	int r = load_mod(m, md, 0);
+	note_tried(m, (size_t)(md - m->mods));
+	if (cb)
+		cb(md->name, r, ud);
+	return r == 0 ? 1 : 0;
+}
+
+static bool missing_reported(struct lg_modload *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_missing; i++)
+		if (!strcmp(m->missing[i], name))
+			return true;
+	char **v = realloc(m->missing, (m->n_missing + 1) * sizeof(*v));
+	if (!v)
+		return true;
+	m->missing = v;
+	m->missing[m->n_missing] = strdup(name);
+	if (m->missing[m->n_missing])
+		m->n_missing++;
+	return false;
+}
+
+int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *ud)
+{
+	_cleanup_free_ char *norm = strdup(name);
+	if (!norm)
+		return -ENOMEM;
+	normalize(norm);
+	if (is_builtin(m, norm))
+		return 0;
+	struct mod *md = find_mod(m, norm);
+	if (md)
+		return try_mod(m, md, cb, ud);
+	int loaded = 0;
+	bool matched = false;
+	for (size_t i = 0; i < m->n_aliases; i++) {
+		const struct alias *a = &m->aliases[i];
+		if (strncmp(a->pattern, norm, a->fixed) || fnmatch(a->pattern, norm, 0))
+			continue;
+		matched = true;
+		loaded += try_mod(m, &m->mods[a->mod], cb, ud);
+	}
+	if (!matched && cb && !missing_reported(m, name))
+		cb(name, -ENOENT, ud);
+	return loaded > 0 ? 1 : 0;
+}
+
+int lg_modload_alias_once(struct lg_modload *m, const char *alias)
+{
+	for (size_t i = 0; i < m->n_seen; i++)
+		if (!strcmp(m->seen[i], alias))
+			return 0;
+	if (m->n_seen == m->cap_seen) {
+		size_t cap = m->cap_seen ? m->cap_seen * 2 : 64;
+		char **v = realloc(m->seen, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->seen = v;
+		m->cap_seen = cap;
+	}
+	m->seen[m->n_seen] = strdup(alias);
+	if (!m->seen[m->n_seen])
+		return -ENOMEM;
+	m->n_seen++;
+	return lg_modload_name(m, alias, NULL, NULL);
+}
+
+int lg_modload_file(struct lg_modload *m, const char *path, lg_mod_cb cb, void *ud)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char line[256];
+	int loaded = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[128];
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		if (sscanf(line, "%127s", name) != 1)
+			continue;
+		int r = lg_modload_name(m, name, cb, ud);
+		if (r > 0)
+			loaded += r;
+	}
+	return loaded;
+}
+
+size_t lg_modload_tried(const struct lg_modload *m)
+{
+	return m->n_tried;
+}
+
+const char *lg_modload_tried_name(const struct lg_modload *m, size_t i, int *result)
+{
+	if (i >= m->n_tried)
+		return NULL;
+	const struct mod *md = &m->mods[m->tried[i]];
+	if (result)
+		*result = md->result;
+	return md->name;
+}
