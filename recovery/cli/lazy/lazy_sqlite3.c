@@ -26,3 +26,10 @@ LG_LAZY_FN(sqlite, int, sqlite3_open_v2, (const char *filename, sqlite3 **db, in
 LG_LAZY_FN(sqlite, int, sqlite3_prepare_v2,
 	   (sqlite3 *db, const char *sql, int n, sqlite3_stmt **st, const char **tail), (db, sql, n, st, tail))
 LG_LAZY_FN(sqlite, int, sqlite3_step, (sqlite3_stmt *st), (st))
+LG_LAZY_FN(sqlite, int, sqlite3_prepare_v3,
+	   (sqlite3 *db, const char *sql, int n, unsigned int flags, sqlite3_stmt **st, const char **tail),
+	   (db, sql, n, flags, st, tail))
+LG_LAZY_FN(sqlite, int, sqlite3_reset, (sqlite3_stmt *st), (st))
+LG_LAZY_FN(sqlite, int, sqlite3_clear_bindings, (sqlite3_stmt *st), (st))
+LG_LAZY_FN(sqlite, sqlite3_filename, sqlite3_db_filename, (sqlite3 *db, const char *name), (db, name))
+LG_LAZY_FN(sqlite, const char *, sqlite3_filename_wal, (sqlite3_filename f), (f))
