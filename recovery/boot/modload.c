@@ -159,7 +159,8 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 		if (!md->path || !md->name)
 			return -ENOMEM;
 	}
-	qsort(m->mods, m->n_mods, sizeof(*m->mods), cmp_mod);
+	if (m->n_mods)
+		qsort(m->mods, m->n_mods, sizeof(*m->mods), cmp_mod);
 	for (size_t i = 0; i < m->n_mods; i++) {
 		struct mod *md = &m->mods[i];
 		char *save = NULL, *list = md->pre;
