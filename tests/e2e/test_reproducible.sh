@@ -23,6 +23,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 value() { sed -n "s/^$1=//p" "$MEDIA/config"; }
 SOURCE_DATE_EPOCH=$(value SOURCE_DATE_EPOCH)
 COMPRESS=$(value INITRD_COMPRESS)
+MODCOMP=$(value MODULE_COMPRESS)
 export SOURCE_DATE_EPOCH
 [ -n "$SOURCE_DATE_EPOCH" ] && [ -n "$COMPRESS" ] || fail "cannot read the settings from $MEDIA/config"
 . "$OUT/cache/kernel.env"
@@ -34,6 +35,9 @@ cmdline=$(objcopy -O binary --only-section=.cmdline "$EFI" /dev/stdout)
 version=$(objcopy -O binary --only-section=.version "$EFI" /dev/stdout)
 demo=""
 [ -f "$MEDIA/DEMO" ] && demo=-D
+# the NIC firmware make image put in, from the same cache (build/media.mk)
+fw=""
+[ -f "$OUT/cache/firmware.env" ] && fw="-f $OUT/cache/firmware.env"
 
 build() {
 	dir=$1
@@ -41,7 +45,7 @@ build() {
 	for k in "$WORK"/in/trusted/*.pub; do keys="$keys -t $k"; done
 	# shellcheck disable=SC2086
 	TMPDIR=$2 media/mkinitramfs.sh -b "$WORK/in/lastgood-init" -k "$OUT/cache/kernel.env" -m "$WORK/in/modules.list" \
-		$keys -d "$WORK/in/denylist.json" $demo -z "$COMPRESS" -o "$dir/initrd.img"
+		$keys -d "$WORK/in/denylist.json" $demo -z "$COMPRESS" -x "${MODCOMP:-xz}" $fw -o "$dir/initrd.img"
 	media/mkefi.sh -s "$WORK/in/stub.efi" -k "$WORK/in/$(basename "$VMLINUZ")" -i "$dir/initrd.img" \
 		-c "$cmdline" -v "$version" -b "$WORK/in/sbat.csv" -o "$dir/lastgood.efi"
 }
