@@ -24,6 +24,7 @@ value() { sed -n "s/^$1=//p" "$MEDIA/config"; }
 SOURCE_DATE_EPOCH=$(value SOURCE_DATE_EPOCH)
 COMPRESS=$(value INITRD_COMPRESS)
 DHCP_BIN=$(value DHCP_BIN)
+MODCOMP=$(value MODULE_COMPRESS)
 export SOURCE_DATE_EPOCH
 [ -n "$SOURCE_DATE_EPOCH" ] && [ -n "$COMPRESS" ] || fail "cannot read the settings from $MEDIA/config"
 . "$OUT/cache/kernel.env"
@@ -47,7 +48,7 @@ build() {
 	for k in "$WORK"/in/trusted/*.pub; do keys="$keys -t $k"; done
 	# shellcheck disable=SC2086
 	TMPDIR=$2 media/mkinitramfs.sh -b "$WORK/in/lastgood-init" -k "$OUT/cache/kernel.env" -m "$WORK/in/modules.list" \
-		$keys -d "$WORK/in/denylist.json" $demo $dhcp $fw -z "$COMPRESS" -o "$dir/initrd.img"
+		$keys -d "$WORK/in/denylist.json" $demo $dhcp $fw -z "$COMPRESS" -x "${MODCOMP:-xz}" -o "$dir/initrd.img"
 	media/mkefi.sh -s "$WORK/in/stub.efi" -k "$WORK/in/$(basename "$VMLINUZ")" -i "$dir/initrd.img" \
 		-c "$cmdline" -v "$version" -b "$WORK/in/sbat.csv" -o "$dir/lastgood.efi"
 }
