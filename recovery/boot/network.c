@@ -15,7 +15,6 @@
 
 #include "boot/console.h"
 #include "engine/engine.h"
-#include "engine/outcome.h"
 #include "net/ifconfig.h"
 #include "net/lease.h"
 #include "net/syslog.h"
@@ -386,20 +385,15 @@ void pid1_net_plan(struct init_state *s)
  * requires, so that the fleet sees this PC too. */
 static json_t *own_report(struct init_state *s, enum lg_outcome outcome, int ws)
 {
-	char run_id[32], now[32];
+	char run_id[32];
 	lg_run_id_new(run_id);
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int code = outcome == LG_OUTCOME_NO_DENYLIST ? LG_EXIT_DENYLIST
 		 : outcome == LG_OUTCOME_NO_WINDOWS ? LG_EXIT_OK : LG_EXIT_ERROR;
 	const char *note = outcome == LG_OUTCOME_NO_DENYLIST ? "no deny-list passed its checks: nothing was done"
 			 : outcome == LG_OUTCOME_NO_WINDOWS ? "no NTFS or BitLocker volume on any disk"
 			 : WIFSIGNALED(ws) ? "the engine stopped with an internal error (crash) before its report"
 			 : "the engine stopped before its report";
-	return lg_report_bare(run_id, s->opts.mode == LG_MODE_SCAN ? "scan" : "fix", code,
-			      outcome == LG_OUTCOME_NO_DENYLIST && s->n_windows, note, now, lg_report_machine());
+	return lg_report_bare(run_id, s->opts.mode == LG_MODE_SCAN ? "scan" : "fix", code, note, NULL);
 }
 
 /* The report as the server and the stick get it. */
