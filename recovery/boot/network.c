@@ -304,7 +304,7 @@ static void request_failed(struct pid1_net *n, int r, const char *msg)
 	}
 }
 
-static bool usable(const struct pid1_net *n)
+bool pid1_net_usable(const struct pid1_net *n)
 {
 	return n->fleet && !n->unreachable;
 }
@@ -312,7 +312,7 @@ static bool usable(const struct pid1_net *n)
 bool pid1_net_denylist(struct init_state *s)
 {
 	struct pid1_net *n = &s->net;
-	if (!usable(n))
+	if (!pid1_net_usable(n))
 		return false;
 	char *list = NULL, *sig = NULL;
 	size_t list_len = 0, sig_len = 0;
@@ -320,10 +320,13 @@ bool pid1_net_denylist(struct init_state *s)
 	lg_con_printf("    asking the fleet server for its deny-list (at most %d s to connect)", LG_FLEET_CONNECT_MS / 1000);
 	int r = lg_fleet_get_denylist(n->fleet, &list, &list_len, &sig, &sig_len, &err);
 	if (r < 0) {
-		if (r == -ENOENT)
+		if (r == -ENOENT) {
 			lg_con_printf("    the fleet server has no deny-list (404)");
-		else
+		} else {
 			request_failed(n, r, err.msg);
+			if (pid1_net_usable(n)) /* not a connection or trust failure: an HTTP error, too large */
+				lg_con_printf("    the fleet server's deny-list is not used: %s", err.msg);
+		}
 		return false;
 	}
 	r = lg_write_file_atomic(FLEET_DENYLIST, list, list_len);
@@ -359,7 +362,7 @@ void pid1_net_plan(struct init_state *s)
 	struct lg_err err = { "" };
 	char id[40];
 	int r = -ENOTCONN;
-	if (!usable(n)) {
+	if (!pid1_net_usable(n)) {
 		snprintf(err.msg, sizeof(err.msg), "%s", n->why_not[0] ? n->why_not : "the server is not used");
 	} else if (lg_machine_id(NULL, id) < 0) {
 		snprintf(err.msg, sizeof(err.msg), "this PC has no SMBIOS system UUID to ask with");
