@@ -421,6 +421,7 @@ static json_t *complete_report(struct init_state *s, enum lg_outcome outcome, in
 			 n->plan.run_id, n->plan.reason);
 		memcpy(n->plan.reason, why, sizeof(why));
 		mode_line(n);
+		s->opts.mode = LG_MODE_SCAN; /* the verdict and the next boot of a scan, as for a scan plan */
 	}
 	lg_report_add_network(rep, n->up ? n->mac : NULL, n->up ? n->ip : NULL, n->have_plan ? &n->plan : NULL);
 	return rep;
