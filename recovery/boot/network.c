@@ -15,7 +15,6 @@
 
 #include "boot/console.h"
 #include "engine/engine.h"
-#include "engine/outcome.h"
 #include "net/ifconfig.h"
 #include "net/lease.h"
 #include "net/syslog.h"
@@ -305,7 +304,7 @@ static void request_failed(struct pid1_net *n, int r, const char *msg)
 	}
 }
 
-static bool usable(const struct pid1_net *n)
+bool pid1_net_usable(const struct pid1_net *n)
 {
 	return n->fleet && !n->unreachable;
 }
@@ -313,7 +312,7 @@ static bool usable(const struct pid1_net *n)
 bool pid1_net_denylist(struct init_state *s)
 {
 	struct pid1_net *n = &s->net;
-	if (!usable(n))
+	if (!pid1_net_usable(n))
 		return false;
 	char *list = NULL, *sig = NULL;
 	size_t list_len = 0, sig_len = 0;
@@ -321,10 +320,13 @@ bool pid1_net_denylist(struct init_state *s)
 	lg_con_printf("    asking the fleet server for its deny-list (at most %d s to connect)", LG_FLEET_CONNECT_MS / 1000);
 	int r = lg_fleet_get_denylist(n->fleet, &list, &list_len, &sig, &sig_len, &err);
 	if (r < 0) {
-		if (r == -ENOENT)
+		if (r == -ENOENT) {
 			lg_con_printf("    the fleet server has no deny-list (404)");
-		else
+		} else {
 			request_failed(n, r, err.msg);
+			if (pid1_net_usable(n)) /* not a connection or trust failure: an HTTP error, too large */
+				lg_con_printf("    the fleet server's deny-list is not used: %s", err.msg);
+		}
 		return false;
 	}
 	r = lg_write_file_atomic(FLEET_DENYLIST, list, list_len);
@@ -360,7 +362,7 @@ void pid1_net_plan(struct init_state *s)
 	struct lg_err err = { "" };
 	char id[40];
 	int r = -ENOTCONN;
-	if (!usable(n)) {
+	if (!pid1_net_usable(n)) {
 		snprintf(err.msg, sizeof(err.msg), "%s", n->why_not[0] ? n->why_not : "the server is not used");
 	} else if (lg_machine_id(NULL, id) < 0) {
 		snprintf(err.msg, sizeof(err.msg), "this PC has no SMBIOS system UUID to ask with");
@@ -386,20 +388,15 @@ void pid1_net_plan(struct init_state *s)
  * requires, so that the fleet sees this PC too. */
 static json_t *own_report(struct init_state *s, enum lg_outcome outcome, int ws)
 {
-	char run_id[32], now[32];
+	char run_id[32];
 	lg_run_id_new(run_id);
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int code = outcome == LG_OUTCOME_NO_DENYLIST ? LG_EXIT_DENYLIST
 		 : outcome == LG_OUTCOME_NO_WINDOWS ? LG_EXIT_OK : LG_EXIT_ERROR;
 	const char *note = outcome == LG_OUTCOME_NO_DENYLIST ? "no deny-list passed its checks: nothing was done"
 			 : outcome == LG_OUTCOME_NO_WINDOWS ? "no NTFS or BitLocker volume on any disk"
 			 : WIFSIGNALED(ws) ? "the engine stopped with an internal error (crash) before its report"
 			 : "the engine stopped before its report";
-	return lg_report_bare(run_id, s->opts.mode == LG_MODE_SCAN ? "scan" : "fix", code,
-			      outcome == LG_OUTCOME_NO_DENYLIST && s->n_windows, note, now, lg_report_machine());
+	return lg_report_bare(run_id, s->opts.mode == LG_MODE_SCAN ? "scan" : "fix", code, note, NULL);
 }
 
 /* The report as the server and the stick get it. */
@@ -424,6 +421,7 @@ static json_t *complete_report(struct init_state *s, enum lg_outcome outcome, in
 			 n->plan.run_id, n->plan.reason);
 		memcpy(n->plan.reason, why, sizeof(why));
 		mode_line(n);
+		s->opts.mode = LG_MODE_SCAN; /* the verdict and the next boot of a scan, as for a scan plan */
 	}
 	lg_report_add_network(rep, n->up ? n->mac : NULL, n->up ? n->ip : NULL, n->have_plan ? &n->plan : NULL);
 	return rep;

@@ -134,6 +134,8 @@ int pid1_save_reports(struct init_state *s, char *where, size_t wcap);
  * handed on or by DHCP (bounded wait), and the HTTPS client opened with
  * the built-in CA. Otherwise nothing, and no line. */
 void pid1_net_start(struct init_state *s);
+/* A server is open, trusted so far and not found unreachable: it is asked. */
+bool pid1_net_usable(const struct pid1_net *n);
 /* The server's deny-list and signature into FLEET_DENYLIST(.minisig):
  * true when both are there for denylist_pick.c to check. */
 bool pid1_net_denylist(struct init_state *s);

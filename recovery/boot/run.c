@@ -247,7 +247,7 @@ int pid1_run_engine(struct init_state *s)
 		.prompt = !s->opts.unattended,
 		.kr = kr,
 		/* a server that is reachable and trusted so far */
-		.net = s->net.fleet && !s->net.unreachable ? &s->net : NULL,
+		.net = pid1_net_usable(&s->net) ? &s->net : NULL,
 		.undo_run = s->undo_run,
 	};
 	say_job(&job, kr);

@@ -74,4 +74,13 @@ int lg_undo(const struct lg_undo_opts *o, json_t **report_out);
 /* A new run id: UTC time and random bits, e.g. 20260719T052700Z-3fa2c1. */
 void lg_run_id_new(char out[32]);
 
+/* The report of a run that never started (the recovery image's own when
+ * the engine did not run: no Windows, no valid deny-list, or the engine
+ * died first), shaped as lg_run() shapes every report (docs/report.md):
+ * run_id, mode ("fix" or "scan"), lastgood_version, finished (now),
+ * machine (NULL: lg_report_machine(); taken), an empty "volumes", the
+ * "summary" of a run that counted nothing, exit_code, note, and the fleet
+ * fields (engine/outcome.h). */
+json_t *lg_report_bare(const char *run_id, const char *mode, int exit_code, const char *note, json_t *machine);
+
 #endif

@@ -27,7 +27,8 @@ const char *lg_report_outcome(const json_t *report)
 		windows |= json_is_true(json_object_get(v, "windows")) || !status_is(v, "not-windows");
 	}
 	json_int_t exit_code = json_integer_value(json_object_get(report, "exit_code"));
-	if (failed || (exit_code == 1 && !locked))
+	/* exit code 5: no deny-list could be used, nothing was looked at */
+	if (failed || (exit_code == LG_EXIT_ERROR && !locked) || exit_code == LG_EXIT_DENYLIST)
 		return "failed";
 	if (locked)
 		return "locked";

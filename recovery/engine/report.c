@@ -52,6 +52,13 @@ int lg_report_new(struct lg_run_ctx *run)
 	return run->report ? 0 : -ENOMEM;
 }
 
+static json_t *summary_json(const struct lg_run_totals *t)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "volumes", t->volumes, "windows_volumes", t->windows,
+			 "matches", t->matched, "quarantined", t->quarantined, "restored", t->restored,
+			 "refused", t->refused, "failed", t->failed);
+}
+
 void lg_report_finish(struct lg_run_ctx *run, double t_start, double t_verify, double t_discover)
 {
 	char finished[LG_RFC3339_LEN];
@@ -59,13 +66,22 @@ void lg_report_finish(struct lg_run_ctx *run, double t_start, double t_verify, d
 	json_object_set_new(run->report, "finished", json_string(finished));
 	json_object_set_new(run->report, "timings", json_pack("{s:f, s:f, s:f}",
 		"verify", t_verify - t_start, "discover", t_discover - t_verify, "total", lg_run_clock() - t_start));
-	const struct lg_run_totals *t = &run->totals;
-	json_object_set_new(run->report, "summary", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-		"volumes", t->volumes, "windows_volumes", t->windows,
-		"matches", t->matched, "quarantined", t->quarantined,
-		"restored", t->restored, "refused", t->refused, "failed", t->failed));
+	json_object_set_new(run->report, "summary", summary_json(&run->totals));
 	json_object_set_new(run->report, "exit_code", json_integer(run->exit));
 	lg_report_add_fleet_fields(run->report);
+}
+
+json_t *lg_report_bare(const char *run_id, const char *mode, int exit_code, const char *note, json_t *machine)
+{
+	static const struct lg_run_totals none;
+	char finished[LG_RFC3339_LEN];
+	iso_time(time(NULL), finished);
+	json_t *rep = json_pack("{s:s, s:s, s:s, s:s, s:o, s:[], s:o, s:i, s:s}", "run_id", run_id, "mode", mode,
+				"lastgood_version", LG_VERSION, "finished", finished,
+				"machine", machine ? machine : lg_report_machine(), "volumes", "summary",
+				summary_json(&none), "exit_code", exit_code, "note", note);
+	lg_report_add_fleet_fields(rep);
+	return rep;
 }
 
 void lg_report_volume(struct lg_vol_ctx *vol)

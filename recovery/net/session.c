@@ -5,7 +5,6 @@
 #include "net/session.h"
 
 #include "engine/inspect.h"
-#include "engine/outcome.h"
 #include "formats/keys.h"
 #include "lib/guid.h"
 
@@ -150,20 +149,6 @@ void lg_report_add_network(json_t *report, const char *mac, const char *ip, cons
 		json_object_set_new(m, "ip", json_string(ip));
 	if (plan)
 		json_object_set_new(report, "plan", lg_plan_json(plan));
-}
-
-json_t *lg_report_bare(const char *run_id, const char *mode, int exit_code, bool failed, const char *note,
-		       const char *finished, json_t *machine)
-{
-	json_t *rep = json_pack("{s:s, s:s, s:s, s:s, s:o, s:[], s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i}, s:i, s:s}",
-				"run_id", run_id, "mode", mode, "lastgood_version", LG_VERSION, "finished", finished,
-				"machine", machine ? machine : json_object(), "volumes", "summary", "volumes", 0,
-				"windows_volumes", 0, "matches", 0, "quarantined", 0, "restored", 0, "refused", 0,
-				"failed", 0, "exit_code", exit_code, "note", note);
-	lg_report_add_fleet_fields(rep);
-	if (rep && failed)
-		json_object_set_new(rep, "outcome", json_string("failed"));
-	return rep;
 }
 
 bool lg_report_undo_rename(json_t *report, const char *new_run_id)

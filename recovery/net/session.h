@@ -48,15 +48,6 @@ json_t *lg_plan_json(const struct lg_plan_choice *c);
  * (either may be NULL), and plan. */
 void lg_report_add_network(json_t *report, const char *mac, const char *ip, const struct lg_plan_choice *plan);
 
-/* The report of a boot whose engine did not run (no Windows, no valid
- * deny-list, the engine died first), with what docs/fleet-api.md requires
- * of every report: run_id, mode ("fix" or "scan"), machine (taken), an
- * empty volumes, a summary of zeros, exit_code, note, finished (RFC 3339)
- * and the fleet fields (outcome "no-windows", or "failed" with exit code
- * 1, or when failed is set: no deny-list on a PC with Windows). */
-json_t *lg_report_bare(const char *run_id, const char *mode, int exit_code, bool failed, const char *note,
-		       const char *finished, json_t *machine);
-
 /* An undo report (mode "undo") as the fleet interface takes it: run_id
  * becomes new_run_id and the run undone moves to undo_run_id. False (and
  * nothing changed) for any other report. */

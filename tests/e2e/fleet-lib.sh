@@ -111,14 +111,7 @@ fleet_image() {
 }
 
 fleet_efi() {
-	base=$(objcopy -O binary --only-section=.cmdline "$OUT/lastgood.efi" /dev/stdout)
-	version=$(objcopy -O binary --only-section=.version "$OUT/lastgood.efi" /dev/stdout)
-	# shellcheck disable=SC1091
-	. "$OUT/cache/kernel.env"
-	media/mkefi.sh -s "$OUT/efi/stub.efi" -k "$VMLINUZ" -i "$WORK/fleet-initrd.img" \
-		-c "$base $1" -v "$version (fleet test: $1)" -b "$OUT/media/sbat.csv" -o "$WORK/lastgood.efi"
-	media/mkusb.sh -e "$WORK/lastgood.efi" -d "$OUT/media/denylist.json" -r media/README.txt -s 96 \
-		-o "$WORK/usb.img" 2>/dev/null
+	e2e_image "$1" "$WORK/fleet-initrd.img"
 }
 
 fleet_api() {

@@ -5,8 +5,10 @@
 # A test sources this file, then:
 #
 #   e2e_setup NAME                 work directory $WORK (out/e2e/NAME), fresh
-#   e2e_image "lastgood.x=y ..."   $WORK/lastgood.efi + $WORK/usb.img: the built
-#                                  image with words added to its command line
+#   e2e_image "lastgood.x=y ..." [INITRD]
+#                                  $WORK/lastgood.efi + $WORK/usb.img: the built
+#                                  image (or its kernel with INITRD) with words
+#                                  added to its command line
 #   e2e_vars                       $WORK/vars.fd, a fresh OVMF variable store
 #   e2e_windows_entry              add Boot0007 "Windows Boot Manager" to it
 #   e2e_usb_stick IMG              the boot stick (USB mass storage, boots first)
@@ -66,15 +68,17 @@ e2e_setup() {
 	e2e_reset_devices
 }
 
-# The kernel command line built into out/lastgood.efi, plus words.
+# The kernel command line built into out/lastgood.efi, plus words; the
+# built initrd, or the one given second.
 e2e_image() {
-	e2e_need "$OUT/lastgood.efi" "$OUT/efi/stub.efi" "$OUT/media/initrd.img" "$OUT/cache/kernel.env" \
+	initrd=${2:-$OUT/media/initrd.img}
+	e2e_need "$OUT/lastgood.efi" "$OUT/efi/stub.efi" "$initrd" "$OUT/cache/kernel.env" \
 		"$OUT/media/denylist.json" "$OUT/media/sbat.csv"
 	base=$(objcopy -O binary --only-section=.cmdline "$OUT/lastgood.efi" /dev/stdout)
 	version=$(objcopy -O binary --only-section=.version "$OUT/lastgood.efi" /dev/stdout)
 	# shellcheck disable=SC1091
 	. "$OUT/cache/kernel.env"
-	media/mkefi.sh -s "$OUT/efi/stub.efi" -k "$VMLINUZ" -i "$OUT/media/initrd.img" \
+	media/mkefi.sh -s "$OUT/efi/stub.efi" -k "$VMLINUZ" -i "$initrd" \
 		-c "$base $1" -v "$version (test: $1)" -b "$OUT/media/sbat.csv" -o "$WORK/lastgood.efi"
 	media/mkusb.sh -e "$WORK/lastgood.efi" -d "$OUT/media/denylist.json" -r media/README.txt -s 96 \
 		-o "$WORK/usb.img" 2>/dev/null

@@ -8,8 +8,10 @@
 #include "net/fleet.h"
 #include "net/lease.h"
 #include "net/session.h"
+#include "engine/engine.h"
 #include "formats/keys.h"
 #include "lib/guid.h"
+#include "lib/rfc3339.h"
 
 #define GUID "4381F759-C4F8-4DE0-BB61-FC33A831BDA5"
 #define RP "471207-278498-422125-177177-561902-537405-468006-432025"
@@ -340,8 +342,8 @@ static void test_plan_decide(void)
 static void test_report_bare_and_undo(void)
 {
 	json_t *m = json_pack("{s:s}", "product_uuid", "4c4c4544-0042-3510-8052-b4c04f564433");
-	json_t *r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_OK, false,
-				   "no NTFS or BitLocker volume on any disk", "2026-12-04T17:02:11Z", m);
+	json_t *r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_OK, "no NTFS or BitLocker volume on any disk",
+				   m);
 	CHECK(r != NULL);
 	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
 	CHECK_STR(json_string_value(json_object_get(r, "mode")), "fix");
@@ -350,6 +352,15 @@ static void test_report_bare_and_undo(void)
 	CHECK(json_is_array(json_object_get(r, "volumes")) && json_array_size(json_object_get(r, "volumes")) == 0);
 	CHECK(json_is_object(json_object_get(r, "summary")));
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "summary"), "matches")), 0);
+	/* the summary lg_run() writes, every counter at 0 */
+	char *sum = json_dumps(json_object_get(r, "summary"), JSON_COMPACT | JSON_SORT_KEYS);
+	CHECK_STR(sum, "{\"failed\":0,\"matches\":0,\"quarantined\":0,\"refused\":0,\"restored\":0,\"volumes\":0,"
+		  "\"windows_volumes\":0}");
+	free(sum);
+	int64_t finished = 0;
+	CHECK_INT(lg_rfc3339_parse(json_string_value(json_object_get(r, "finished")), &finished, NULL), 0);
+	CHECK(finished > 1700000000);
+	CHECK_STR(json_string_value(json_object_get(r, "note")), "no NTFS or BitLocker volume on any disk");
 	CHECK(json_is_integer(json_object_get(r, "exit_code")));
 	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "no-windows");
 	CHECK(json_is_array(json_object_get(r, "keys_needed")));
@@ -357,11 +368,11 @@ static void test_report_bare_and_undo(void)
 	CHECK_STR(json_string_value(json_object_get(r, "run_id")), "20261204T170211Z-3fa2c1");
 	json_decref(r);
 	/* no deny-list on a PC with Windows: failed, not no-windows */
-	r = lg_report_bare("20261204T170211Z-3fa2c1", "scan", LG_EXIT_DENYLIST, true, "no deny-list", "x", NULL);
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "scan", LG_EXIT_DENYLIST, "no deny-list", NULL);
 	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
 	CHECK(json_is_object(json_object_get(r, "machine")));
 	json_decref(r);
-	r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_ERROR, false, "the engine stopped", "x", NULL);
+	r = lg_report_bare("20261204T170211Z-3fa2c1", "fix", LG_EXIT_ERROR, "the engine stopped", NULL);
 	CHECK_STR(json_string_value(json_object_get(r, "outcome")), "failed");
 	json_decref(r);
 

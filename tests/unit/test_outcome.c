@@ -32,6 +32,8 @@ static void test_outcomes(void)
 	CHECK_STR(outcome_of("{\"mode\":\"fix\",\"exit_code\":0,\"volumes\":[]}"), "no-windows");
 	CHECK_STR(outcome_of("{\"mode\":\"undo\",\"exit_code\":0,\"volumes\":[{\"status\":\"undone\"}]}"), "undone");
 	CHECK_STR(outcome_of("{\"mode\":\"undo\",\"exit_code\":1,\"volumes\":[]}"), "failed");
+	/* no deny-list could be used (the recovery image's own report): failed, not no-windows */
+	CHECK_STR(outcome_of("{\"mode\":\"fix\",\"exit_code\":5,\"volumes\":[]}"), "failed");
 }
 
 static void test_fields(void)
