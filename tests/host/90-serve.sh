@@ -296,27 +296,56 @@ same "$(comm -23 "$T/accepted" "$T/stored" | wc -l)" 0 "no accepted report lost 
 echo "SUMMARY: kill -9 after $acc accepted reports: all $acc in the database"
 
 # ---- power loss: the answer only after the WAL is synced ----------------------
-# A power cut cannot be made here; what it needs can be watched: every
-# accepted report and every served key reaches the disk (fdatasync of the
-# write-ahead log) before its answer. One request at a time, each waiting
-# for its answer: each needs a sync of its own.
+# A power cut cannot be made here; what it needs can be watched, and
+# changed, with strace: every accepted report and served key reaches the
+# disk (fdatasync of the write-ahead log) before its answer.
+# trace STRACE-ARGS...: strace on every thread of the server (SRV_PID) in
+# the background (STP); returns once the kernel says each one is traced.
+trace() {
+	strace -f -qq -e trace=fdatasync,fsync "$@" -p "$SRV_PID" 2>/dev/null &
+	STP=$!
+	local i s all
+	for i in $(seq 1 200); do
+		all=1
+		for s in /proc/"$SRV_PID"/task/*/status; do
+			[ "$(awk '/^TracerPid:/ {print $2}' "$s" 2>/dev/null)" = "$STP" ] || all=0
+		done
+		[ "$all" = 1 ] && return 0
+		sleep 0.05
+	done
+	bad "strace did not attach to every thread of the server"
+}
+untrace() { kill -INT "$STP"; wait "$STP" 2>/dev/null || true; }
 if command -v strace >/dev/null; then
 	start_server s6 --root "$T/root" --keys "$T/keys.csv" --db "$T/sync.sqlite"
-	strace -f -qq -e trace=fdatasync,fsync -o "$T/sync.trace" -p "$SRV_PID" 2>/dev/null &
-	STP=$!
-	sleep 1
+	# One request at a time, each waiting for its answer: each needs a
+	# sync of its own.
+	trace -o "$T/sync.trace"
 	n=0
 	for i in 11 12 13 14 15; do
 		report "$i" "$(run_id "$i")" fixed >"$T/s$i.json"
 		[ "$(post "$T/s$i.json")" = 201 ] && n=$((n + 1))
 		[ "$(c "$URL/v1/keys/$(guid 1)")" = 200 ] && n=$((n + 1))
 	done
-	sleep 0.5
-	kill -INT "$STP"; wait "$STP" 2>/dev/null || true
+	untrace
 	same "$n" 10 "5 reports and 5 keys answered one after the other"
 	syncs=$(grep -c '^[0-9]* *fdatasync(' "$T/sync.trace" || true)
 	[ "$syncs" -ge 10 ] && ok "$syncs syncs of the write-ahead log for 10 answers" \
-		|| bad "only $syncs syncs for 10 answers: an answer went out before its data was on disk"
+		|| bad "only $syncs syncs for 10 answers: an answer stored nothing on disk"
+	# The syncs could as well come after the answers; with every sync
+	# made to last 2 s, an answer that waits for its own takes as long.
+	trace -o /dev/null -e inject=fdatasync:delay_exit=2000000
+	report 16 "$(run_id 16)" fixed >"$T/s16.json"
+	for what in report key; do
+		t0=$(date +%s%N)
+		if [ "$what" = report ]; then code=$(post "$T/s16.json") want=201
+		else code=$(c "$URL/v1/keys/$(guid 2)") want=200; fi
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		same "$code" "$want" "a $what while every sync takes 2 s: $want"
+		[ "$ms" -ge 2000 ] && ok "the $what's answer came after its sync ($ms ms)" ||
+			bad "the $what was answered after $ms ms, before its 2 s sync ended"
+	done
+	untrace
 	stop_server
 else
 	bad "strace is not installed (build/packages.txt)"
