@@ -8,7 +8,8 @@
 # JSON, wrong schema, over the limit), re-crash detection, the operator
 # pages and exports, --import-reports, TLS with the wrong certificate,
 # SIGTERM with requests in flight, kill -9 with no accepted report lost,
-# and every answer that stores something only after its fdatasync.
+# every answer that stores something only after its fdatasync, and no
+# write stored after a failed one.
 . tests/host/lib.sh
 . tests/host/serve-lib.sh
 
@@ -346,6 +347,27 @@ if command -v strace >/dev/null; then
 			bad "the $what was answered after $ms ms, before its 2 s sync ended"
 	done
 	untrace
+	# A sync that fails (EIO): its answers are 503, and so is every write
+	# after it (the log on the disk may lack what it was to write) until
+	# the server is restarted; then it stores again.
+	trace -o /dev/null -e inject=fdatasync:error=EIO
+	report 17 "$(run_id 17)" fixed >"$T/s17.json"
+	same "$(post "$T/s17.json")" 503 "a report whose sync fails: 503"
+	same "$(c "$URL/v1/keys/$(guid 3)")" 503 "a key whose log entry's sync fails: 503 (not sent)"
+	untrace
+	same "$(post "$T/s17.json")" 503 "after a failed sync, the same report again (syncs work again): 503"
+	report 18 "$(run_id 18)" fixed >"$T/s18.json"
+	same "$(post "$T/s18.json")" 503 "after a failed sync, another report: 503"
+	same "$(c "$URL/v1/plan/$(uuid 18)")" 503 "after a failed sync, a plan: 503"
+	same "$(c "$URL/lastgood.efi")" 200 "after a failed sync, boot files are still served"
+	contains "$T/s6.log" "write-ahead log could not be synced to the disk (Input/output error)" \
+		"the server's log says why it stores nothing"
+	stop_server
+	start_server s7 --root "$T/root" --keys "$T/keys.csv" --db "$T/sync.sqlite"
+	code=$(post "$T/s17.json")
+	[ "$code" = 200 ] || [ "$code" = 201 ] && ok "restarted: the report of the failed sync is taken ($code)" ||
+		bad "restarted: the report of the failed sync: $code"
+	same "$(post "$T/s18.json")" 201 "restarted: a new report is stored"
 	stop_server
 else
 	bad "strace is not installed (build/packages.txt)"
