@@ -359,6 +359,8 @@ if command -v strace >/dev/null; then
 	report 18 "$(run_id 18)" fixed >"$T/s18.json"
 	same "$(post "$T/s18.json")" 503 "after a failed sync, another report: 503"
 	same "$(c "$URL/v1/plan/$(uuid 18)")" 503 "after a failed sync, a plan: 503"
+	same "$(c -H "$A" -H 'X-Lastgood-Operator: t' -X POST "$URL/v1/admin/pause")" 503 \
+		"after a failed sync, an operator's decision: 503 (not 400: the request was right)"
 	same "$(c "$URL/lastgood.efi")" 200 "after a failed sync, boot files are still served"
 	contains "$T/s6.log" "write-ahead log could not be synced to the disk (Input/output error)" \
 		"the server's log says why it stores nothing"
