@@ -25,6 +25,7 @@ struct lg_fleet_db {
 	pthread_cond_t work, done_cv;
 	pthread_t committer;
 	int walfd;                      /* the -wal file, for that fdatasync */
+	int sync_err;                   /* errno of a failed fdatasync: no more writes */
 	bool in_txn, stop, thread_started;
 	uint64_t batch, durable;        /* the open batch; the last one on disk */
 	bool failed[BATCH_RING];        /* per batch: the commit failed */
@@ -146,10 +147,23 @@ static long long query_int(struct lg_fleet_db *db, const char *sql, const char *
 	return v;
 }
 
+/* The error of a write that was not stored: what failed, unless a failed
+ * sync of the log stopped every write (committer). With db->lock held. */
+static void write_err(struct lg_fleet_db *db, struct lg_err *err, const char *what)
+{
+	if (db->sync_err)
+		lg_err_set(err, "database: its write-ahead log could not be synced to the disk (%s): nothing is stored"
+			   " until lastgood serve is restarted", strerror(db->sync_err));
+	else
+		lg_err_set(err, "database: %s", what);
+}
+
 /* With db->lock held: join the open transaction (or open one), in a
  * savepoint of this operation's own. */
 static int op_begin(struct lg_fleet_db *db)
 {
+	if (db->sync_err)
+		return -EIO;
 	if (!db->in_txn) {
 		if (!run(db, "BEGIN IMMEDIATE"))
 			return -EIO;
@@ -193,17 +207,23 @@ static void *committer(void *arg)
 		if (!db->in_txn)
 			break;
 		uint64_t b = db->batch;
-		bool ok = run(db, "COMMIT");
+		/* Once a sync failed, the log on the disk may lack a committed
+		 * batch, and SQLite's recovery after a power cut stops at the
+		 * first frame it lacks: no later commit could be promised
+		 * durable. So nothing is committed any more (the batch that
+		 * filled meanwhile is rolled back) and op_begin refuses. */
+		bool ok = !db->sync_err && run(db, "COMMIT");
 		if (!ok)
 			run(db, "ROLLBACK");
 		db->in_txn = false;
 		db->batch = b + 1;
 		/* The next batch fills while this one goes to the disk. */
 		pthread_mutex_unlock(&db->lock);
-		if (ok && fdatasync(db->walfd))
-			ok = false;
+		int e = ok && fdatasync(db->walfd) ? errno : 0;
 		pthread_mutex_lock(&db->lock);
-		db->failed[b % BATCH_RING] = !ok;
+		if (e)
+			db->sync_err = e;
+		db->failed[b % BATCH_RING] = !ok || e;
 		db->durable = b;
 		pthread_cond_broadcast(&db->done_cv);
 	}
@@ -232,13 +252,22 @@ static void db_free(struct lg_fleet_db *db)
 }
 
 /* The WAL file, opened for the committer's fdatasync (SQLite keeps it
- * while a connection is open), and its directory entry made durable. */
+ * while a connection is open), and its directory entry made durable.
+ * First what the log holds goes into the database file (synced) and the
+ * log is emptied: after a sync of the log failed in an earlier run
+ * (committer), what that sync may have left off the disk is written
+ * again (the page cache still holds it) instead of taking every later
+ * commit with it at the next power cut. */
 static int open_wal(struct lg_fleet_db *db, const char *path, struct lg_err *err)
 {
 	char mode[16];
 	query_text(db, mode, sizeof(mode), "PRAGMA journal_mode", NULL);
 	if (strcmp(mode, "wal")) {
 		lg_err_set(err, "%s: the database cannot use a write-ahead log here (journal mode %s)", path, mode);
+		return -EIO;
+	}
+	if (sqlite3_exec(db->h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) {
+		lg_err_set(err, "%s: cannot write the write-ahead log into the database: %s", path, sqlite3_errmsg(db->h));
 		return -EIO;
 	}
 	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->h, "main"));
@@ -349,7 +378,7 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 		/* Already there (maybe in this very batch): 0 once it is on disk. */
 		rc = op_end(db, true);
 		if (rc < 0)
-			lg_err_set(err, "database: commit failed");
+			write_err(db, err, "commit failed");
 		pthread_mutex_unlock(&db->lock);
 		return rc;
 	}
@@ -381,7 +410,7 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 		goto rollback;
 	/* The 2xx only once the report is on disk. */
 	if (op_end(db, true) < 0) {
-		lg_err_set(err, "database: commit failed");
+		write_err(db, err, "commit failed");
 		pthread_mutex_unlock(&db->lock);
 		return -EIO;
 	}
@@ -390,12 +419,12 @@ int lg_fleet_db_add_report(struct lg_fleet_db *db, const struct lg_fleet_report 
 		*recrash = again;
 	return 1;
 rollback:
-	lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+	write_err(db, err, sqlite3_errmsg(db->h));
 	op_abort(db);
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 fail:
-	lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+	write_err(db, err, sqlite3_errmsg(db->h));
 	pthread_mutex_unlock(&db->lock);
 	return rc;
 }
@@ -426,7 +455,7 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	now_text(now);
 	pthread_mutex_lock(&db->lock);
 	if (op_begin(db) < 0) {
-		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+		write_err(db, err, sqlite3_errmsg(db->h));
 		pthread_mutex_unlock(&db->lock);
 		return NULL;
 	}
@@ -485,7 +514,7 @@ char *lg_fleet_db_plan(struct lg_fleet_db *db, const char *machine, const char *
 	json_decref(o);
 	EXEC(db, "UPDATE machines SET plan=?, plan_reason=?, plan_time=? WHERE machine=?", mode, reason, now, machine);
 	if (op_end(db, true) < 0) {
-		lg_err_set(err, "database: commit failed");
+		write_err(db, err, "commit failed");
 		free(text);
 		text = NULL;
 	}
@@ -501,7 +530,7 @@ int lg_fleet_db_decide(struct lg_fleet_db *db, const char *action, const char *o
 	pthread_mutex_lock(&db->lock);
 	int rc = op_begin(db);
 	if (rc < 0) {
-		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+		write_err(db, err, sqlite3_errmsg(db->h));
 		pthread_mutex_unlock(&db->lock);
 		return rc;
 	}
@@ -521,14 +550,14 @@ int lg_fleet_db_decide(struct lg_fleet_db *db, const char *action, const char *o
 	if (rc >= 0) {
 		rc = op_end(db, true);
 		if (rc < 0)
-			lg_err_set(err, "database: commit failed");
+			write_err(db, err, "commit failed");
 		pthread_mutex_unlock(&db->lock);
 		return rc;
 	}
 	if (rc == -EINVAL)
 		lg_err_set(err, "unknown action '%s' (pause, resume, promote, rollback)", action);
 	else
-		lg_err_set(err, "database: %s", sqlite3_errmsg(db->h));
+		write_err(db, err, sqlite3_errmsg(db->h));
 	op_abort(db);
 	pthread_mutex_unlock(&db->lock);
 	return rc;

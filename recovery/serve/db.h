@@ -7,7 +7,9 @@
  * one fdatasync of the WAL (group commit), and a call that stores
  * something returns once it is on disk: a report is in the database, and
  * survives a crash of the process or of the machine, when
- * lg_fleet_db_add_report() returns.
+ * lg_fleet_db_add_report() returns. Once a sync of the WAL has failed,
+ * every call that stores something fails (-EIO) until the database is
+ * opened again.
  */
 #ifndef LG_SERVE_DB_H
 #define LG_SERVE_DB_H

@@ -644,8 +644,13 @@ static enum MHD_Result operator_route(struct server *s, struct MHD_Connection *c
 		if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Lastgood-Operator"))
 			return send_error(s, c, 403, "X-Lastgood-Operator header required");
 		struct lg_err err = { "" };
-		if (lg_fleet_db_decide(s->db, url + 10, op, &err) < 0)
+		int rc = lg_fleet_db_decide(s->db, url + 10, op, &err);
+		if (rc == -EINVAL)
 			return send_error(s, c, 400, err.msg);
+		if (rc < 0) {
+			logf_(s, "decision %s by %s not stored: %s", url + 10, op, err.msg);
+			return send_error(s, c, 503, err.msg);
+		}
 		logf_(s, "decision: %s by %s", url + 10, op);
 		return send_owned(s, c, 200, "application/json",
 				  lg_fleet_db_summary_json(s->db, atomic_load(&s->throttled), keys_loaded(s)));

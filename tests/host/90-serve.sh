@@ -8,7 +8,8 @@
 # JSON, wrong schema, over the limit), re-crash detection, the operator
 # pages and exports, --import-reports, TLS with the wrong certificate,
 # SIGTERM with requests in flight, kill -9 with no accepted report lost,
-# and every answer that stores something only after its fdatasync.
+# every answer that stores something only after its fdatasync, and no
+# write stored after a failed one.
 . tests/host/lib.sh
 . tests/host/serve-lib.sh
 
@@ -296,27 +297,79 @@ same "$(comm -23 "$T/accepted" "$T/stored" | wc -l)" 0 "no accepted report lost 
 echo "SUMMARY: kill -9 after $acc accepted reports: all $acc in the database"
 
 # ---- power loss: the answer only after the WAL is synced ----------------------
-# A power cut cannot be made here; what it needs can be watched: every
-# accepted report and every served key reaches the disk (fdatasync of the
-# write-ahead log) before its answer. One request at a time, each waiting
-# for its answer: each needs a sync of its own.
+# A power cut cannot be made here; what it needs can be watched, and
+# changed, with strace: every accepted report and served key reaches the
+# disk (fdatasync of the write-ahead log) before its answer.
+# trace STRACE-ARGS...: strace on every thread of the server (SRV_PID) in
+# the background (STP); returns once the kernel says each one is traced.
+trace() {
+	strace -f -qq -e trace=fdatasync,fsync "$@" -p "$SRV_PID" 2>/dev/null &
+	STP=$!
+	local i s all
+	for i in $(seq 1 200); do
+		all=1
+		for s in /proc/"$SRV_PID"/task/*/status; do
+			[ "$(awk '/^TracerPid:/ {print $2}' "$s" 2>/dev/null)" = "$STP" ] || all=0
+		done
+		[ "$all" = 1 ] && return 0
+		sleep 0.05
+	done
+	bad "strace did not attach to every thread of the server"
+}
+untrace() { kill -INT "$STP"; wait "$STP" 2>/dev/null || true; }
 if command -v strace >/dev/null; then
 	start_server s6 --root "$T/root" --keys "$T/keys.csv" --db "$T/sync.sqlite"
-	strace -f -qq -e trace=fdatasync,fsync -o "$T/sync.trace" -p "$SRV_PID" 2>/dev/null &
-	STP=$!
-	sleep 1
+	# One request at a time, each waiting for its answer: each needs a
+	# sync of its own.
+	trace -o "$T/sync.trace"
 	n=0
 	for i in 11 12 13 14 15; do
 		report "$i" "$(run_id "$i")" fixed >"$T/s$i.json"
 		[ "$(post "$T/s$i.json")" = 201 ] && n=$((n + 1))
 		[ "$(c "$URL/v1/keys/$(guid 1)")" = 200 ] && n=$((n + 1))
 	done
-	sleep 0.5
-	kill -INT "$STP"; wait "$STP" 2>/dev/null || true
+	untrace
 	same "$n" 10 "5 reports and 5 keys answered one after the other"
 	syncs=$(grep -c '^[0-9]* *fdatasync(' "$T/sync.trace" || true)
 	[ "$syncs" -ge 10 ] && ok "$syncs syncs of the write-ahead log for 10 answers" \
-		|| bad "only $syncs syncs for 10 answers: an answer went out before its data was on disk"
+		|| bad "only $syncs syncs for 10 answers: an answer stored nothing on disk"
+	# The syncs could as well come after the answers; with every sync
+	# made to last 2 s, an answer that waits for its own takes as long.
+	trace -o /dev/null -e inject=fdatasync:delay_exit=2000000
+	report 16 "$(run_id 16)" fixed >"$T/s16.json"
+	for what in report key; do
+		t0=$(date +%s%N)
+		if [ "$what" = report ]; then code=$(post "$T/s16.json") want=201
+		else code=$(c "$URL/v1/keys/$(guid 2)") want=200; fi
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		same "$code" "$want" "a $what while every sync takes 2 s: $want"
+		[ "$ms" -ge 2000 ] && ok "the $what's answer came after its sync ($ms ms)" ||
+			bad "the $what was answered after $ms ms, before its 2 s sync ended"
+	done
+	untrace
+	# A sync that fails (EIO): its answers are 503, and so is every write
+	# after it (the log on the disk may lack what it was to write) until
+	# the server is restarted; then it stores again.
+	trace -o /dev/null -e inject=fdatasync:error=EIO
+	report 17 "$(run_id 17)" fixed >"$T/s17.json"
+	same "$(post "$T/s17.json")" 503 "a report whose sync fails: 503"
+	same "$(c "$URL/v1/keys/$(guid 3)")" 503 "a key whose log entry's sync fails: 503 (not sent)"
+	untrace
+	same "$(post "$T/s17.json")" 503 "after a failed sync, the same report again (syncs work again): 503"
+	report 18 "$(run_id 18)" fixed >"$T/s18.json"
+	same "$(post "$T/s18.json")" 503 "after a failed sync, another report: 503"
+	same "$(c "$URL/v1/plan/$(uuid 18)")" 503 "after a failed sync, a plan: 503"
+	same "$(c -H "$A" -H 'X-Lastgood-Operator: t' -X POST "$URL/v1/admin/pause")" 503 \
+		"after a failed sync, an operator's decision: 503 (not 400: the request was right)"
+	same "$(c "$URL/lastgood.efi")" 200 "after a failed sync, boot files are still served"
+	contains "$T/s6.log" "write-ahead log could not be synced to the disk (Input/output error)" \
+		"the server's log says why it stores nothing"
+	stop_server
+	start_server s7 --root "$T/root" --keys "$T/keys.csv" --db "$T/sync.sqlite"
+	code=$(post "$T/s17.json")
+	[ "$code" = 200 ] || [ "$code" = 201 ] && ok "restarted: the report of the failed sync is taken ($code)" ||
+		bad "restarted: the report of the failed sync: $code"
+	same "$(post "$T/s18.json")" 201 "restarted: a new report is stored"
 	stop_server
 else
 	bad "strace is not installed (build/packages.txt)"
