@@ -17,7 +17,7 @@
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
 #   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
 #       the shell, with its shared libraries; not the ones it loads at first
-#       use (recovery/cli/lazy/): libcryptsetup is there for PID 1 anyway,
+#       use (recovery/lazy/): libcryptsetup is there for PID 1 anyway,
 #       libxml2 (denylist import), libmicrohttpd and libsqlite3 (serve) are
 #       not, and those commands say so in the shell
 #   -f  firmware.env of media/fetch-firmware.sh: the firmware files the

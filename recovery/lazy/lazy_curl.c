@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libcurl at first use (lazy.h): lastgood serve's control client. */
 #define CURL_DISABLE_TYPECHECK 1	/* the plain prototypes, not the checking macros */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>

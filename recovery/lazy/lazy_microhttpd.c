@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libmicrohttpd at first use (lazy.h): lastgood serve. */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <stdarg.h>
 #include <stdint.h>

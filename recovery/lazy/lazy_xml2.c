@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libxml2 at first use (lazy.h): lastgood denylist import (SiPolicy XML). */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
