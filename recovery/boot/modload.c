@@ -33,23 +33,63 @@ struct alias {
 	size_t mod;
 };
 
+/* A growable array of malloc'ed strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
 struct lg_modload {
 	char *dir;
 	struct mod *mods;	/* sorted by name */
 	size_t n_mods;
 	struct alias *aliases;
 	size_t n_aliases;
-	char **builtin;		/* sorted names */
-	size_t n_builtin;
+	struct strv builtin;	/* names, sorted */
 	struct lg_modload_ops ops;
 	/* what lg_modload_name tried, in order (names, results) */
 	size_t *tried;
 	size_t n_tried, cap_tried;
-	char **missing;		/* names reported as not found */
-	size_t n_missing;
-	char **seen;		/* modaliases looked up (lg_modload_alias_once) */
-	size_t n_seen, cap_seen;
+	struct strv missing;	/* names reported as not found */
+	struct strv seen;	/* modaliases looked up (lg_modload_alias_once) */
 };
+
+/* Appends s (taken: freed on failure; NULL is out of memory). */
+static int strv_push(struct strv *sv, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 64;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+		if (!v) {
+			free(s);
+			return -ENOMEM;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	return 0;
+}
+
+/* Adds a copy of s unless it is there (a linear search: a few hundred at
+ * most): 1 when added, 0 when there, -ENOMEM. */
+static int strv_add_new(struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 0;
+	int r = strv_push(sv, strdup(s));
+	return r < 0 ? r : 1;
+}
+
+static void strv_free(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
 
 /* kmod's rule: '-' and '_' are the same in module names and aliases
  * (depmod writes its alias index so), except inside a [...] class. */
@@ -98,7 +138,7 @@ static struct mod *find_mod(const struct lg_modload *m, const char *name)
 
 static bool is_builtin(const struct lg_modload *m, const char *name)
 {
-	return m->n_builtin && bsearch(&name, m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+	return m->builtin.n && bsearch(&name, m->builtin.v, m->builtin.n, sizeof(char *), cmp_str);
 }
 
 /* The lines of dir/file, NUL-terminated in place; *buf to free. A missing
@@ -257,24 +297,11 @@ static int parse_softdep(struct lg_modload *m, char *buf, size_t len)
 static int parse_builtin(struct lg_modload *m, char *buf, size_t len)
 {
 	char *end = buf + len, *cur = buf, *line;
-	size_t cap = 0;
-	while ((line = next_line(&cur, end))) {
-		if (!*line)
-			continue;
-		if (m->n_builtin == cap) {
-			cap = cap ? cap * 2 : 512;
-			char **v = realloc(m->builtin, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			m->builtin = v;
-		}
-		m->builtin[m->n_builtin] = name_of_path(line);
-		if (!m->builtin[m->n_builtin])
+	while ((line = next_line(&cur, end)))
+		if (*line && strv_push(&m->builtin, name_of_path(line)) < 0)
 			return -ENOMEM;
-		m->n_builtin++;
-	}
-	if (m->n_builtin)
-		qsort(m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+	if (m->builtin.n)
+		qsort(m->builtin.v, m->builtin.n, sizeof(char *), cmp_str);
 	return 0;
 }
 
@@ -363,15 +390,9 @@ void lg_modload_free(struct lg_modload *m)
 	for (size_t i = 0; i < m->n_aliases; i++)
 		free(m->aliases[i].pattern);
 	free(m->aliases);
-	for (size_t i = 0; i < m->n_builtin; i++)
-		free(m->builtin[i]);
-	free(m->builtin);
-	for (size_t i = 0; i < m->n_missing; i++)
-		free(m->missing[i]);
-	free(m->missing);
-	for (size_t i = 0; i < m->n_seen; i++)
-		free(m->seen[i]);
-	free(m->seen);
+	strv_free(&m->builtin);
+	strv_free(&m->missing);
+	strv_free(&m->seen);
 	free(m->tried);
 	free(m->dir);
 	free(m);
@@ -541,21 +562,6 @@ static int try_mod(struct lg_modload *m, struct mod *md, lg_mod_cb cb, void *ud)
 	return r == 0 ? 1 : 0;
 }
 
-static bool missing_reported(struct lg_modload *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_missing; i++)
-		if (!strcmp(m->missing[i], name))
-			return true;
-	char **v = realloc(m->missing, (m->n_missing + 1) * sizeof(*v));
-	if (!v)
-		return true;
-	m->missing = v;
-	m->missing[m->n_missing] = strdup(name);
-	if (m->missing[m->n_missing])
-		m->n_missing++;
-	return false;
-}
-
 int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *ud)
 {
 	_cleanup_free_ char *norm = strdup(name);
@@ -576,29 +582,15 @@ int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *
 		matched = true;
 		loaded += try_mod(m, &m->mods[a->mod], cb, ud);
 	}
-	if (!matched && cb && !missing_reported(m, name))
+	if (!matched && cb && strv_add_new(&m->missing, name) > 0)
 		cb(name, -ENOENT, ud);
 	return loaded > 0 ? 1 : 0;
 }
 
 int lg_modload_alias_once(struct lg_modload *m, const char *alias)
 {
-	for (size_t i = 0; i < m->n_seen; i++)
-		if (!strcmp(m->seen[i], alias))
-			return 0;
-	if (m->n_seen == m->cap_seen) {
-		size_t cap = m->cap_seen ? m->cap_seen * 2 : 64;
-		char **v = realloc(m->seen, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->seen = v;
-		m->cap_seen = cap;
-	}
-	m->seen[m->n_seen] = strdup(alias);
-	if (!m->seen[m->n_seen])
-		return -ENOMEM;
-	m->n_seen++;
-	return lg_modload_name(m, alias, NULL, NULL);
+	int r = strv_add_new(&m->seen, alias);
+	return r <= 0 ? r : lg_modload_name(m, alias, NULL, NULL);
 }
 
 int lg_modload_file(struct lg_modload *m, const char *path, lg_mod_cb cb, void *ud)
