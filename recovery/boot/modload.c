@@ -466,6 +466,12 @@ int lg_modload_read_image(const char *path, size_t max, void **image, size_t *le
 
 static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth);
 
+/* Whether s is one of the strings alias a's pattern stands for. */
+static bool alias_matches(const struct alias *a, const char *s)
+{
+	return !strncmp(a->pattern, s, a->fixed) && !fnmatch(a->pattern, s, 0);
+}
+
 /* Soft dependencies: names or aliases (crc_t10dif's "pre: crct10dif" is
  * the alias of two modules), loaded when present; their failure is not
  * the module's. */
@@ -484,17 +490,16 @@ static void load_soft(struct lg_modload *m, const char *names, unsigned depth)
 			load_mod(m, sd, depth + 1);
 			continue;
 		}
-		for (size_t i = 0; i < m->n_aliases; i++) {
-			const struct alias *a = &m->aliases[i];
-			if (!strncmp(a->pattern, t, a->fixed) && !fnmatch(a->pattern, t, 0))
-				load_mod(m, &m->mods[a->mod], depth + 1);
-		}
+		for (size_t i = 0; i < m->n_aliases; i++)
+			if (alias_matches(&m->aliases[i], t))
+				load_mod(m, &m->mods[m->aliases[i].mod], depth + 1);
 	}
 }
 
 /* A module after its dependencies (the last of modules.dep's list first:
  * depmod lists them so) and then its soft "pre" dependencies, then its
- * soft "post" ones: kmod's order. 0 when loaded or already there. */
+ * soft "post" ones: kmod's order. 1 when inserted now, 0 when in the
+ * kernel already or inserted before, or a negative errno. */
 static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth)
 {
 	if (depth > 32)
@@ -528,9 +533,10 @@ static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth)
 	if (r == -EEXIST)
 		r = 0;
 	md->result = r;
-	if (r == 0)
-		load_soft(m, md->post, depth);
-	return r;
+	if (r < 0)
+		return r;
+	load_soft(m, md->post, depth);
+	return 1;
 }
 
 static int note_tried(struct lg_modload *m, size_t mod)
@@ -551,15 +557,15 @@ static int note_tried(struct lg_modload *m, size_t mod)
  * before (as a dependency too) or is there already; reported. */
 static int try_mod(struct lg_modload *m, struct mod *md, lg_mod_cb cb, void *ud)
 {
-	if (md->tried || m->ops.loaded(md->name, m->ops.ud) > 0) {
-		md->tried = true;
+	if (md->tried)
 		return 0;
-	}
 	int r = load_mod(m, md, 0);
+	if (r == 0)
+		return 0;	/* in the kernel already */
 	note_tried(m, (size_t)(md - m->mods));
 	if (cb)
-		cb(md->name, r, ud);
-	return r == 0 ? 1 : 0;
+		cb(md->name, md->result, ud);
+	return r > 0;
 }
 
 int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *ud)
@@ -576,11 +582,10 @@ int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *
 	int loaded = 0;
 	bool matched = false;
 	for (size_t i = 0; i < m->n_aliases; i++) {
-		const struct alias *a = &m->aliases[i];
-		if (strncmp(a->pattern, norm, a->fixed) || fnmatch(a->pattern, norm, 0))
+		if (!alias_matches(&m->aliases[i], norm))
 			continue;
 		matched = true;
-		loaded += try_mod(m, &m->mods[a->mod], cb, ud);
+		loaded += try_mod(m, &m->mods[m->aliases[i].mod], cb, ud);
 	}
 	if (!matched && cb && strv_add_new(&m->missing, name) > 0)
 		cb(name, -ENOENT, ud);

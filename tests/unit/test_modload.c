@@ -27,6 +27,7 @@ struct rec {
 	char last_image[256];
 	size_t last_len;
 	char reported[1024];	/* what the callback saw: "name=result " */
+	int loaded_calls;	/* how often loaded was asked */
 };
 
 static int rec_insert(const char *name, const void *image, size_t len, void *ud)
@@ -44,6 +45,7 @@ static int rec_insert(const char *name, const void *image, size_t len, void *ud)
 static int rec_loaded(const char *name, void *ud)
 {
 	struct rec *r = ud;
+	r->loaded_calls++;
 	char key[80];
 	snprintf(key, sizeof(key), " %s ", name);
 	return strstr(r->loaded, key) != NULL;
@@ -159,6 +161,7 @@ static void test_dependencies(void)
 	CHECK_STR(r.last_image, "image of a");	/* decompressed */
 	CHECK_INT(r.last_len, strlen("image of a"));
 	CHECK_STR(r.reported, "a=0 ");		/* dependencies are not reported */
+	CHECK_INT(r.loaded_calls, 3);		/* the kernel asked once a module */
 	/* tried once: neither a nor its dependencies again */
 	CHECK_INT(lg_modload_name(m, "a", rec_cb, &r), 0);
 	CHECK_INT(lg_modload_name(m, "c", rec_cb, &r), 0);
