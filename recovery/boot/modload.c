@@ -408,21 +408,19 @@ static int decompress_xz(const uint8_t *in, size_t in_len, size_t max, void **im
 	lzma_stream s = LZMA_STREAM_INIT;
 	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
 		return -ENOMEM;
-	size_t cap = in_len * 4 + 4096, used = 0;
+	size_t cap = 0, used = 0;
 	uint8_t *out = NULL;
 	lzma_ret lr = LZMA_OK;
 	s.next_in = in;
 	s.avail_in = in_len;
 	while (lr == LZMA_OK) {
-		if (!out || used == cap) {
-			if (out)
-				cap *= 2;
-			if (cap > max)
-				cap = max;
-			if (out && used == cap) {
+		if (used == cap) {
+			if (cap == max) {
 				lr = LZMA_MEMLIMIT_ERROR;	/* larger than max */
 				break;
 			}
+			cap = cap ? cap * 2 : in_len * 4 + 4096;
+			cap = cap < max ? cap : max;
 			uint8_t *v = realloc(out, cap);
 			if (!v) {
 				lr = LZMA_MEM_ERROR;

@@ -241,6 +241,15 @@ static void test_failures(void)
 	CHECK_INT(lg_modload_read_image(path, 1024, &img, &len), 0);
 	CHECK_INT(len, 10);
 	free(img);
+	/* a small file that decompresses to more than max: stopped at max */
+	static char big[64 * 1024 + 1];
+	memset(big, 'x', sizeof(big) - 1);
+	put_module("kernel/big.ko.xz", big, true);
+	snprintf(path, sizeof(path), "%s/kernel/big.ko.xz", dir);
+	CHECK_INT(lg_modload_read_image(path, 8192, &img, &len), -EFBIG);
+	CHECK_INT(lg_modload_read_image(path, sizeof(big) - 1, &img, &len), 0);
+	CHECK_INT(len, sizeof(big) - 1);
+	free(img);
 
 	/* no modules.dep: an error; the other files are optional */
 	char empty[] = "/tmp/lg-modload-empty-XXXXXX";
