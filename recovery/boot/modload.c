@@ -4,7 +4,6 @@
  */
 #include "boot/modload.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <lzma.h>
@@ -314,15 +313,11 @@ static int default_insert(const char *name, const void *image, size_t len, void 
 
 static int default_loaded(const char *name, void *ud)
 {
-	char path[PATH_MAX], state[32];
+	char path[PATH_MAX];
+	_cleanup_free_ char *state = NULL;
 	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (lg_read_file(path, 32, &state, NULL) < 0)
 		return 0;
-	ssize_t n = read(fd, state, sizeof(state) - 1);
-	if (n <= 0)
-		return 0;
-	state[n] = 0;
 	/* "going": being removed; nothing here removes modules */
 	return !strncmp(state, "live", 4) || !strncmp(state, "coming", 6);
 }
