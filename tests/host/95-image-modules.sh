@@ -10,12 +10,7 @@
 # mkinitramfs.sh itself is run on a small list when the kernel is cached:
 # a module without a reason is recorded as listed, an unknown flag fails.
 set -eu
-OUT=${OUT:-out}
-T=$(mktemp -d "${TMPDIR:-/tmp}/lg-mods.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. tests/host/lib.sh
 
 # 1. the list: "name [load] # reason", a reason on every module line
 n=0
@@ -111,8 +106,4 @@ else
 	echo "note: no cached kernel or release build: mkinitramfs.sh not run"
 fi
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish
