@@ -22,6 +22,7 @@ struct mod {
 	size_t *deps;		/* indexes into mods, as modules.dep lists them */
 	size_t n_deps;
 	char *pre, *post;	/* soft dependencies: names, space-separated */
+	char *dep_list;		/* parse_dep only: into modules.dep's text, not owned */
 	bool tried;
 	int result;
 };
@@ -193,7 +194,7 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 		memset(md, 0, sizeof(*md));
 		md->path = strdup(line);
 		md->name = name_of_path(line);
-		md->pre = colon + 1;	/* the dependency list, until pass two */
+		md->dep_list = colon + 1;
 		m->n_mods++;
 		if (!md->path || !md->name)
 			return -ENOMEM;
@@ -202,9 +203,8 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 		qsort(m->mods, m->n_mods, sizeof(*m->mods), cmp_mod);
 	for (size_t i = 0; i < m->n_mods; i++) {
 		struct mod *md = &m->mods[i];
-		char *save = NULL, *list = md->pre;
-		md->pre = NULL;
-		for (char *t = strtok_r(list, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		char *save = NULL;
+		for (char *t = strtok_r(md->dep_list, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 			_cleanup_free_ char *dn = name_of_path(t);
 			if (!dn)
 				return -ENOMEM;
@@ -217,6 +217,7 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 			md->deps = v;
 			md->deps[md->n_deps++] = (size_t)(dep - m->mods);
 		}
+		md->dep_list = NULL;	/* the text is freed after parsing */
 	}
 	return 0;
 }

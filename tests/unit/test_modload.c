@@ -20,6 +20,21 @@
 
 static char dir[] = "/tmp/lg-modload-XXXXXX";
 
+/* strdup failing once n more calls have succeeded (-1: never), for the
+ * out-of-memory paths of lg_modload_new: this definition is the one
+ * modload.o calls. */
+static int strdup_left = -1;
+char *strdup(const char *s)
+{
+	if (strdup_left == 0)
+		return NULL;
+	if (strdup_left > 0)
+		strdup_left--;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	return d ? memcpy(d, s, n) : NULL;
+}
+
 struct rec {
 	char order[2048];	/* inserted names, space-separated */
 	char loaded[256];	/* " name name " already in the kernel */
@@ -269,6 +284,27 @@ static void test_failures(void)
 	rmdir(empty);
 }
 
+/* Out of memory at each strdup of lg_modload_new in turn: -ENOMEM and
+ * everything freed (what is freed is what was allocated: ASan, or glibc's
+ * checks, stop at a pointer into the middle of a file's text). */
+static void test_out_of_memory(void)
+{
+	int failed = 0, k;
+	for (k = 0; k < 100; k++) {
+		struct lg_modload *m = NULL;
+		struct lg_err err = { 0 };
+		strdup_left = k;
+		int r = lg_modload_new(dir, &m, &err);
+		strdup_left = -1;
+		lg_modload_free(m);
+		if (r == 0)
+			break;
+		failed += r == -ENOMEM;
+	}
+	CHECK(k > 10);			/* modules.dep's paths, the aliases: strdup'ed */
+	CHECK_INT(failed, k);		/* each failure an -ENOMEM */
+}
+
 static void test_coldplug(void)
 {
 	struct rec r;
@@ -377,6 +413,7 @@ int main(void)
 	RUN(test_softdeps_and_names);
 	RUN(test_aliases);
 	RUN(test_failures);
+	RUN(test_out_of_memory);
 	RUN(test_coldplug);
 	RUN(test_image_tree);
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
