@@ -60,10 +60,12 @@ INIT_MAIN   := recovery/boot/init.c
 LIBNET      := $(OBJDIR)/libnet.a
 # recovery/serve/ (host only: `lastgood serve`, libmicrohttpd and SQLite).
 LIBSERVE    := $(OBJDIR)/libserve.a
-# recovery/cli/lazy/: the libraries out/lastgood loads at first use
-# (lazy.h), linked into out/lastgood alone.
+# recovery/lazy/: stand-ins for the libraries out/lastgood loads at first
+# use (lazy.h). They sit below every folder (storage/, import/, serve/
+# call them under the libraries' own names) but are linked into
+# out/lastgood alone: libengine.a, PID 1 and the unit tests link the
+# libraries themselves.
 LIBLAZY     := $(OBJDIR)/liblazy.a
-LAZY_OBJ    := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard recovery/cli/lazy/*.c))
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -76,13 +78,13 @@ $(LIBCLI): $(call objs_of,cli,$(CLI_MAIN))
 $(LIBBOOT): $(call objs_of,boot,$(INIT_MAIN))
 $(LIBNET): $(call objs_of,net)
 $(LIBSERVE): $(call objs_of,serve)
-$(LIBLAZY): $(LAZY_OBJ)
+$(LIBLAZY): $(call objs_of,lazy)
 $(LIBENGINE) $(LIBIMPORT) $(LIBTERM) $(LIBCLI) $(LIBBOOT) $(LIBNET) $(LIBSERVE) $(LIBLAZY):
 	@rm -f $@
 	ar rcs $@ $^
 
 $(call objs_of,serve) $(OBJDIR)/recovery/cli/serve_cmd.o: LG_CFLAGS += $(SERVE_PKG_CFLAGS)
-$(LAZY_OBJ): LG_CFLAGS += $(SERVE_PKG_CFLAGS) $(LAZY_SONAME_DEFS)
+$(call objs_of,lazy): LG_CFLAGS += $(SERVE_PKG_CFLAGS) $(LAZY_SONAME_DEFS)
 
 # Two programs from the one library: the host command, with the
 # importers (libxml2) and the fleet server, and PID 1 of the recovery

@@ -58,7 +58,7 @@ LG_LIBS     = $(PKG_LIBS) -lpthread
 INIT_STATIC_LIBS := -larchive -lsodium -ljansson -lhivex -lnettle -llz4 -lbz2 -llzma -lzstd -lz
 # The host command (out/lastgood) links the same libraries statically, and
 # loads at first use the ones only some commands need, each with dozens of
-# shared libraries behind it (recovery/cli/lazy/lazy.h; docs/benchmarks.md,
+# shared libraries behind it (recovery/lazy/lazy.h; docs/benchmarks.md,
 # scan_path). Its eager shared libraries: libntfs-3g, libblkid,
 # libcrypto, libc.
 CLI_LAZY := cryptsetup xml2 curl microhttpd sqlite3

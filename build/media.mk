@@ -16,7 +16,7 @@
 #                                               certificate is checked against
 #                                               (docs/fleet-api.md, docs/pxe.md)
 #
-# Knobs: INITRD_COMPRESS (zstd|gzip), MODULE_COMPRESS (xz|zstd|none: each
+# Knobs: INITRD_COMPRESS (zstd|gzip), MODULE_COMPRESS (xz|none: each
 # kernel module on its own, media/mkinitramfs.sh -x), IMAGE_CMDLINE, USB_SIZE_MB, SHELL_BIN
 # (a static busybox for lastgood.mode=shell), SOURCE_DATE_EPOCH.
 #

@@ -7,17 +7,17 @@
 # Reproducible: sorted file list, owner root, mtimes from SOURCE_DATE_EPOCH.
 #
 # usage: media/mkinitramfs.sh -b BINARY -k KERNEL_ENV -m MODULES_LIST
-#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none] [-x xz|zstd|none]
+#            -t KEY.pub [-t KEY.pub ...] -d DENYLIST.json [-D] [-z gzip|zstd|none] [-x xz|none]
 #            [-s SHELL [-l CLI]] [-f FIRMWARE_ENV] [-c SERVER_CA.pem -u SERVER_URL]
 #            [-n BUSYBOX] -o OUTPUT
 #   -b  PID 1: out/lastgood-init (no deny-list importers, no libxml2)
 #   -D  the key is a demo key made at build time: the image says so on screen
 #   -z  the initrd's compression (zstd by default); -x each kernel module's
-#       own (xz by default: see copy_modules)
+#       own (xz by default: see copy_modules; PID 1 decompresses xz only)
 #   -s  a static shell (busybox) for lastgood.mode=shell; none by default
 #   -l  with -s: the host command (out/lastgood) as /usr/bin/lastgood, for
 #       the shell, with its shared libraries; not the ones it loads at first
-#       use (recovery/cli/lazy/): libcryptsetup is there for PID 1 anyway,
+#       use (recovery/lazy/): libcryptsetup is there for PID 1 anyway,
 #       libxml2 (denylist import), libmicrohttpd and libsqlite3 (serve) are
 #       not, and those commands say so in the shell
 #   -f  firmware.env of media/fetch-firmware.sh: the firmware files the
@@ -95,10 +95,12 @@ prepare_kernel_tree() {
 # media/modules.list: "name [load] [bitlocker] [raw] # reason". Each module goes in with its
 # dependencies (modprobe --show-depends on the full tree); OUTPUT.modules
 # says why each file is there: the listed reason, or "needed by NAME".
-# Then each module is compressed on its own (-x: xz by default): libkmod
-# decompresses a module when it loads it, so a module coldplug never asks
-# for costs its compressed size in memory, not its full size, and the
-# signature Debian appended stays valid (it covers the uncompressed file).
+# Then each module is compressed on its own (-x: xz by default): PID 1
+# decompresses a module when it loads it (recovery/boot/modload.c: xz
+# only, Debian's kernel cannot decompress modules itself), so a module
+# coldplug never asks for costs its compressed size in memory, not its
+# full size, and the signature Debian appended stays valid (it covers the
+# uncompressed file).
 copy_modules() {
 	kroot=${KMODDIR%/lib/modules/*}
 	moddst=/usr/lib/modules/$KVER
@@ -171,12 +173,7 @@ copy_modules() {
 # nearly every boot, where decompressing them would cost more time than
 # their unpacked size costs memory (docs/benchmarks.md).
 compress_modules() {
-	case $MODCOMP in
-	xz) MODEXT=.xz ;;
-	zstd) MODEXT=.zst ;;
-	none) MODEXT= ; return 0 ;;
-	*) die "unknown module compression $MODCOMP" ;;
-	esac
+	[ "$MODCOMP" = xz ] || return 0
 	(cd "$ROOT/usr/lib/modules/$KVER" && find kernel -name '*.ko' | LC_ALL=C sort) >"$OUTPUT.all.tmp"
 	LC_ALL=C sort -u "$OUTPUT.raw.tmp" | LC_ALL=C comm -23 "$OUTPUT.all.tmp" - >"$OUTPUT.pack.tmp"
 	rm -f "$OUTPUT.all.tmp"
@@ -191,12 +188,8 @@ compress_modules() {
 	cm_dict=1048576
 	while [ "$cm_dict" -lt "$cm_max" ]; do cm_dict=$((cm_dict * 2)); done
 	while read -r rel; do
-		f=$ROOT/usr/lib/modules/$KVER/$rel
-		case $MODCOMP in
 		# crc32: the check the kernel's own xz code knows too
-		xz) xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 "$f" ;;
-		zstd) zstd -q -19 -T1 --rm "$f" ;;
-		esac
+		xz --lzma2=preset=9e,dict="$cm_dict" --check=crc32 -T1 "$ROOT/usr/lib/modules/$KVER/$rel"
 	done <"$OUTPUT.pack.tmp"
 	rm -f "$OUTPUT.pack.tmp"
 }
@@ -347,6 +340,11 @@ main() {
 	[ -n "$BINARY" ] && [ -n "$KENV" ] && [ -n "$MODLIST" ] && [ -n "$DENYLIST" ] && [ -n "$OUTPUT" ] ||
 		die "missing option (see the header of $0)"
 	[ -x "$BINARY" ] || die "$BINARY is not an executable"
+	case $MODCOMP in
+	xz) MODEXT=.xz ;;
+	none) MODEXT= ;;
+	*) die "unknown module compression '$MODCOMP' (xz or none: PID 1 decompresses xz only)" ;;
+	esac
 	[ -z "$CLI" ] || [ -n "$SHELLBIN" ] || die "-l (the command-line tool) only goes into an image with a shell (-s)"
 	[ -z "$CLI" ] || [ -x "$CLI" ] || die "$CLI is not an executable"
 	# shellcheck disable=SC1090

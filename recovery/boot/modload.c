@@ -4,7 +4,6 @@
  */
 #include "boot/modload.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <lzma.h>
@@ -23,6 +22,7 @@ struct mod {
 	size_t *deps;		/* indexes into mods, as modules.dep lists them */
 	size_t n_deps;
 	char *pre, *post;	/* soft dependencies: names, space-separated */
+	char *dep_list;		/* parse_dep only: into modules.dep's text, not owned */
 	bool tried;
 	int result;
 };
@@ -33,23 +33,63 @@ struct alias {
 	size_t mod;
 };
 
+/* A growable array of malloc'ed strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
 struct lg_modload {
 	char *dir;
 	struct mod *mods;	/* sorted by name */
 	size_t n_mods;
 	struct alias *aliases;
 	size_t n_aliases;
-	char **builtin;		/* sorted names */
-	size_t n_builtin;
+	struct strv builtin;	/* names, sorted */
 	struct lg_modload_ops ops;
 	/* what lg_modload_name tried, in order (names, results) */
 	size_t *tried;
 	size_t n_tried, cap_tried;
-	char **missing;		/* names reported as not found */
-	size_t n_missing;
-	char **seen;		/* modaliases looked up (lg_modload_alias_once) */
-	size_t n_seen, cap_seen;
+	struct strv missing;	/* names reported as not found */
+	struct strv seen;	/* modaliases looked up (lg_modload_alias_once) */
 };
+
+/* Appends s (taken: freed on failure; NULL is out of memory). */
+static int strv_push(struct strv *sv, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 64;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+		if (!v) {
+			free(s);
+			return -ENOMEM;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	return 0;
+}
+
+/* Adds a copy of s unless it is there (a linear search: a few hundred at
+ * most): 1 when added, 0 when there, -ENOMEM. */
+static int strv_add_new(struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 0;
+	int r = strv_push(sv, strdup(s));
+	return r < 0 ? r : 1;
+}
+
+static void strv_free(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
 
 /* kmod's rule: '-' and '_' are the same in module names and aliases
  * (depmod writes its alias index so), except inside a [...] class. */
@@ -98,7 +138,7 @@ static struct mod *find_mod(const struct lg_modload *m, const char *name)
 
 static bool is_builtin(const struct lg_modload *m, const char *name)
 {
-	return m->n_builtin && bsearch(&name, m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+	return m->builtin.n && bsearch(&name, m->builtin.v, m->builtin.n, sizeof(char *), cmp_str);
 }
 
 /* The lines of dir/file, NUL-terminated in place; *buf to free. A missing
@@ -154,7 +194,7 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 		memset(md, 0, sizeof(*md));
 		md->path = strdup(line);
 		md->name = name_of_path(line);
-		md->pre = colon + 1;	/* the dependency list, until pass two */
+		md->dep_list = colon + 1;
 		m->n_mods++;
 		if (!md->path || !md->name)
 			return -ENOMEM;
@@ -163,9 +203,8 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 		qsort(m->mods, m->n_mods, sizeof(*m->mods), cmp_mod);
 	for (size_t i = 0; i < m->n_mods; i++) {
 		struct mod *md = &m->mods[i];
-		char *save = NULL, *list = md->pre;
-		md->pre = NULL;
-		for (char *t = strtok_r(list, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		char *save = NULL;
+		for (char *t = strtok_r(md->dep_list, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 			_cleanup_free_ char *dn = name_of_path(t);
 			if (!dn)
 				return -ENOMEM;
@@ -178,6 +217,7 @@ static int parse_dep(struct lg_modload *m, char *buf, size_t len)
 			md->deps = v;
 			md->deps[md->n_deps++] = (size_t)(dep - m->mods);
 		}
+		md->dep_list = NULL;	/* the text is freed after parsing */
 	}
 	return 0;
 }
@@ -257,24 +297,11 @@ static int parse_softdep(struct lg_modload *m, char *buf, size_t len)
 static int parse_builtin(struct lg_modload *m, char *buf, size_t len)
 {
 	char *end = buf + len, *cur = buf, *line;
-	size_t cap = 0;
-	while ((line = next_line(&cur, end))) {
-		if (!*line)
-			continue;
-		if (m->n_builtin == cap) {
-			cap = cap ? cap * 2 : 512;
-			char **v = realloc(m->builtin, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			m->builtin = v;
-		}
-		m->builtin[m->n_builtin] = name_of_path(line);
-		if (!m->builtin[m->n_builtin])
+	while ((line = next_line(&cur, end)))
+		if (*line && strv_push(&m->builtin, name_of_path(line)) < 0)
 			return -ENOMEM;
-		m->n_builtin++;
-	}
-	if (m->n_builtin)
-		qsort(m->builtin, m->n_builtin, sizeof(char *), cmp_str);
+	if (m->builtin.n)
+		qsort(m->builtin.v, m->builtin.n, sizeof(char *), cmp_str);
 	return 0;
 }
 
@@ -287,15 +314,11 @@ static int default_insert(const char *name, const void *image, size_t len, void 
 
 static int default_loaded(const char *name, void *ud)
 {
-	char path[PATH_MAX], state[32];
+	char path[PATH_MAX];
+	_cleanup_free_ char *state = NULL;
 	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (lg_read_file(path, 32, &state, NULL) < 0)
 		return 0;
-	ssize_t n = read(fd, state, sizeof(state) - 1);
-	if (n <= 0)
-		return 0;
-	state[n] = 0;
 	/* "going": being removed; nothing here removes modules */
 	return !strncmp(state, "live", 4) || !strncmp(state, "coming", 6);
 }
@@ -363,15 +386,9 @@ void lg_modload_free(struct lg_modload *m)
 	for (size_t i = 0; i < m->n_aliases; i++)
 		free(m->aliases[i].pattern);
 	free(m->aliases);
-	for (size_t i = 0; i < m->n_builtin; i++)
-		free(m->builtin[i]);
-	free(m->builtin);
-	for (size_t i = 0; i < m->n_missing; i++)
-		free(m->missing[i]);
-	free(m->missing);
-	for (size_t i = 0; i < m->n_seen; i++)
-		free(m->seen[i]);
-	free(m->seen);
+	strv_free(&m->builtin);
+	strv_free(&m->missing);
+	strv_free(&m->seen);
 	free(m->tried);
 	free(m->dir);
 	free(m);
@@ -387,21 +404,19 @@ static int decompress_xz(const uint8_t *in, size_t in_len, size_t max, void **im
 	lzma_stream s = LZMA_STREAM_INIT;
 	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
 		return -ENOMEM;
-	size_t cap = in_len * 4 + 4096, used = 0;
+	size_t cap = 0, used = 0;
 	uint8_t *out = NULL;
 	lzma_ret lr = LZMA_OK;
 	s.next_in = in;
 	s.avail_in = in_len;
 	while (lr == LZMA_OK) {
-		if (!out || used == cap) {
-			if (out)
-				cap *= 2;
-			if (cap > max)
-				cap = max;
-			if (out && used == cap) {
+		if (used == cap) {
+			if (cap == max) {
 				lr = LZMA_MEMLIMIT_ERROR;	/* larger than max */
 				break;
 			}
+			cap = cap ? cap * 2 : in_len * 4 + 4096;
+			cap = cap < max ? cap : max;
 			uint8_t *v = realloc(out, cap);
 			if (!v) {
 				lr = LZMA_MEM_ERROR;
@@ -445,6 +460,12 @@ int lg_modload_read_image(const char *path, size_t max, void **image, size_t *le
 
 static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth);
 
+/* Whether s is one of the strings alias a's pattern stands for. */
+static bool alias_matches(const struct alias *a, const char *s)
+{
+	return !strncmp(a->pattern, s, a->fixed) && !fnmatch(a->pattern, s, 0);
+}
+
 /* Soft dependencies: names or aliases (crc_t10dif's "pre: crct10dif" is
  * the alias of two modules), loaded when present; their failure is not
  * the module's. */
@@ -463,17 +484,16 @@ static void load_soft(struct lg_modload *m, const char *names, unsigned depth)
 			load_mod(m, sd, depth + 1);
 			continue;
 		}
-		for (size_t i = 0; i < m->n_aliases; i++) {
-			const struct alias *a = &m->aliases[i];
-			if (!strncmp(a->pattern, t, a->fixed) && !fnmatch(a->pattern, t, 0))
-				load_mod(m, &m->mods[a->mod], depth + 1);
-		}
+		for (size_t i = 0; i < m->n_aliases; i++)
+			if (alias_matches(&m->aliases[i], t))
+				load_mod(m, &m->mods[m->aliases[i].mod], depth + 1);
 	}
 }
 
 /* A module after its dependencies (the last of modules.dep's list first:
  * depmod lists them so) and then its soft "pre" dependencies, then its
- * soft "post" ones: kmod's order. 0 when loaded or already there. */
+ * soft "post" ones: kmod's order. 1 when inserted now, 0 when in the
+ * kernel already or inserted before, or a negative errno. */
 static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth)
 {
 	if (depth > 32)
@@ -507,9 +527,10 @@ static int load_mod(struct lg_modload *m, struct mod *md, unsigned depth)
 	if (r == -EEXIST)
 		r = 0;
 	md->result = r;
-	if (r == 0)
-		load_soft(m, md->post, depth);
-	return r;
+	if (r < 0)
+		return r;
+	load_soft(m, md->post, depth);
+	return 1;
 }
 
 static int note_tried(struct lg_modload *m, size_t mod)
@@ -530,30 +551,15 @@ static int note_tried(struct lg_modload *m, size_t mod)
  * before (as a dependency too) or is there already; reported. */
 static int try_mod(struct lg_modload *m, struct mod *md, lg_mod_cb cb, void *ud)
 {
-	if (md->tried || m->ops.loaded(md->name, m->ops.ud) > 0) {
-		md->tried = true;
+	if (md->tried)
 		return 0;
-	}
 	int r = load_mod(m, md, 0);
+	if (r == 0)
+		return 0;	/* in the kernel already */
 	note_tried(m, (size_t)(md - m->mods));
 	if (cb)
-		cb(md->name, r, ud);
-	return r == 0 ? 1 : 0;
-}
-
-static bool missing_reported(struct lg_modload *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_missing; i++)
-		if (!strcmp(m->missing[i], name))
-			return true;
-	char **v = realloc(m->missing, (m->n_missing + 1) * sizeof(*v));
-	if (!v)
-		return true;
-	m->missing = v;
-	m->missing[m->n_missing] = strdup(name);
-	if (m->missing[m->n_missing])
-		m->n_missing++;
-	return false;
+		cb(md->name, md->result, ud);
+	return r > 0;
 }
 
 int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *ud)
@@ -570,35 +576,20 @@ int lg_modload_name(struct lg_modload *m, const char *name, lg_mod_cb cb, void *
 	int loaded = 0;
 	bool matched = false;
 	for (size_t i = 0; i < m->n_aliases; i++) {
-		const struct alias *a = &m->aliases[i];
-		if (strncmp(a->pattern, norm, a->fixed) || fnmatch(a->pattern, norm, 0))
+		if (!alias_matches(&m->aliases[i], norm))
 			continue;
 		matched = true;
-		loaded += try_mod(m, &m->mods[a->mod], cb, ud);
+		loaded += try_mod(m, &m->mods[m->aliases[i].mod], cb, ud);
 	}
-	if (!matched && cb && !missing_reported(m, name))
+	if (!matched && cb && strv_add_new(&m->missing, name) > 0)
 		cb(name, -ENOENT, ud);
 	return loaded > 0 ? 1 : 0;
 }
 
 int lg_modload_alias_once(struct lg_modload *m, const char *alias)
 {
-	for (size_t i = 0; i < m->n_seen; i++)
-		if (!strcmp(m->seen[i], alias))
-			return 0;
-	if (m->n_seen == m->cap_seen) {
-		size_t cap = m->cap_seen ? m->cap_seen * 2 : 64;
-		char **v = realloc(m->seen, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->seen = v;
-		m->cap_seen = cap;
-	}
-	m->seen[m->n_seen] = strdup(alias);
-	if (!m->seen[m->n_seen])
-		return -ENOMEM;
-	m->n_seen++;
-	return lg_modload_name(m, alias, NULL, NULL);
+	int r = strv_add_new(&m->seen, alias);
+	return r <= 0 ? r : lg_modload_name(m, alias, NULL, NULL);
 }
 
 int lg_modload_file(struct lg_modload *m, const char *path, lg_mod_cb cb, void *ud)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # out/lastgood loads libcryptsetup, libxml2, libcurl, libmicrohttpd and
-# libsqlite3 only when a command calls into them (recovery/cli/lazy/,
+# libsqlite3 only when a command calls into them (recovery/lazy/,
 # docs/benchmarks.md scan_path): none of them is a NEEDED entry, a scan
 # maps none of them, an import maps libxml2, and a library that cannot be
 # loaded ends the command with a message naming it (exit 1) while the
@@ -21,6 +21,31 @@ for l in $LAZY; do grep -q "^$l" "$T/needed" && bad_needed="$bad_needed $l"; don
 # (a SANITIZE=1 build adds the sanitizers' runtimes and what they need)
 n=$(ldd "$LG" | grep '=>' | grep -vcE 'lib(asan|ubsan|lsan|tsan|stdc\+\+|gcc_s|m|dl|rt|pthread)\.so' || true)
 [ "$n" -le 5 ] && ok "ldd: $n shared libraries" || bad "ldd: $n shared libraries (more than 5)"
+
+# 1b. the stand-ins (recovery/lazy/) are in out/lastgood alone: the engine
+# library, PID 1 and the unit tests link the libraries themselves
+B=$(dirname "$LG")
+defines() { nm "$1" 2>/dev/null | grep -qE " [TD] $2\$"; }
+defines "$LG" lg_lazy_sym && defines "$LG" crypt_init && ok "out/lastgood defines the stand-ins (crypt_init)" ||
+	bad "out/lastgood does not define lg_lazy_sym and crypt_init"
+in_engine=$(nm -A "$B/obj/libengine.a" 2>/dev/null | grep -E ' [TD] (lg_lazy_sym|crypt_init)$' || true)
+[ -f "$B/obj/libengine.a" ] && [ -z "$in_engine" ] && ok "libengine.a has no stand-in" ||
+	bad "libengine.a missing or has stand-ins: $in_engine"
+with_lazy=""
+n_units=0
+for u in "$B"/tests/unit/test_* "$B/lastgood-init"; do
+	[ -x "$u" ] || continue
+	n_units=$((n_units + 1))
+	defines "$u" lg_lazy_sym && with_lazy="$with_lazy $(basename "$u")"
+done
+[ "$n_units" -gt 0 ] && [ -z "$with_lazy" ] && ok "$n_units unit tests and PID 1 builds: no stand-in linked" ||
+	bad "stand-ins linked into:${with_lazy:- (no unit test built)}"
+if [ -x "$B/lastgood-init" ]; then
+	readelf -d "$B/lastgood-init" | grep -q 'Shared library: \[libcryptsetup\.so' &&
+		ok "PID 1 links libcryptsetup itself" || bad "PID 1 does not link libcryptsetup"
+else
+	echo "note: $B/lastgood-init is not built: its libraries are not checked"
+fi
 
 # 2. a scan maps none of them; a deny-list import maps libxml2
 IMG=$(fixture crowdstrike)

@@ -20,6 +20,21 @@
 
 static char dir[] = "/tmp/lg-modload-XXXXXX";
 
+/* strdup failing once n more calls have succeeded (-1: never), for the
+ * out-of-memory paths of lg_modload_new: this definition is the one
+ * modload.o calls. */
+static int strdup_left = -1;
+char *strdup(const char *s)
+{
+	if (strdup_left == 0)
+		return NULL;
+	if (strdup_left > 0)
+		strdup_left--;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	return d ? memcpy(d, s, n) : NULL;
+}
+
 struct rec {
 	char order[2048];	/* inserted names, space-separated */
 	char loaded[256];	/* " name name " already in the kernel */
@@ -27,6 +42,7 @@ struct rec {
 	char last_image[256];
 	size_t last_len;
 	char reported[1024];	/* what the callback saw: "name=result " */
+	int loaded_calls;	/* how often loaded was asked */
 };
 
 static int rec_insert(const char *name, const void *image, size_t len, void *ud)
@@ -44,6 +60,7 @@ static int rec_insert(const char *name, const void *image, size_t len, void *ud)
 static int rec_loaded(const char *name, void *ud)
 {
 	struct rec *r = ud;
+	r->loaded_calls++;
 	char key[80];
 	snprintf(key, sizeof(key), " %s ", name);
 	return strstr(r->loaded, key) != NULL;
@@ -159,6 +176,7 @@ static void test_dependencies(void)
 	CHECK_STR(r.last_image, "image of a");	/* decompressed */
 	CHECK_INT(r.last_len, strlen("image of a"));
 	CHECK_STR(r.reported, "a=0 ");		/* dependencies are not reported */
+	CHECK_INT(r.loaded_calls, 3);		/* the kernel asked once a module */
 	/* tried once: neither a nor its dependencies again */
 	CHECK_INT(lg_modload_name(m, "a", rec_cb, &r), 0);
 	CHECK_INT(lg_modload_name(m, "c", rec_cb, &r), 0);
@@ -238,6 +256,15 @@ static void test_failures(void)
 	CHECK_INT(lg_modload_read_image(path, 1024, &img, &len), 0);
 	CHECK_INT(len, 10);
 	free(img);
+	/* a small file that decompresses to more than max: stopped at max */
+	static char big[64 * 1024 + 1];
+	memset(big, 'x', sizeof(big) - 1);
+	put_module("kernel/big.ko.xz", big, true);
+	snprintf(path, sizeof(path), "%s/kernel/big.ko.xz", dir);
+	CHECK_INT(lg_modload_read_image(path, 8192, &img, &len), -EFBIG);
+	CHECK_INT(lg_modload_read_image(path, sizeof(big) - 1, &img, &len), 0);
+	CHECK_INT(len, sizeof(big) - 1);
+	free(img);
 
 	/* no modules.dep: an error; the other files are optional */
 	char empty[] = "/tmp/lg-modload-empty-XXXXXX";
@@ -255,6 +282,27 @@ static void test_failures(void)
 	lg_modload_free(none);
 	unlink(p2);
 	rmdir(empty);
+}
+
+/* Out of memory at each strdup of lg_modload_new in turn: -ENOMEM and
+ * everything freed (what is freed is what was allocated: ASan, or glibc's
+ * checks, stop at a pointer into the middle of a file's text). */
+static void test_out_of_memory(void)
+{
+	int failed = 0, k;
+	for (k = 0; k < 100; k++) {
+		struct lg_modload *m = NULL;
+		struct lg_err err = { 0 };
+		strdup_left = k;
+		int r = lg_modload_new(dir, &m, &err);
+		strdup_left = -1;
+		lg_modload_free(m);
+		if (r == 0)
+			break;
+		failed += r == -ENOMEM;
+	}
+	CHECK(k > 10);			/* modules.dep's paths, the aliases: strdup'ed */
+	CHECK_INT(failed, k);		/* each failure an -ENOMEM */
 }
 
 static void test_coldplug(void)
@@ -307,8 +355,9 @@ static void test_image_tree(void)
 	snprintf(cmd, sizeof(cmd), "sed -n 's|^\\([^:]*\\):.*|\\1|p' %s/modules.dep", kdir);
 	FILE *list = popen(cmd, "r");
 	char line[512];
-	int compared = 0;
+	int compared = 0, listed = 0;
 	while (list && fgets(line, sizeof(line), list)) {
+		listed++;
 		line[strcspn(line, "\n")] = 0;
 		char *base = strrchr(line, '/');
 		char name[512];
@@ -328,7 +377,7 @@ static void test_image_tree(void)
 		lg_modload_free(mm);
 		/* kmod's order: the insmod lines, module names only */
 		snprintf(cmd, sizeof(cmd),
-			 "modprobe -C /dev/null -d %s -S %s --show-depends %s 2>/dev/null | "
+			 "PATH=\"$PATH:/usr/sbin:/sbin\" modprobe -C /dev/null -d %s -S %s --show-depends %s 2>/dev/null | "
 			 "sed -n 's|^insmod .*/\\([^/]*\\)\\.ko.*|\\1|p' | tr '-' '_' | awk '!seen[$0]++' | tr '\\n' ' '",
 			 root, kver, name);
 		FILE *mp = popen(cmd, "r");
@@ -346,6 +395,9 @@ static void test_image_tree(void)
 	}
 	if (list)
 		pclose(list);
+	/* every module compared: none skipped because modprobe said nothing */
+	CHECK(listed > 0);
+	CHECK_INT(compared, listed);
 	printf("SUMMARY: load order of %d modules of the image tree as kmod's\n", compared);
 }
 
@@ -365,6 +417,7 @@ int main(void)
 	RUN(test_softdeps_and_names);
 	RUN(test_aliases);
 	RUN(test_failures);
+	RUN(test_out_of_memory);
 	RUN(test_coldplug);
 	RUN(test_image_tree);
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libcurl at first use (lazy.h): lastgood serve's control client. */
 #define CURL_DISABLE_TYPECHECK 1	/* the plain prototypes, not the checking macros */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -21,12 +21,7 @@ LG_LAZY_VOID(curl, curl_slist_free_all, (struct curl_slist *list), (list))
  * argument (curl.h: CURLOPTTYPE_*), as libcurl itself reads it. */
 CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 {
-	static __typeof__(&curl_easy_setopt) lazy_fp;
-	__typeof__(&curl_easy_setopt) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);
-	if (!fp) {
-		fp = (__typeof__(&curl_easy_setopt))lg_lazy_sym(&curl, "curl_easy_setopt");
-		__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);
-	}
+	__typeof__(&curl_easy_setopt) fp = LG_LAZY_PTR(curl, curl_easy_setopt);
 	va_list ap;
 	CURLcode rc;
 	va_start(ap, option);
@@ -48,15 +43,9 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 /* Every CURLINFO_* takes a pointer to where the answer goes. */
 CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
-	static __typeof__(&curl_easy_getinfo) lazy_fp;
-	__typeof__(&curl_easy_getinfo) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);
-	if (!fp) {
-		fp = (__typeof__(&curl_easy_getinfo))lg_lazy_sym(&curl, "curl_easy_getinfo");
-		__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);
-	}
 	va_list ap;
 	va_start(ap, info);
 	void *out = va_arg(ap, void *);
 	va_end(ap);
-	return fp(h, info, out);
+	return LG_LAZY_PTR(curl, curl_easy_getinfo)(h, info, out);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libmicrohttpd at first use (lazy.h): lastgood serve. */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -53,22 +53,10 @@ struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_Accep
 const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *connection,
 							enum MHD_ConnectionInfoType info_type, ...)
 {
-	static __typeof__(&MHD_get_connection_info) lazy_fp;
-	__typeof__(&MHD_get_connection_info) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);
-	if (!fp) {
-		fp = (__typeof__(&MHD_get_connection_info))lg_lazy_sym(&mhd, "MHD_get_connection_info");
-		__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);
-	}
-	return fp(connection, info_type);
+	return LG_LAZY_PTR(mhd, MHD_get_connection_info)(connection, info_type);
 }
 
 const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *daemon, enum MHD_DaemonInfoType info_type, ...)
 {
-	static __typeof__(&MHD_get_daemon_info) lazy_fp;
-	__typeof__(&MHD_get_daemon_info) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);
-	if (!fp) {
-		fp = (__typeof__(&MHD_get_daemon_info))lg_lazy_sym(&mhd, "MHD_get_daemon_info");
-		__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);
-	}
-	return fp(daemon, info_type);
+	return LG_LAZY_PTR(mhd, MHD_get_daemon_info)(daemon, info_type);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libcryptsetup at first use (lazy.h): BitLocker volumes only. */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <libcryptsetup.h>
 #include <stddef.h>

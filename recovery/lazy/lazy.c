@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Loading a library at its first use (lazy.h). */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libxml2 at first use (lazy.h): lastgood denylist import (SiPolicy XML). */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -22,10 +22,10 @@ LG_LAZY_FN(xml2, xmlParserCtxtPtr, xmlNewParserCtxt, (void), ())
 LG_LAZY_VOID(xml2, xmlStopParser, (xmlParserCtxtPtr ctxt), (ctxt))
 
 /* xmlFree is a variable of libxml2 (the deallocator it was set up with),
- * not a function: ours calls through the library's own. */
+ * not a function: ours calls through the library's own, whose address is
+ * looked up once like a function's. */
 static void lazy_xml_free(void *mem)
 {
-	xmlFreeFunc *real = lg_lazy_sym(&xml2, "xmlFree");
-	(*real)(mem);
+	(*LG_LAZY_PTR(xml2, xmlFree))(mem);
 }
 xmlFreeFunc xmlFree = lazy_xml_free;

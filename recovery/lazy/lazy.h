@@ -35,31 +35,27 @@ struct lg_lazy_lib {
  * failure ends the process, see above). Thread-safe. */
 void *lg_lazy_sym(struct lg_lazy_lib *lib, const char *name);
 
+/* The address of function name of lib (a statement expression): looked
+ * up at the first call, read back from a static of the calling function
+ * after that. For the variadic functions, which need a body of their own. */
+#define LG_LAZY_PTR(lib, name)                                                            \
+	({                                                                                 \
+		static __typeof__(&name) lazy_fp;                                          \
+		__typeof__(&name) lazy_p = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);    \
+		if (!lazy_p) {                                                             \
+			lazy_p = (__typeof__(&name))lg_lazy_sym(&(lib), #name);             \
+			__atomic_store_n(&lazy_fp, lazy_p, __ATOMIC_RELEASE);               \
+		}                                                                          \
+		lazy_p;                                                                    \
+	})
+
 /* The function name of lib with return type ret, parameters params
  * (declarations) and args (the same names, to pass on). */
-#define LG_LAZY_FN(lib, ret, name, params, args)                                        \
-	ret name params                                                                  \
-	{                                                                                \
-		static __typeof__(&name) lazy_fp;                                        \
-		__typeof__(&name) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);      \
-		if (!fp) {                                                               \
-			fp = (__typeof__(&name))lg_lazy_sym(&(lib), #name);               \
-			__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);                 \
-		}                                                                        \
-		return fp args;                                                          \
-	}
+#define LG_LAZY_FN(lib, ret, name, params, args) \
+	ret name params { return LG_LAZY_PTR(lib, name) args; }
 
 /* The same for a function returning void. */
-#define LG_LAZY_VOID(lib, name, params, args)                                           \
-	void name params                                                                 \
-	{                                                                                \
-		static __typeof__(&name) lazy_fp;                                        \
-		__typeof__(&name) fp = __atomic_load_n(&lazy_fp, __ATOMIC_ACQUIRE);      \
-		if (!fp) {                                                               \
-			fp = (__typeof__(&name))lg_lazy_sym(&(lib), #name);               \
-			__atomic_store_n(&lazy_fp, fp, __ATOMIC_RELEASE);                 \
-		}                                                                        \
-		fp args;                                                                 \
-	}
+#define LG_LAZY_VOID(lib, name, params, args) \
+	void name params { LG_LAZY_PTR(lib, name) args; }
 
 #endif

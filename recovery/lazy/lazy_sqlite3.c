@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libsqlite3 at first use (lazy.h): lastgood serve's fleet database. */
-#include "cli/lazy/lazy.h"
+#include "lazy/lazy.h"
 
 #include <stddef.h>
 
