@@ -75,27 +75,13 @@ static bool long_name(ntfs_inode *dir, struct fname *out)
 	return found;
 }
 
-/* A name that can be shown and looked up as itself. */
-static bool name_shown(const struct fname *f)
-{
-	if ((f->len == 1 && f->name[0] == cpu_to_le16('.')) ||
-	    (f->len == 2 && f->name[0] == cpu_to_le16('.') && f->name[1] == cpu_to_le16('.')))
-		return false;
-	for (int i = 0; i < f->len; i++) {
-		u16 c = le16_to_cpu(f->name[i]);
-		if (c == 0 || c == '/' || c == '\\' || c == ':')
-			return false;
-	}
-	return true;
-}
-
 /* Put name in front of the path built so far (buf[*pos..]). */
 static int prepend(char *buf, size_t *pos, const struct fname *f)
 {
 	char comp[3 * 255 + 1];
 	bool lossy = false;
 	size_t cl = lg_utf16_to_utf8((const uint16_t *)f->name, f->len, comp, &lossy);
-	if (lossy || !name_shown(f))
+	if (lossy || lg_volume_name_unusable(f->name, f->len))
 		return -EILSEQ;
 	bool first = buf[*pos] == 0;
 	if (cl + !first > *pos)

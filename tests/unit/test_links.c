@@ -187,8 +187,33 @@ static void test_links(void)
 	lg_volume_close(v);
 }
 
+/* The one check of a name that cannot stand for itself in a path, shared
+ * by the matcher (LG_MATCH_NAME_UNUSABLE) and the names listed here. */
+static void test_name_unusable(void)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		bool unusable;
+	} t[] = {
+		{ "g.sys", 5, false }, { "...", 3, false }, { ".sys", 4, false }, { "a b", 3, false },
+		{ "", 0, true }, { ".", 1, true }, { "..", 2, true }, { "x/y", 3, true }, { "x\\y", 3, true },
+		{ "C:x", 3, true }, { "a\0b", 3, true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		ntfschar u[8];
+		for (size_t k = 0; k < t[i].len; k++)
+			u[k] = cpu_to_le16((u16)(unsigned char)t[i].name[k]);
+		if (lg_volume_name_unusable(u, t[i].len) != t[i].unusable)
+			T_FAIL_AT("\"%s\" (%zu units): expected %s", t[i].name, t[i].len,
+				  t[i].unusable ? "unusable" : "usable");
+		t_checks++;
+	}
+}
+
 int main(void)
 {
+	RUN(test_name_unusable);
 	int fd = mkstemp(img);
 	if (fd < 0 || ftruncate(fd, VOL_SIZE) < 0)
 		T_SKIP("cannot create a temp image");
