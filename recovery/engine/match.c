@@ -27,6 +27,7 @@
 #include "engine/paths.h"
 #include "formats/authenticode.h"
 #include "formats/pe.h"
+#include "storage/volume.h"
 
 #include <time.h>
 
@@ -1508,19 +1509,6 @@ struct facts {
 	int64_t ctime, mtime, mftime, atime;
 };
 
-bool lg_match_name_unusable(const ntfschar *name, size_t len)
-{
-	if (!len || (len == 1 && name[0] == cpu_to_le16('.')) ||
-	    (len == 2 && name[0] == cpu_to_le16('.') && name[1] == cpu_to_le16('.')))
-		return true;
-	for (size_t i = 0; i < len; i++) {
-		u16 c = le16_to_cpu(name[i]);
-		if (c == 0 || c == '/' || c == '\\' || c == ':')
-			return true;
-	}
-	return false;
-}
-
 static int add_match(struct walk *w, const struct cand *c, const struct facts *f, const struct content *ct,
 		     const uint32_t *rules, size_t n, unsigned flags)
 {
@@ -1558,7 +1546,7 @@ static int add_match(struct walk *w, const struct cand *c, const struct facts *f
 		mt->other_rules[i - 1] = rules[i];
 	mt->n_other_rules = n - 1;
 	mt->flags = flags | (c->lossy ? LG_MATCH_NAME_LOSSY : 0) |
-		    (lg_match_name_unusable(c->name, c->name_len) ? LG_MATCH_NAME_UNUSABLE : 0);
+		    (lg_volume_name_unusable(c->name, c->name_len) ? LG_MATCH_NAME_UNUSABLE : 0);
 	res->n_matches++;
 	return 0;
 }

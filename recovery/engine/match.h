@@ -105,12 +105,9 @@ enum lg_match_flags {
 	LG_MATCH_CHANGED_AFTER_SIGNING = 1u << 4, /* an authentihash rule held by the digest a signature
 						     carries, not the file's own hash (also a problem line) */
 	LG_MATCH_NAME_UNUSABLE = 1u << 5, /* the name holds U+0000, '/', '\\' or ':', or is "." or "..":
-					     its path would name another file; refuse it */
+					     its path would name another file; refuse it
+					     (lg_volume_name_unusable) */
 };
-
-/* Whether an on-disk name (UTF-16LE, len units) cannot be acted on by
- * path: see LG_MATCH_NAME_UNUSABLE. */
-bool lg_match_name_unusable(const ntfschar *name, size_t len);
 
 struct lg_match {
 	char *path;                    /* relative to the root, '/'-separated, UTF-8, case as on disk */

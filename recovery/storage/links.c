@@ -46,12 +46,13 @@ static int read_names(ntfs_inode *ni, struct fname *out, int max, size_t *bad)
 	return n;
 }
 
-/* A folder by MFT reference: the same sequence number, a directory. */
-static ntfs_inode *open_dir(ntfs_volume *vol, u64 ref)
+/* A record by MFT reference, only if it still has that sequence number
+ * (and, for want_dir, is a directory). */
+static ntfs_inode *open_ref(ntfs_volume *vol, u64 ref, bool want_dir)
 {
 	ntfs_inode *ni = ntfs_inode_open(vol, MREF(ref));
 	if (ni && (le16_to_cpu(ni->mrec->sequence_number) != MSEQNO(ref) ||
-		   !(ni->mrec->flags & MFT_RECORD_IS_DIRECTORY))) {
+		   (want_dir && !(ni->mrec->flags & MFT_RECORD_IS_DIRECTORY)))) {
 		ntfs_inode_close(ni);
 		ni = NULL;
 	}
@@ -75,27 +76,13 @@ static bool long_name(ntfs_inode *dir, struct fname *out)
 	return found;
 }
 
-/* A name that can be shown and looked up as itself. */
-static bool name_shown(const struct fname *f)
-{
-	if ((f->len == 1 && f->name[0] == cpu_to_le16('.')) ||
-	    (f->len == 2 && f->name[0] == cpu_to_le16('.') && f->name[1] == cpu_to_le16('.')))
-		return false;
-	for (int i = 0; i < f->len; i++) {
-		u16 c = le16_to_cpu(f->name[i]);
-		if (c == 0 || c == '/' || c == '\\' || c == ':')
-			return false;
-	}
-	return true;
-}
-
 /* Put name in front of the path built so far (buf[*pos..]). */
 static int prepend(char *buf, size_t *pos, const struct fname *f)
 {
 	char comp[3 * 255 + 1];
 	bool lossy = false;
 	size_t cl = lg_utf16_to_utf8((const uint16_t *)f->name, f->len, comp, &lossy);
-	if (lossy || !name_shown(f))
+	if (lossy || lg_volume_name_unusable(f->name, f->len))
 		return -EILSEQ;
 	bool first = buf[*pos] == 0;
 	if (cl + !first > *pos)
@@ -120,7 +107,7 @@ static int build_path(ntfs_volume *vol, u64 child, const struct fname *name, cha
 		int r = prepend(buf, &pos, &cur);
 		if (r < 0)
 			return r;
-		ntfs_inode *dir = open_dir(vol, cur.parent);
+		ntfs_inode *dir = open_ref(vol, cur.parent, true);
 		if (!dir)
 			return -ENOENT;
 		bool holds = ntfs_inode_lookup_by_name(dir, cur.name, cur.len) == below;
@@ -181,13 +168,9 @@ int lg_links_read(struct lg_volume *v, uint64_t mref, uint64_t except_parent, co
 		  size_t except_len, struct lg_links *out)
 {
 	memset(out, 0, sizeof(*out));
-	ntfs_inode *ni = ntfs_inode_open(v->vol, MREF(mref));
+	ntfs_inode *ni = open_ref(v->vol, mref, false);
 	if (!ni)
 		return -ENOENT;
-	if (le16_to_cpu(ni->mrec->sequence_number) != MSEQNO(mref)) {
-		ntfs_inode_close(ni);
-		return -ENOENT;
-	}
 	struct fname *names = malloc(NAMES_READ * sizeof(*names));
 	out->paths = calloc(LG_LINKS_MAX, sizeof(*out->paths));
 	int n = names && out->paths ? read_names(ni, names, NAMES_READ, &out->unlisted) : -ENOMEM;

@@ -441,6 +441,19 @@ u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len)
 	return f.mref;
 }
 
+bool lg_volume_name_unusable(const ntfschar *name, size_t len)
+{
+	if (!len || (len == 1 && name[0] == cpu_to_le16('.')) ||
+	    (len == 2 && name[0] == cpu_to_le16('.') && name[1] == cpu_to_le16('.')))
+		return true;
+	for (size_t i = 0; i < len; i++) {
+		u16 c = le16_to_cpu(name[i]);
+		if (c == 0 || c == '/' || c == '\\' || c == ':')
+			return true;
+	}
+	return false;
+}
+
 u64 lg_volume_lookup_name(ntfs_inode *dir, const char *name, size_t n)
 {
 	char comp[256 * 4 + 1];

@@ -65,6 +65,12 @@ u64 lg_volume_lookup_in(ntfs_inode *dir, const ntfschar *name, int len);
 /* The same for a UTF-8 name of n bytes (one path component). */
 u64 lg_volume_lookup_name(ntfs_inode *dir, const char *name, size_t n);
 
+/* Whether an on-disk name (UTF-16LE, len units) cannot stand for itself
+ * in a '/'-separated path: empty, "." or "..", or holding U+0000, '/',
+ * '\\' or ':'. Windows never makes such a name; a path built from it
+ * would name another file. */
+bool lg_volume_name_unusable(const ntfschar *name, size_t len);
+
 /* Convert an NTFS little-endian 64-bit time to a signed tick count. */
 static inline int64_t lg_nttime(sle64 t) { return (int64_t)sle64_to_cpu(t); }
 

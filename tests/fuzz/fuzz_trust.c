@@ -13,8 +13,8 @@
  *
  * Speed: the volume lives in memory (a memfd, opened by its /proc path
  * like any target, commit groups and all), mapped here; after each input
- * only the blocks that changed are copied back from the pristine image
- * kept at start-up. No file is copied and nothing is synced to a disk.
+ * the pristine image kept at start-up is copied back over it in memory.
+ * No file is copied and nothing is synced to a disk.
  */
 #include "engine/trust.h"
 #include "storage/fsops.h"
@@ -25,7 +25,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define VOL_SIZE (4u << 20)
-#define BLOCK 4096u
 #define VICTIM "Windows/System32/drivers/victim.sys"
 
 static char target[64];
@@ -77,19 +76,6 @@ static bool holds(struct lg_volume *v, const char *path, const char *want)
 	return ok;
 }
 
-/* Put back what the last input changed; returns how many blocks. */
-static size_t restore_changed(void)
-{
-	size_t n = 0;
-	for (size_t off = 0; off < VOL_SIZE; off += BLOCK) {
-		if (memcmp(vol_map + off, pristine + off, BLOCK)) {
-			memcpy(vol_map + off, pristine + off, BLOCK);
-			n++;
-		}
-	}
-	return n;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 16384)
@@ -117,6 +103,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	json_decref(vr);
 	lg_volume_close(v);
-	restore_changed();
+	memcpy(vol_map, pristine, VOL_SIZE); /* 4 MiB in memory: well under 1 ms */
 	return 0;
 }

@@ -306,7 +306,8 @@ EOF2
 }
 
 # 8. a matched file with other names (hard links): they keep the content,
-# and the report and the summary list them (not its 8.3 name, not twice)
+# and the report and the summary list them, not the name it was matched by
+# (mkfixture makes no 8.3 names: tests/unit/test_links.c has those)
 mkhost links <<EOF2 && {
 link Users/alice/keep.sys target=$BAD
 link "Windows/Temp/another long name.sys" target=$BAD

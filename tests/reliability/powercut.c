@@ -343,9 +343,13 @@ int main(int argc, char **argv)
 	/* $TMPDIR may be a tmpfs (/dev/shm): every cut copies the image and
 	 * the runs sync it, which a disk makes slow. */
 	const char *td = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/lg-powercut-XXXXXX", td && *td ? td : "/tmp");
-	if (!mkdtemp(tmpdir))
+	td = td && *td ? td : "/tmp";
+	int tl = snprintf(tmpdir, sizeof(tmpdir), "%s/lg-powercut-XXXXXX", td);
+	bool fits = tl > 0 && (size_t)tl < sizeof(tmpdir);
+	if (!fits || !mkdtemp(tmpdir)) {
+		fprintf(stderr, "powercut: cannot make a directory in %s: %s\n", td, fits ? strerror(errno) : "path too long");
 		return 1;
+	}
 	struct lg_inventory *inv = NULL;
 	struct lg_err err = { "" };
 	char *tg[] = { (char *)pristine };

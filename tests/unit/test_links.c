@@ -4,7 +4,8 @@
  * links, and $FILE_NAME attributes made hostile by hand (a parent that
  * does not exist, a reused parent, a parent that does not hold the name,
  * folders that lead back into each other, a name with '/'), none of which
- * may be listed, and an 8.3 name, which is no link.
+ * may be listed, an 8.3 name, which is no link, and a file with more
+ * names than are listed.
  */
 #include "test.h"
 #include "storage/fsops.h"
@@ -158,7 +159,17 @@ static void test_links(void)
 	CHECK_INT(add_link(v, F, "L1/L2", "loop.sys"), 0);
 	add_link(v, "L1", "L1/L2", "L1");
 	CHECK_INT(edit_fn(v, "L1", "L1", set_parent, ref_of(v, "L1/L2")), 0);
-	uint64_t mref = ref_of(v, F), d = ref_of(v, "D");
+	/* more names than are listed: LG_LINKS_MAX listed, the rest counted */
+	CHECK_INT(lg_fs_mkdirs(v, "M", 0), 0);
+	CHECK_INT(lg_fs_create(v, "M/many.sys", "many", 4), 0);
+	int made = 0;
+	for (int i = 0; i < LG_LINKS_MAX + 6; i++) {
+		char nm[24];
+		snprintf(nm, sizeof(nm), "n%02d.sys", i);
+		made += add_link(v, "M/many.sys", "M", nm) == 0;
+	}
+	CHECK_INT(made, LG_LINKS_MAX + 6);
+	uint64_t mref = ref_of(v, F), d = ref_of(v, "D"), many = ref_of(v, "M/many.sys");
 	CHECK_INT(lg_volume_close(v), 0);
 
 	CHECK_INT(lg_volume_open(img, 0, VOL_SIZE, 0, &v, &err), 0);
@@ -180,6 +191,19 @@ static void test_links(void)
 	CHECK_INT(l.n, 3);
 	CHECK(listed(&l, F) && !listed(&l, "D/LONGNA~1.SYS"));
 	lg_links_free(&l);
+	/* 71 names, one left out as the matched one: 64 listed (sorted, each
+	 * once), 6 counted */
+	free(u);
+	u = ucs("many.sys", &ul);
+	CHECK_INT(lg_links_read(v, many, ref_of(v, "M"), u, (size_t)ul, &l), 0);
+	CHECK_INT(l.n, LG_LINKS_MAX);
+	CHECK_INT(l.unlisted, 6);
+	CHECK(!listed(&l, "M/many.sys"));
+	for (size_t i = 0; i < l.n; i++)
+		CHECK(!strncmp(l.paths[i], "M/n", 3) && (i == 0 || strcmp(l.paths[i - 1], l.paths[i]) < 0));
+	lg_links_free(&l);
+	free(u);
+	u = ucs("longname-driver.sys", &ul);
 	/* the record is not that file any more */
 	CHECK_INT(lg_links_read(v, mref + (1ull << 48), d, u, (size_t)ul, &l), -ENOENT);
 	CHECK_INT(l.n, 0);
@@ -187,8 +211,33 @@ static void test_links(void)
 	lg_volume_close(v);
 }
 
+/* The one check of a name that cannot stand for itself in a path, shared
+ * by the matcher (LG_MATCH_NAME_UNUSABLE) and the names listed here. */
+static void test_name_unusable(void)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		bool unusable;
+	} t[] = {
+		{ "g.sys", 5, false }, { "...", 3, false }, { ".sys", 4, false }, { "a b", 3, false },
+		{ "", 0, true }, { ".", 1, true }, { "..", 2, true }, { "x/y", 3, true }, { "x\\y", 3, true },
+		{ "C:x", 3, true }, { "a\0b", 3, true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		ntfschar u[8];
+		for (size_t k = 0; k < t[i].len; k++)
+			u[k] = cpu_to_le16((u16)(unsigned char)t[i].name[k]);
+		if (lg_volume_name_unusable(u, t[i].len) != t[i].unusable)
+			T_FAIL_AT("\"%s\" (%zu units): expected %s", t[i].name, t[i].len,
+				  t[i].unusable ? "unusable" : "usable");
+		t_checks++;
+	}
+}
+
 int main(void)
 {
+	RUN(test_name_unusable);
 	int fd = mkstemp(img);
 	if (fd < 0 || ftruncate(fd, VOL_SIZE) < 0)
 		T_SKIP("cannot create a temp image");
