@@ -14,10 +14,16 @@
 #     the one used for the repair;
 #  3. the hybrid ISO (mkiso.sh -t) from a DVD drive: GRUB, started from
 #     the El Torito image, sees the ISO 9660 file system and finds its
-#     menu and the kernel there; Windows (on virtio) is repaired;
+#     menu and the kernel there; Windows (on virtio) is repaired, and a
+#     Windows-made BitLocker volume is unlocked with the keys.csv the ISO
+#     carries: dm_crypt and the crypto API (Debian's signed modules, xz'ed,
+#     loaded on demand) work in lockdown. (The test volumes' NTFS does not
+#     survive their publication: what decrypts is not a valid NTFS, so that
+#     volume ends as an error, and the run's verdict with it.)
 #  4. the same stick with the kernel's signature removed: GRUB refuses it
 #     (shim_lock), nothing of lastgood starts.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bitlk-lib.sh"
 
 SB_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 MS_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
@@ -35,7 +41,7 @@ E2E_QEMU_EXTRA="-global driver=cfi.pflash01,property=secure,value=on"
 # The image's own command line, plus words for the test. loglevel=6: the
 # kernel's notices (lockdown) reach the console.
 base=$(objcopy -O binary --only-section=.cmdline "$OUT/lastgood.efi" /dev/stdout)
-cmdline="$base lastgood.poweroff=1 loglevel=6"
+cmdline="$base lastgood.poweroff=1 lastgood.unattended=1 loglevel=6"
 
 # Fresh firmware and devices for the next boot in this test.
 next_boot() {
@@ -60,7 +66,8 @@ e2e_log_has "menu \\EFI\\debian\\grub.cfg"
 e2e_log_has "lastgood: loading the Debian kernel (signed by Debian, checked by shim)"
 e2e_log_has "Kernel is locked down from EFI Secure Boot"
 e2e_log_lacks "lastgood: [1/4]"
-e2e_text | grep -q '^ *drivers:.* dm_crypt' || e2e_fail "dm_crypt was not loaded under lockdown"
+e2e_text | grep -q '^ *drivers:.* nvme' || e2e_fail "the nvme driver (xz'ed, signed by Debian) was not loaded under lockdown"
+e2e_log_lacks "BitLocker drivers loaded"
 e2e_log_has "boot medium: /dev/sda1 (vfat)"
 e2e_log_has "deny-list on the boot medium: the same file as the built-in deny-list"
 e2e_log_has "lastgood: Done: 1 file moved to quarantine. Windows should now start"
@@ -91,20 +98,37 @@ NO_STICK=1 e2e_check_fixed
 pxe_wall=$WALL pxe_run=$RUN_ID pxe_phases=$(e2e_phases)
 mv "$LOG" "$WORK/serial-pxe.log"
 
-# ---- 3. the ISO from a DVD drive
-media/mkiso.sh -t "$WORK/disk-tree" -d "$OUT/media/denylist.json" -r media/README-shim.txt \
+# ---- 3. the ISO from a DVD drive, with a BitLocker volume to open
+bitlk_images
+BL_IMG=bitlk-aes-xts-128
+e2e_need "$IMAGES/$BL_IMG.img"
+bl_rp=$(conf $BL_IMG RP)
+bl_id=$(conf $BL_IMG RP_VMK_GUID)
+[ -n "$bl_rp" ] && [ -n "$bl_id" ] || e2e_fail "images.conf lacks RP/RP_VMK_GUID for $BL_IMG"
+rm -rf "$WORK/iso-tree"
+cp -r "$WORK/disk-tree" "$WORK/iso-tree"
+mkdir -p "$WORK/iso-tree/lastgood"
+printf 'KeyProtectorId,RecoveryPassword\r\n{%s},%s\r\n' "$bl_id" "$bl_rp" >"$WORK/iso-tree/lastgood/keys.csv"
+media/mkiso.sh -t "$WORK/iso-tree" -d "$OUT/media/denylist.json" -r media/README-shim.txt \
 	-o "$WORK/shim.iso" >/dev/null 2>&1 || e2e_fail "mkiso.sh -t failed"
 e2e_crowdstrike_disk
 next_boot
 e2e_windows_entry
 e2e_cdrom "$WORK/shim.iso"
 e2e_disk virtio "$WORK/disk.img"
-e2e_boot 300
+e2e_disk_snapshot nvme "$IMAGES/$BL_IMG.img"
+e2e_boot 600
 e2e_log_has "lastgood: GRUB started (shim chain) from (cd0)"
 e2e_log_has "lastgood: kernel and initrd on (cd0)"
 e2e_log_has "Kernel is locked down from EFI Secure Boot"
 e2e_log_has "boot medium: /dev/sr0 (iso9660)"
-e2e_log_has "lastgood: Done: 1 file moved to quarantine. Windows should now start"
+e2e_log_has "BitLocker drivers loaded"
+e2e_text | grep -q '^ *drivers:.* dm_crypt' || e2e_fail "dm_crypt was not loaded under lockdown"
+e2e_log_has "BitLocker volume $(conf $BL_IMG GUID) unlocked: recovery password from keys.csv line 2 (protector $bl_id)"
+e2e_log_lacks "$bl_rp"
+e2e_log_has "/dev/nvme0n1 part 0: error: /dev/mapper/lastgood-0: NTFS volume at offset 0: cannot open read-only"
+e2e_log_has "/dev/vda part 3: fixed"
+e2e_log_has "lastgood: lastgood stopped with an error"
 NO_STICK=1 e2e_check_fixed
 iso_wall=$WALL iso_run=$RUN_ID iso_phases=$(e2e_phases)
 mv "$LOG" "$WORK/serial-iso.log"
