@@ -29,6 +29,7 @@ $(OUT)/pkg.mk: $(DEPS_STAMP) build/flags.mk build/lazy-sonames
 	@echo 'SERVE_PKG_CFLAGS := '"$$(pkg-config --cflags $(SERVE_PKGS))" >> $@.tmp
 	@echo 'SERVE_PKG_LIBS := '"$$(pkg-config --libs $(SERVE_PKGS))" >> $@.tmp
 	@echo 'LAZY_SONAME_DEFS := '"$$(build/lazy-sonames $(CC) $(CLI_LAZY))" >> $@.tmp
+	@echo 'CURL_DEB_VERSION := '"$$(dpkg-query -W -f='$${source:Version}' libcurl4-openssl-dev)" >> $@.tmp
 	@mv $@.tmp $@
 include build/flags.mk
 include $(OUT)/pkg.mk
@@ -93,8 +94,13 @@ $(OUT)/lastgood: $(OBJDIR)/$(CLI_MAIN:.c=.o) $(LIBCLI) $(LIBSERVE) $(LIBTERM) $(
 		$(LIBLAZY) $(OUT)/pkg.mk
 	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_CLI_LIBS)
 
-$(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBNET) $(LIBENGINE) $(OUT)/pkg.mk
+$(OUT)/lastgood-init: $(OBJDIR)/$(INIT_MAIN:.c=.o) $(LIBBOOT) $(LIBTERM) $(LIBNET) $(LIBENGINE) $(INIT_CURL_A) $(OUT)/pkg.mk
 	$(CC) $(LG_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LG_INIT_LIBS)
+
+# PID 1's libcurl: HTTP(S) only, built once from Debian's source
+# (build/mincurl.sh; INIT_CURL=system links Debian's libcurl.so.4 instead).
+$(MINCURL_DIR)/%/libcurl.a: build/mincurl.sh | $(DEPS_STAMP)
+	build/mincurl.sh $(MINCURL_DIR) $*
 
 # Everything a test program may link, top layer first.
 LIBALL := $(LIBCLI) $(LIBBOOT) $(LIBTERM) $(LIBIMPORT) $(LIBNET) $(LIBENGINE)

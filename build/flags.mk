@@ -65,5 +65,20 @@ CLI_LAZY := cryptsetup xml2 curl microhttpd sqlite3
 LG_CLI_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
               $(filter-out $(INIT_STATIC_LIBS) $(CLI_LAZY:%=-l%) -lacl -lpthread,$(PKG_LIBS) $(PKG_ARCHIVE_PRIVATE) $(SERVE_PKG_LIBS)) \
               -ldl -lpthread
-LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic \
-               $(filter-out $(INIT_STATIC_LIBS) -lxml2 -lacl -lpthread,$(PKG_INIT_LIBS) $(PKG_ARCHIVE_PRIVATE)) -lpthread
+# PID 1's libcurl (INIT_CURL): "minimal", Debian's curl source built with
+# HTTP(S) over OpenSSL only (build/mincurl.sh, linked statically: 25
+# shared libraries and about 3.7 MB less in the initramfs), or "system",
+# Debian's libcurl.so.4 with everything it needs. One cache for every
+# build tree (the release build is a second make: exported).
+INIT_CURL   ?= minimal
+MINCURL_DIR ?= $(abspath $(OUT)/cache/mincurl)
+export MINCURL_DIR
+ifeq ($(INIT_CURL),minimal)
+INIT_CURL_A    = $(MINCURL_DIR)/$(CURL_DEB_VERSION)/libcurl.a
+INIT_CURL_LIBS = -lssl
+INIT_CURL_DROP = -lcurl
+else ifneq ($(INIT_CURL),system)
+$(error INIT_CURL=$(INIT_CURL): minimal or system)
+endif
+LG_INIT_LIBS = -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic $(INIT_STATIC_LIBS) -Wl,-Bdynamic $(INIT_CURL_LIBS) \
+               $(filter-out $(INIT_STATIC_LIBS) $(INIT_CURL_DROP) -lxml2 -lacl -lpthread,$(PKG_INIT_LIBS) $(PKG_ARCHIVE_PRIVATE)) -lpthread

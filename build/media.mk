@@ -40,9 +40,12 @@ SHIM_ENV       := $(KERNEL_CACHE)/shim.env
 SHELL_BIN      ?=
 SERVER         ?=
 SERVER_CA      ?=
-# busybox-static's udhcpc: the DHCP client of USB/ISO boots that talk to a
-# fleet server or a syslog collector (docs/usb.md)
-DHCP_BIN       ?= /bin/busybox
+# busybox's udhcpc: the DHCP client of USB/ISO boots that talk to a fleet
+# server or a syslog collector (docs/usb.md). Debian's shared busybox,
+# fetched into the cache (media/fetch-busybox.sh): the host has
+# busybox-static, which conflicts with it and is 1.2 MB larger.
+BUSYBOX_DYN    := $(KERNEL_CACHE)/busybox/busybox
+DHCP_BIN       ?= $(BUSYBOX_DYN)
 FIRMWARE_ENV   := $(KERNEL_CACHE)/firmware.env
 INITRD_COMPRESS ?= zstd
 MODULE_COMPRESS ?= xz
@@ -82,6 +85,9 @@ $(SIGN_CONFIG): FORCE
 $(KERNEL_ENV): media/fetch-kernel.sh | $(DEPS_STAMP)
 	media/fetch-kernel.sh $(KERNEL_CACHE)
 
+$(BUSYBOX_DYN): media/fetch-busybox.sh | $(DEPS_STAMP)
+	media/fetch-busybox.sh $(KERNEL_CACHE)
+
 # NIC firmware from Debian's non-free-firmware component (when reachable).
 $(FIRMWARE_ENV): media/fetch-firmware.sh | $(DEPS_STAMP)
 	media/fetch-firmware.sh $(KERNEL_CACHE)
@@ -98,6 +104,7 @@ endif
 # image with a shell also gets the command-line tool as /usr/bin/lastgood
 # (docs/cmdline.md).
 $(MEDIA)/initrd.img: $(OUT_REL)/lastgood-init $(if $(SHELL_BIN),$(OUT_REL)/lastgood) $(KERNEL_ENV) $(FIRMWARE_ENV) \
+		$(filter $(BUSYBOX_DYN),$(DHCP_BIN)) \
 		$(MEDIA)/denylist.json media/modules.list media/mkinitramfs.sh media/udhcpc.script $(MEDIA_CONFIG)
 	media/mkinitramfs.sh -b $(OUT_REL)/lastgood-init -k $(KERNEL_ENV) -m media/modules.list -f $(FIRMWARE_ENV) \
 		$(if $(SERVER),-c '$(SERVER_CA)' -u '$(SERVER)') -n $(DHCP_BIN) \

@@ -25,7 +25,7 @@
 #       the ones not found are listed in /etc/lastgood/firmware-missing
 #   -c  the fleet server's CA (or pinned certificate), PEM, built in as
 #       /etc/lastgood/server-ca.pem; -u the server URL, /etc/lastgood/server
-#   -n  busybox (Debian's busybox-static) for its DHCP client, udhcpc: as
+#   -n  busybox (Debian's, media/fetch-busybox.sh) for its DHCP client, udhcpc: as
 #       /usr/lib/lastgood/busybox with media/udhcpc.script beside it, used by
 #       PID 1 on a USB/ISO boot that talks to a fleet server or a syslog
 #       collector (docs/usb.md). Not on PATH: it is no shell for a person.
@@ -288,7 +288,7 @@ copy_server() {
 # runs the script on a lease, the script writes it down for PID 1.
 copy_dhcp() {
 	[ -n "$DHCP_BIN" ] || return 0
-	"$DHCP_BIN" udhcpc --help >/dev/null 2>&1 || die "$DHCP_BIN has no udhcpc applet (package busybox-static)"
+	"$DHCP_BIN" udhcpc --help >/dev/null 2>&1 || die "$DHCP_BIN has no udhcpc applet (Debian's busybox has one: media/fetch-busybox.sh)"
 	"$DHCP_BIN" sh -c true || die "$DHCP_BIN has no sh applet (udhcpc's script needs it)"
 	copy_exec "$DHCP_BIN" /usr/lib/lastgood/busybox
 	install_file "$(dirname "$0")/udhcpc.script" /usr/lib/lastgood/udhcpc.script 0755

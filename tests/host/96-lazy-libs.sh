@@ -43,8 +43,25 @@ done
 if [ -x "$B/lastgood-init" ]; then
 	readelf -d "$B/lastgood-init" | grep -q 'Shared library: \[libcryptsetup\.so' &&
 		ok "PID 1 links libcryptsetup itself" || bad "PID 1 does not link libcryptsetup"
+	# PID 1's libcurl: Debian's source built for HTTP(S) only, static
+	# (build/mincurl.sh), unless the build asked for Debian's libcurl.so.4
+	if readelf -d "$B/lastgood-init" | grep -q 'Shared library: \[libcurl\.so'; then
+		echo "note: PID 1 links Debian's libcurl.so.4 (a build with INIT_CURL=system)"
+	else
+		nm "$B/lastgood-init" | grep -qE ' [Tt] curl_easy_init$' && ok "PID 1 has its libcurl built in" ||
+			bad "PID 1 neither links libcurl.so nor has curl_easy_init"
+		extra=$(nm "$B/lastgood-init" | grep -oE ' Curl_handler_[a-z0-9_]+$' | grep -vE 'Curl_handler_(https?|dummy)$' | tr -d ' ' | tr '\n' ' ' || true)
+		[ -z "$extra" ] && ok "PID 1's libcurl speaks HTTP and HTTPS only" || bad "PID 1's libcurl has other protocols: $extra"
+	fi
 else
 	echo "note: $B/lastgood-init is not built: its libraries are not checked"
+fi
+# the image (when built): none of the libraries only Debian's libcurl.so.4 needs
+if [ -f "$OUT/media/initrd.img.files" ]; then
+	curl_deps=$(grep -oE 'lib(curl|gnutls|krb5|gssapi_krb5|ldap|sasl2|ssh2|rtmp|nghttp2|idn2|unistring|psl|p11-kit|brotli[a-z]*)\.so[.0-9]*' \
+		"$OUT/media/initrd.img.files" | sort -u | tr '\n' ' ' || true)
+	[ -z "$curl_deps" ] && ok "the initramfs carries none of libcurl.so.4's 25 libraries" ||
+		echo "note: the initramfs carries $curl_deps(an INIT_CURL=system image?)"
 fi
 
 # 2. a scan maps none of them; a deny-list import maps libxml2
