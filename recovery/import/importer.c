@@ -625,17 +625,20 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 		if (ends_with(fr, fl, "Hash Page Sha1") || ends_with(fr, fl, "Hash Page Sha256")) {
 			/* The hash of the first 4 KiB page, for HVCI's per-page
 			 * checks: it says nothing about the file as a whole. */
+			entry_free(&e);
 			x->rep->skipped[LG_IMPORT_SKIP_PAGE_HASH]++;
 			return 0;
 		}
 		char val[72];
 		clean(hash, val, sizeof(val));
 		if (q <= 0) {
+			entry_free(&e);
 			x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
 			return note(x, "%s: Hash \"%s\" is not 40 or 64 hex digits: skipped", where, val);
 		}
 		bool say1 = ends_with(fr, fl, "Hash Sha1"), say256 = ends_with(fr, fl, "Hash Sha256");
 		if ((say1 && e.hash_len != 20) || (say256 && e.hash_len != 32)) {
+			entry_free(&e);
 			x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
 			return note(x, "%s: Hash has %zu hex digits, not what \"%s\" says: skipped", where,
 				    2 * e.hash_len, say1 ? "Hash Sha1" : "Hash Sha256");
@@ -646,8 +649,10 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 			 * for one can only fail to match, never match wrongly. */
 			int r = note(x, "%s: no \"Hash Sha1\"/\"Hash Sha256\" suffix: taken as an Authenticode "
 				     "SHA-%s by its length", where, e.hash_len == 20 ? "1" : "256");
-			if (r < 0)
+			if (r < 0) {
+				entry_free(&e);
 				return r;
+			}
 		}
 		e.kind = e.hash_len == 20 ? K_AUTH1 : K_AUTH256;
 		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s", sid, sfr, kind_text(e.kind));
