@@ -33,15 +33,39 @@ mkdir -p "$1"
 cache=$(cd "$1" && pwd)
 ver=$2
 out=$cache/$ver
-[ -f "$out/libcurl.a" ] && exit 0
 case $ver in
 */* | *..* | '') die "'$ver' is not a Debian version" ;;
 esac
 
+# Only HTTP(S); everything else off, so that nothing but libssl, libcrypto
+# and libc is needed. The proxy code stays: the client clears it
+# explicitly (recovery/net/http.c, CURLOPT_PROXY ""). --without-pic:
+# libtool would otherwise append -fPIC after CFLAGS; the objects are
+# built -fPIE like /init's own (tests/release/hardening.sh checks every
+# compilation unit's recorded flags).
+cflags=${MINCURL_CFLAGS:--O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE -frecord-gcc-switches}
+args="--disable-shared --enable-static --without-pic --with-openssl \
+	--without-zlib --without-brotli --without-zstd --without-libidn2 --without-librtmp \
+	--without-libssh2 --without-libssh --without-nghttp2 --without-nghttp3 --without-ngtcp2 \
+	--without-libpsl --without-gssapi --without-libgsasl \
+	--without-ca-bundle --without-ca-path --without-ca-fallback \
+	--disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp \
+	--disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt \
+	--disable-ftp --disable-file --disable-manual --disable-ntlm --disable-ntlm-wb \
+	--disable-alt-svc --disable-hsts --disable-cookies --disable-netrc --disable-unix-sockets \
+	--disable-doh --disable-mime --disable-progress-meter --disable-websockets --disable-verbose \
+	--enable-threaded-resolver"
+config="$args CFLAGS=$cflags"
+# An archive built with other options is built again.
+fresh() {
+	[ -f "$out/libcurl.a" ] && [ "$(cat "$out/config" 2>/dev/null)" = "$config" ] && touch "$out/libcurl.a"
+}
+fresh && exit 0
+
 # One build at a time (the dev and release trees may both ask).
 exec 9>"$cache/.lock"
 flock 9
-[ -f "$out/libcurl.a" ] && exit 0
+fresh && exit 0
 
 suite=${MINCURL_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
 mirror=${MINCURL_MIRROR:-http://deb.debian.org}
@@ -69,21 +93,8 @@ mkdir -p "$src"
 tree=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name 'curl-*' | head -n 1)
 [ -n "$tree" ] && [ -x "$tree/configure" ] || die "no unpacked curl source in $src"
 
-# Only HTTP(S); everything else off, so that nothing but libssl, libcrypto
-# and libc is needed. The proxy code stays: the client clears it
-# explicitly (recovery/net/http.c, CURLOPT_PROXY "").
-cflags=${MINCURL_CFLAGS:--O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection -frecord-gcc-switches}
-(cd "$tree" && ./configure --disable-shared --enable-static --with-pic --with-openssl \
-	--without-zlib --without-brotli --without-zstd --without-libidn2 --without-librtmp \
-	--without-libssh2 --without-libssh --without-nghttp2 --without-nghttp3 --without-ngtcp2 \
-	--without-libpsl --without-gssapi --without-libgsasl \
-	--without-ca-bundle --without-ca-path --without-ca-fallback \
-	--disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp \
-	--disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt \
-	--disable-ftp --disable-file --disable-manual --disable-ntlm --disable-ntlm-wb \
-	--disable-alt-svc --disable-hsts --disable-cookies --disable-netrc --disable-unix-sockets \
-	--disable-doh --disable-mime --disable-progress-meter --disable-websockets --disable-verbose \
-	--enable-threaded-resolver CFLAGS="$cflags") >>"$log" 2>&1 ||
+# shellcheck disable=SC2086 # $args: one word per option
+(cd "$tree" && ./configure $args CFLAGS="$cflags") >>"$log" 2>&1 ||
 	die "curl's configure failed ($log)"
 make -C "$tree/lib" -j"$(nproc)" libcurl.la >>"$log" 2>&1 || die "building libcurl failed ($log)"
 protocols=$(sh "$tree/curl-config" --protocols | tr '\n' ' ')
@@ -93,6 +104,7 @@ mkdir -p "$out.tmp"
 cp "$tree/lib/.libs/libcurl.a" "$out.tmp/libcurl.a"
 printf 'curl %s (Debian source), static, for /init\nprotocols: %s\nfeatures: %s\n' "$ver" "$protocols" "$features" \
 	>"$out.tmp/features.txt"
+printf '%s' "$config" >"$out.tmp/config"
 rm -rf "$out" "$src"
 mv "$out.tmp" "$out"
 echo "mincurl: $out/libcurl.a ($(wc -c <"$out/libcurl.a") bytes): $protocols"

@@ -577,6 +577,53 @@ static int take_signers(json_t *arr, struct entry *e)
 	return 0;
 }
 
+/* A rule with a Hash attribute: an Authenticode hash, or a page hash
+ * (skipped). Takes e: added, or freed when skipped. */
+static int si_hash_rule(struct ictx *x, struct entry *e, const char *hash, const char *friendly,
+			const char *where, const char *sid, const char *sfr)
+{
+	int q = get_hex(hash, 0, e->hash, &e->hash_len);
+	size_t fl = friendly ? strlen(friendly) : 0;
+	const char *fr = friendly ? friendly : "";
+	trim(&fr, &fl);
+	if (ends_with(fr, fl, "Hash Page Sha1") || ends_with(fr, fl, "Hash Page Sha256")) {
+		/* The hash of the first 4 KiB page, for HVCI's per-page
+		 * checks: it says nothing about the file as a whole. */
+		entry_free(e);
+		x->rep->skipped[LG_IMPORT_SKIP_PAGE_HASH]++;
+		return 0;
+	}
+	char val[72];
+	clean(hash, val, sizeof(val));
+	if (q <= 0) {
+		entry_free(e);
+		x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
+		return note(x, "%s: Hash \"%s\" is not 40 or 64 hex digits: skipped", where, val);
+	}
+	bool say1 = ends_with(fr, fl, "Hash Sha1"), say256 = ends_with(fr, fl, "Hash Sha256");
+	if ((say1 && e->hash_len != 20) || (say256 && e->hash_len != 32)) {
+		entry_free(e);
+		x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
+		return note(x, "%s: Hash has %zu hex digits, not what \"%s\" says: skipped", where,
+			    2 * e->hash_len, say1 ? "Hash Sha1" : "Hash Sha256");
+	}
+	if (!say1 && !say256) {
+		/* No suffix: WDAC compares the value with the file's
+		 * Authenticode hash of that length; a page hash taken
+		 * for one can only fail to match, never match wrongly. */
+		int r = note(x, "%s: no \"Hash Sha1\"/\"Hash Sha256\" suffix: taken as an Authenticode "
+			     "SHA-%s by its length", where, e->hash_len == 20 ? "1" : "256");
+		if (r < 0) {
+			entry_free(e);
+			return r;
+		}
+	}
+	e->kind = e->hash_len == 20 ? K_AUTH1 : K_AUTH256;
+	char descr[600];
+	snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s", sid, sfr, kind_text(e->kind));
+	return add_entry(x, e, sid, descr);
+}
+
 static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 {
 	_cleanup_free_ char *id = attr(n, "ID"), *friendly = attr(n, "FriendlyName"), *hash = attr(n, "Hash"),
@@ -617,47 +664,8 @@ static int si_file_rule(struct ictx *x, const xmlNode *n, json_t *signer_of)
 		}
 	}
 
-	if (hash) {
-		int q = get_hex(hash, 0, e.hash, &e.hash_len);
-		size_t fl = friendly ? strlen(friendly) : 0;
-		const char *fr = friendly ? friendly : "";
-		trim(&fr, &fl);
-		if (ends_with(fr, fl, "Hash Page Sha1") || ends_with(fr, fl, "Hash Page Sha256")) {
-			/* The hash of the first 4 KiB page, for HVCI's per-page
-			 * checks: it says nothing about the file as a whole. */
-			entry_free(&e);
-			x->rep->skipped[LG_IMPORT_SKIP_PAGE_HASH]++;
-			return 0;
-		}
-		char val[72];
-		clean(hash, val, sizeof(val));
-		if (q <= 0) {
-			entry_free(&e);
-			x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
-			return note(x, "%s: Hash \"%s\" is not 40 or 64 hex digits: skipped", where, val);
-		}
-		bool say1 = ends_with(fr, fl, "Hash Sha1"), say256 = ends_with(fr, fl, "Hash Sha256");
-		if ((say1 && e.hash_len != 20) || (say256 && e.hash_len != 32)) {
-			entry_free(&e);
-			x->rep->skipped[LG_IMPORT_SKIP_HASH]++;
-			return note(x, "%s: Hash has %zu hex digits, not what \"%s\" says: skipped", where,
-				    2 * e.hash_len, say1 ? "Hash Sha1" : "Hash Sha256");
-		}
-		if (!say1 && !say256) {
-			/* No suffix: WDAC compares the value with the file's
-			 * Authenticode hash of that length; a page hash taken
-			 * for one can only fail to match, never match wrongly. */
-			int r = note(x, "%s: no \"Hash Sha1\"/\"Hash Sha256\" suffix: taken as an Authenticode "
-				     "SHA-%s by its length", where, e.hash_len == 20 ? "1" : "256");
-			if (r < 0) {
-				entry_free(&e);
-				return r;
-			}
-		}
-		e.kind = e.hash_len == 20 ? K_AUTH1 : K_AUTH256;
-		snprintf(descr, sizeof(descr), "SiPolicy %s %s: %s", sid, sfr, kind_text(e.kind));
-		return add_entry(x, &e, sid, descr);
-	}
+	if (hash)
+		return si_hash_rule(x, &e, hash, friendly, where, sid, sfr);
 
 	for (size_t a = 0; a < ARRAY_SIZE(unsupported_attrs); a++)
 		if (xmlHasProp(n, (const xmlChar *)unsupported_attrs[a].attr)) {
