@@ -13,7 +13,7 @@
 enum {
 	OPT_DENYLIST = 256, OPT_SIG, OPT_TRUST, OPT_NOW, OPT_JSON, OPT_DISCARD_HIBER,
 	OPT_REFUSE_DIRTY, OPT_FORCE, OPT_BUNDLE_DIR, OPT_EVIDENCE, OPT_REPORT_DIR, OPT_RUN_ID,
-	OPT_RUN, OPT_HELP, OPT_QUIET, OPT_KEYS, OPT_PROMPT, OPT_HASH_THREADS,
+	OPT_RUN, OPT_HELP, OPT_QUIET, OPT_KEYS, OPT_PROMPT,
 };
 
 static const char scan_fix_help[] =
@@ -32,8 +32,6 @@ static const char scan_fix_help[] =
 	"                         .BEK startup key, or a folder of them; repeatable\n"
 	"  --prompt               ask for a BitLocker recovery password at the terminal\n"
 	"                         when no key file has the volume's key\n"
-	"  --hash-threads N       threads that hash files while the next are read\n"
-	"                         (default: one per CPU, at most 8; 0: hash in turn)\n"
 	"%s"
 	"Exit codes: 0 done or nothing to do, 1 error, 2 usage, 3 scan found matches,\n"
 	"4 refused by a safety policy, 5 deny-list rejected.\n";
@@ -96,7 +94,6 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		{ "run-id", required_argument, NULL, OPT_RUN_ID },
 		{ "keys", required_argument, NULL, OPT_KEYS },
 		{ "prompt", no_argument, NULL, OPT_PROMPT },
-		{ "hash-threads", required_argument, NULL, OPT_HASH_THREADS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
@@ -141,18 +138,6 @@ static int scan_or_fix(int argc, char **argv, bool fix)
 		case OPT_EVIDENCE: o.evidence_dir = optarg; break;
 		case OPT_REPORT_DIR: o.report_dir = optarg; break;
 		case OPT_RUN_ID: o.run_id = optarg; break;
-		case OPT_HASH_THREADS: {
-			char *end;
-			errno = 0;
-			long n = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || n < 0 || n > 8) {
-				fprintf(stderr, "lastgood %s: --hash-threads wants a number from 0 to 8, not '%s'\n", name,
-					optarg);
-				return LG_EXIT_USAGE;
-			}
-			o.hash_threads = n ? (int)n : -1;
-			break;
-		}
 		case OPT_KEYS:
 			if (o.n_keys == ARRAY_SIZE(keyfiles)) {
 				fprintf(stderr, "lastgood %s: too many --keys\n", name);

@@ -44,8 +44,6 @@ struct lg_run_opts {
 	size_t n_keys;
 	const struct lg_keyring *keyring; /* keys the caller loaded (borrowed); keys[] is then not read */
 	const struct lg_key_asker *asker; /* someone to ask for a recovery password; NULL: nobody */
-	int hash_threads;            /* threads hashing files while the next are read:
-				      * 0 one per CPU (at most 8, none on one CPU), < 0 none */
 	lg_log_fn log;               /* NULL: messages are dropped (they are in the report too) */
 	void *log_ctx;
 };

@@ -24,7 +24,6 @@
 
 #include "formats/glob.h"
 #include "lib/hash.h"
-#include "lib/hashpool.h"
 #include "engine/paths.h"
 #include "formats/authenticode.h"
 #include "formats/pe.h"
@@ -79,7 +78,6 @@ struct group {
 	size_t n_plain, cap_plain;
 	struct dig *digs;
 	size_t n_digs, cap_digs;
-	bool other_reads;               /* an other rule reads content beyond the SHA-256 (header, PE) */
 };
 
 struct lg_matcher {
@@ -88,7 +86,6 @@ struct lg_matcher {
 	size_t n;
 	struct group *groups;
 	size_t n_groups;
-	int hash_threads;       /* < 0: as many as the CPUs (lg_hashpool_auto) */
 };
 
 /* A position: group index (field rule) and component index in its glob. */
@@ -313,7 +310,6 @@ static int build_groups(struct lg_matcher *m)
 			if (GROW(g->other, g->cap_other, g->n_other + 1))
 				return -ENOMEM;
 			g->other[g->n_other++] = (uint32_t)i;
-			g->other_reads |= r->header || c->pe;
 			continue;
 		}
 		if (GROW(g->plain, g->cap_plain, g->n_plain + 1) ||
@@ -343,7 +339,6 @@ int lg_matcher_new(const struct lg_denylist *dl, struct lg_matcher **out, struct
 	if (!m)
 		return -ENOMEM;
 	m->dl = dl;
-	m->hash_threads = -1;
 	m->rules = calloc(dl->n_rules ? dl->n_rules : 1, sizeof(*m->rules));
 	if (!m->rules) {
 		free(m);
@@ -384,11 +379,6 @@ int lg_matcher_new(const struct lg_denylist *dl, struct lg_matcher **out, struct
 	}
 	*out = m;
 	return 0;
-}
-
-void lg_matcher_set_hash_threads(struct lg_matcher *m, int threads)
-{
-	m->hash_threads = threads;
 }
 
 /* ---------------------------------------------------------------- results */
@@ -1713,51 +1703,22 @@ static int plain_hits(struct walk *w, const struct cand *c, const struct facts *
 }
 
 /*
- * Every name (candidate) of one MFT record is checked with the record
- * opened once and its content read at most once. Records are opened in a
- * small ring ahead of their check: a record that needs only its SHA-256
- * (plain rules, a regular file of at most PREHASH_FILE_MAX bytes) is read
- * at once on this thread and hashed by the pool while the next records
- * are opened and read; its names are then checked, in the same order and
- * with the same results and problems as one at a time.
+ * Every name (candidate) of one MFT record: the record is opened once and
+ * the content read at most once, whatever the number of rules and names.
  */
-#define PREHASH_RING 8
-#define PREHASH_FILE_MAX (4u << 20)
-#define PREHASH_BUFFERS_MAX (16u << 20)
-
-struct rec {
-	struct cand *cs;
-	size_t n;
-	ntfs_inode *ni;
-	int err;                /* < 0: the record or its data could not be opened */
-	const char *err_what;
-	struct facts f;
-	struct content ct;
-	bool hashing;           /* job is with the pool */
-	struct lg_hashjob job;
-	unsigned char *buf;     /* the slot's read buffer, kept from record to record */
-	size_t cap;
-};
-
-struct ring {
-	struct lg_hashpool *pool;
-	struct rec *slot;
-	size_t k, head, count;
-	size_t buffers;         /* bytes of all slots' buffers */
-};
-
-static void rec_open(struct walk *w, struct rec *rc)
+static int eval_record(struct walk *w, struct cand *cs, size_t n, unsigned run_flags)
 {
 	errno = 0;
-	rc->ni = ntfs_inode_open(w->vol, rc->cs[0].mref);
+	ntfs_inode *ni = ntfs_inode_open(w->vol, cs[0].mref);
 	w->res->stats.records_opened++;
-	if (!rc->ni) {
-		rc->err = -(errno ? errno : EIO);
-		rc->err_what = "cannot open the file's record";
-		return;
+	if (!ni) {
+		int e = -(errno ? errno : EIO);
+		for (size_t i = 0; i < n; i++)
+			problem(w, cs[i].path, e, "cannot open the file's record");
+		return w->fatal;
 	}
-	ntfs_inode *ni = rc->ni;
-	rc->f = (struct facts){
+	w->res->stats.files_evaluated++;
+	struct facts f = {
 		.dir = (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0,
 		.reparse = (ni->flags & FILE_ATTR_REPARSE_POINT) != 0,
 		.attrs = le32_to_cpu(ni->flags),
@@ -1766,148 +1727,45 @@ static void rec_open(struct walk *w, struct rec *rc)
 		.mftime = sle64_to_cpu(ni->last_mft_change_time),
 		.atime = sle64_to_cpu(ni->last_access_time),
 	};
-	if (rc->f.dir)
-		return;
-	errno = 0;
-	rc->ct.na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
-	if (!rc->ct.na) {
-		rc->err = -(errno ? errno : EIO);
-		rc->err_what = "cannot open the file's data";
-		return;
-	}
-	rc->ct.size = rc->ct.na->data_size < 0 ? 0 : (uint64_t)rc->ct.na->data_size;
-}
-
-/* Does checking this record need its SHA-256 and nothing else of its
- * content? A plain rule in one of its names' groups, and no rule that
- * reads a header or a PE image in any (size, time and hash conditions
- * read nothing else). */
-static bool rec_only_sha(const struct walk *w, const struct rec *rc)
-{
-	if (rc->err || rc->f.dir || rc->f.reparse || rc->ct.size > PREHASH_FILE_MAX)
-		return false;
-	bool plain = false;
-	for (size_t i = 0; i < rc->n; i++)
-		for (size_t k = 0; k < rc->cs[i].n_rules; k++) {
-			const struct group *g = &w->m->groups[rc->cs[i].rules[k] & ~VIA_ANY_DEPTH];
-			if (g->other_reads)
-				return false;
-			plain |= g->n_plain > 0;
-		}
-	return plain;
-}
-
-static void rec_close(struct rec *rc)
-{
-	free(rc->ct.buf);
-	if (rc->ct.pe)
-		free(rc->ct.pe->ac);
-	free(rc->ct.pe);
-	if (rc->ct.na)
-		ntfs_attr_close(rc->ct.na);
-	if (rc->ni)
-		ntfs_inode_close(rc->ni);
-	unsigned char *buf = rc->buf;
-	size_t cap = rc->cap;
-	*rc = (struct rec){ .buf = buf, .cap = cap };
-}
-
-/* Room for size bytes in rc's buffer, within PREHASH_BUFFERS_MAX for all
- * slots (idle slots give theirs back first). false: not now (the caller
- * checks older records, whose slots then become idle, or gives up). */
-static bool rec_room(struct ring *rg, struct rec *rc, size_t size)
-{
-	if (rc->cap >= size)
-		return true;
-	for (size_t i = 0; i < rg->k && rg->buffers - rc->cap + size > PREHASH_BUFFERS_MAX; i++) {
-		struct rec *o = &rg->slot[i];
-		if (o != rc && !o->hashing && o->buf) {
-			rg->buffers -= o->cap;
-			free(o->buf);
-			o->buf = NULL;
-			o->cap = 0;
-		}
-	}
-	if (rg->buffers - rc->cap + size > PREHASH_BUFFERS_MAX)
-		return false;
-	size_t cap = size < (256u << 10) ? (256u << 10) : size;
-	unsigned char *b = realloc(rc->buf, cap);
-	if (!b)
-		return false;
-	rg->buffers = rg->buffers - rc->cap + cap;
-	rc->buf = b;
-	rc->cap = cap;
-	return true;
-}
-
-/* Read the record's file on this thread into its buffer (rec_room) and
- * give it to the pool. A read that fails is left to the check, which
- * reads again and says why. */
-static void rec_prehash(struct walk *w, struct ring *rg, struct rec *rc)
-{
-	size_t size = (size_t)rc->ct.size;
-	for (size_t at = 0; at < size; at += READ_CHUNK) {
-		size_t n = size - at < READ_CHUNK ? size - at : READ_CHUNK;
-		if (read_full(rc->ct.na, (s64)at, n, rc->buf + at) < 0)
-			return;
-	}
-	w->res->stats.bytes_read += size;
-	rc->job = (struct lg_hashjob){ .data = rc->buf, .len = size };
-	lg_hashpool_submit(rg->pool, &rc->job);
-	rc->hashing = true;
-}
-
-/* The record's hash from the pool, as content_sha256() would have made it. */
-static void rec_collect(struct walk *w, struct ring *rg, struct rec *rc)
-{
-	if (!rc->hashing)
-		return;
-	lg_hashpool_wait(rg->pool, &rc->job);
-	rc->hashing = false;
-	if (rc->job.error < 0)
-		return; /* content_sha256() tries again */
-	memcpy(rc->ct.sha, rc->job.sha256, 32);
-	rc->ct.has_sha = true;
-	w->res->stats.files_hashed++;
-	w->res->stats.files_hashed_ahead++;
-	w->res->stats.bytes_hashed += rc->ct.size;
-}
-
-static int rec_eval(struct walk *w, struct rec *rc, unsigned run_flags)
-{
-	if (rc->ni)
-		w->res->stats.files_evaluated++;
-	if (rc->err) {
-		for (size_t i = 0; i < rc->n; i++)
-			problem(w, rc->cs[i].path, rc->err, rc->err_what);
-		return w->fatal;
-	}
+	struct content ct = { 0 };
 	int r = 0;
-	for (size_t i = 0; i < rc->n && r == 0 && !w->fatal; i++) {
-		struct cand *c = &rc->cs[i];
+	if (!f.dir) {
+		errno = 0;
+		ct.na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+		if (!ct.na) {
+			int e = -(errno ? errno : EIO);
+			for (size_t i = 0; i < n; i++)
+				problem(w, cs[i].path, e, "cannot open the file's data");
+			goto out;
+		}
+		ct.size = ct.na->data_size < 0 ? 0 : (uint64_t)ct.na->data_size;
+	}
+
+	for (size_t i = 0; i < n && r == 0 && !w->fatal; i++) {
+		struct cand *c = &cs[i];
 		size_t nx = 0;
 		r = expand_other(w, c, &nx);
 		if (r < 0)
 			break;
 		const uint32_t *ex = w->ex;
 		bool *ok = w->ok;
-		unsigned flags = (rc->f.dir ? LG_MATCH_DIRECTORY : 0) | (rc->f.reparse ? LG_MATCH_REPARSE : 0);
+		unsigned flags = (f.dir ? LG_MATCH_DIRECTORY : 0) | (f.reparse ? LG_MATCH_REPARSE : 0);
 		for (size_t k = 0; k < nx; k++) {
 			const struct crule *cr = &w->m->rules[ex[k] & ~VIA_ANY_DEPTH];
-			ok[k] = time_ok(cr->rule, rc->f.mtime);
+			ok[k] = time_ok(cr->rule, f.mtime);
 			if (!ok[k])
 				continue;
-			if (rc->f.dir) {
+			if (f.dir) {
 				/* A trailing "**" selects files; content
 				 * conditions never hold for a directory. */
 				ok[k] = !(ex[k] & VIA_ANY_DEPTH) && !cr->content;
-			} else if (rc->f.reparse && cr->content) {
+			} else if (f.reparse && cr->content) {
 				/* Not read: its data may be somewhere else. */
 				flags |= LG_MATCH_UNVERIFIED;
 			}
 		}
-		if (!rc->f.dir && !rc->f.reparse) {
-			int e = eval_file(w, c, ex, nx, &rc->ct, ok);
+		if (!f.dir && !f.reparse) {
+			int e = eval_file(w, c, ex, nx, &ct, ok);
 			if (e == -ENOMEM) {
 				r = e;
 				break;
@@ -1926,7 +1784,7 @@ static int rec_eval(struct walk *w, struct rec *rc, unsigned run_flags)
 			break;
 		/* Plain rules last: their SHA-256 is the same tier as the
 		 * others' (after PE, which may have the file in memory). */
-		int e = plain_hits(w, c, &rc->f, &rc->ct, &nhit, &flags);
+		int e = plain_hits(w, c, &f, &ct, &nhit, &flags);
 		if (e == -ENOMEM) {
 			r = e;
 			break;
@@ -1946,8 +1804,8 @@ static int rec_eval(struct walk *w, struct rec *rc, unsigned run_flags)
 					hit[o++] = hit[k];
 			nhit = o;
 		}
-		if ((run_flags & LG_MATCH_HASH_MATCHES) && !rc->f.dir && !rc->f.reparse) {
-			e = content_sha256(w, &rc->ct);
+		if ((run_flags & LG_MATCH_HASH_MATCHES) && !f.dir && !f.reparse) {
+			e = content_sha256(w, &ct);
 			if (e == -ENOMEM) {
 				r = e;
 				break;
@@ -1955,7 +1813,7 @@ static int rec_eval(struct walk *w, struct rec *rc, unsigned run_flags)
 			if (e < 0)
 				problem(w, c->path, e, "cannot hash the file's content");
 		}
-		if (rc->ct.pe && rc->ct.pe->changed_hit) {
+		if (ct.pe && ct.pe->changed_hit) {
 			flags |= LG_MATCH_CHANGED_AFTER_SIGNING;
 			problem(w, c->path, -EBADMSG, "changed after signing: its Authenticode hash differs from "
 				"the digest its signature carries, and the rule lists the signed digest");
@@ -1963,72 +1821,17 @@ static int rec_eval(struct walk *w, struct rec *rc, unsigned run_flags)
 				r = w->fatal;
 		}
 		if (r == 0)
-			r = add_match(w, c, &rc->f, &rc->ct, hit, nhit, flags);
+			r = add_match(w, c, &f, &ct, hit, nhit, flags);
 	}
+out:
+	free(ct.buf);
+	if (ct.pe)
+		free(ct.pe->ac);
+	free(ct.pe);
+	if (ct.na)
+		ntfs_attr_close(ct.na);
+	ntfs_inode_close(ni);
 	return r < 0 ? r : w->fatal;
-}
-
-/* Check the oldest record of the ring (or only close it when !check). */
-static int ring_pop(struct walk *w, struct ring *rg, unsigned flags, bool check)
-{
-	struct rec *rc = &rg->slot[rg->head];
-	rec_collect(w, rg, rc);
-	int r = check ? rec_eval(w, rc, flags) : 0;
-	rec_close(rc);
-	rg->head = (rg->head + 1) % rg->k;
-	rg->count--;
-	return r;
-}
-
-/* Check every candidate, record by record in record order. The pool is
- * started when the first record that can be hashed ahead comes. */
-static int eval_all(struct walk *w, unsigned flags)
-{
-	struct ring rg = { 0 };
-	unsigned threads = w->m->hash_threads < 0 ? lg_hashpool_auto() : (unsigned)w->m->hash_threads;
-	rg.k = threads ? PREHASH_RING : 1;
-	rg.slot = calloc(rg.k, sizeof(*rg.slot));
-	if (!rg.slot)
-		return -ENOMEM;
-	int r = 0;
-	for (size_t i = 0; i < w->n_cands && r == 0;) {
-		size_t j = i + 1;
-		while (j < w->n_cands && w->cands[j].mref == w->cands[i].mref)
-			j++;
-		if (rg.count == rg.k && (r = ring_pop(w, &rg, flags, true)) < 0)
-			break;
-		struct rec *rc = &rg.slot[(rg.head + rg.count) % rg.k];
-		rc->cs = &w->cands[i];
-		rc->n = j - i;
-		rg.count++;
-		i = j;
-		rec_open(w, rc);
-		if (!threads || !rec_only_sha(w, rc))
-			continue;
-		if (!rg.pool && (r = lg_hashpool_new(threads, &rg.pool)) < 0) {
-			/* No thread: hash in turn (out of memory stops). */
-			threads = 0;
-			r = r == -ENOMEM ? r : 0;
-			continue;
-		}
-		/* Check the oldest records until this one's bytes fit. */
-		size_t size = (size_t)rc->ct.size;
-		bool room = false;
-		while (r == 0 && !(room = rec_room(&rg, rc, size ? size : 1)) && rg.count > 1)
-			r = ring_pop(w, &rg, flags, true);
-		if (r == 0 && room)
-			rec_prehash(w, &rg, rc);
-	}
-	while (rg.count) {
-		int e = ring_pop(w, &rg, flags, r == 0);
-		if (r == 0)
-			r = e;
-	}
-	for (size_t i = 0; i < rg.k; i++)
-		free(rg.slot[i].buf);
-	free(rg.slot);
-	lg_hashpool_free(rg.pool);
-	return r;
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -2096,7 +1899,13 @@ int lg_matcher_run(struct lg_matcher *m, ntfs_volume *vol, unsigned flags,
 	/* Group the names of each record so it is opened and read once. */
 	if (w.n_cands)
 		qsort(w.cands, w.n_cands, sizeof(*w.cands), cmp_cand);
-	r = eval_all(&w, flags);
+	for (size_t i = 0; i < w.n_cands && r == 0;) {
+		size_t j = i + 1;
+		while (j < w.n_cands && w.cands[j].mref == w.cands[i].mref)
+			j++;
+		r = eval_record(&w, &w.cands[i], j - i, flags);
+		i = j;
+	}
 	res->stats.eval_ns = now_ns() - t1;
 	if (r < 0) {
 		lg_err_set(err, "matching stopped: %s", strerror(-r));

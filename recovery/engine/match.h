@@ -143,7 +143,6 @@ struct lg_match_stats {
 	uint64_t records_opened;       /* MFT records opened (directories and candidates) */
 	uint64_t files_evaluated;      /* records whose conditions were checked */
 	uint64_t files_hashed;
-	uint64_t files_hashed_ahead;   /* of those, hashed by a worker thread while later files were read */
 	uint64_t bytes_read;           /* file content read, headers and hashing */
 	uint64_t bytes_hashed;
 	uint64_t reparse_skipped;      /* reparse-point directories not descended into */
@@ -165,13 +164,6 @@ struct lg_match_result {
 	size_t n_problems;
 	struct lg_match_stats stats;
 };
-
-/* Worker threads that hash files while the next ones are read (the
- * volume is only ever read on the calling thread): < 0 as many as the
- * CPUs this process may use, at most 8 (the default; none on one CPU),
- * 0 none (every file read and hashed in turn). Results, problems and
- * counters are the same either way. */
-void lg_matcher_set_hash_threads(struct lg_matcher *m, int threads);
 
 /* Match every rule against the volume; vol is only read. res is
  * overwritten (clear a previous result first); it is filled on success

@@ -146,7 +146,6 @@ void lg_report_match_stats(struct lg_vol_ctx *vol, const struct lg_match_result 
 		"bytes_read", (json_int_t)st->bytes_read,
 		"bytes_hashed", (json_int_t)st->bytes_hashed,
 		"reparse_points_skipped", (json_int_t)st->reparse_skipped);
-	json_object_set_new(counters, "files_hashed_ahead", json_integer((json_int_t)st->files_hashed_ahead));
 	json_object_set_new(counters, "walk_seconds", json_real((double)st->walk_ns / 1e9));
 	json_object_set_new(counters, "check_seconds", json_real((double)st->eval_ns / 1e9));
 	json_object_set_new(vol->vr, "counters", counters);

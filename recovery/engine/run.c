@@ -142,10 +142,6 @@ static void match_plan_apply(struct lg_vol_ctx *vol)
 	struct lg_matcher *m = NULL;
 	struct lg_match_result res = { 0 };
 	int r = lg_matcher_new(run->dl, &m, &err);
-	if (r >= 0) {
-		int th = run->o->hash_threads;
-		lg_matcher_set_hash_threads(m, th == 0 ? -1 : th < 0 ? 0 : th);
-	}
 	if (r >= 0)
 		r = lg_matcher_run(m, vol->v->vol, LG_MATCH_HASH_MATCHES, &res, &err);
 	lg_report_phase(vol, "match");

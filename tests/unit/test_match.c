@@ -201,16 +201,7 @@ static struct lg_rule rule(const char *id, const char *path)
 	return r;
 }
 
-static int run_threads(struct tv *t, struct lg_rule *rules, size_t n, unsigned flags, int threads,
-		       struct lg_match_result *res);
-
 static int run(struct tv *t, struct lg_rule *rules, size_t n, unsigned flags, struct lg_match_result *res)
-{
-	return run_threads(t, rules, n, flags, -1, res);
-}
-
-static int run_threads(struct tv *t, struct lg_rule *rules, size_t n, unsigned flags, int threads,
-		       struct lg_match_result *res)
 {
 	struct lg_denylist dl = { .schema = 1, .rules = rules, .n_rules = n };
 	struct lg_matcher *m = NULL;
@@ -220,7 +211,6 @@ static int run_threads(struct tv *t, struct lg_rule *rules, size_t n, unsigned f
 		fprintf(stderr, "matcher_new: %s\n", err.msg);
 		return r;
 	}
-	lg_matcher_set_hash_threads(m, threads);
 	r = lg_matcher_run(m, t->v->vol, flags, res, &err);
 	if (r < 0)
 		fprintf(stderr, "matcher_run: %s\n", err.msg);
@@ -1636,107 +1626,6 @@ static void test_pe_conditions(void)
 
 /* ---------------------------------------------------------------- measurement */
 
-/* Files hashed on worker threads while the next are read: the same
- * matches, digests and counters as one file at a time, whatever the
- * number of threads; sizes around the read chunk and the largest file
- * hashed ahead, an empty file, one too large to be hashed ahead, and a
- * group that also needs a header (checked in turn). */
-static void test_hash_ahead(void)
-{
-	struct tv t;
-	tv_make(&t, 64 << 20);
-	enum { NA = 48, NB = 12, N = 70 };
-	static const size_t special[] = { 0, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, 4u << 20, (4u << 20) + 1 };
-	enum { NS = sizeof(special) / sizeof(special[0]) };
-	unsigned char *buf = malloc((4u << 20) + 1);
-	unsigned char ha[NA + NS][32], hb[NB][32];
-	char p[128];
-	for (int i = 0; i < NA + NS; i++) {
-		size_t n = i < NA ? 4099 * (size_t)i + 1 : special[i - NA];
-		fill(buf, n, 300u + (unsigned)i);
-		snprintf(p, sizeof(p), "Windows/System32/drivers/a%03d.sys", i);
-		t_file(&t, p, buf, n, T_0409);
-		lg_hash_buf(buf, n, ha[i], NULL);
-	}
-	for (int i = 0; i < NB; i++) {
-		size_t n = 2000 + 3 * (size_t)i;
-		fill(buf, n, 500u + (unsigned)i);
-		memcpy(buf, CS_HDR, sizeof(CS_HDR));
-		snprintf(p, sizeof(p), "Windows/System32/drivers/CrowdStrike/C-%05d.sys", i);
-		t_file(&t, p, buf, n, T_0409);
-		lg_hash_buf(buf, n, hb[i], NULL);
-	}
-	free(buf);
-	tv_ro(&t);
-
-	/* Plain rules on the *.sys in drivers for every third file and each special
-	 * size; a header-and-hash rule and a plain one on the channel files. */
-	struct lg_rule rules[N];
-	unsigned char sha[N][32];
-	char ids[N][12];
-	size_t nr = 0;
-	for (int i = 0; i < NA + NS && nr < N - 3; i++) {
-		if (i < NA && i % 3)
-			continue;
-		snprintf(ids[nr], sizeof(ids[nr]), "a%d", i);
-		rules[nr] = rule(ids[nr], "Windows/System32/drivers/*.sys");
-		memcpy(sha[nr], ha[i], 32);
-		rules[nr].sha256 = &sha[nr];
-		rules[nr].n_sha256 = 1;
-		nr++;
-	}
-	snprintf(ids[nr], sizeof(ids[nr]), "never");
-	rules[nr] = rule(ids[nr], "Windows/System32/drivers/*.sys");
-	memset(sha[nr], 0x5a, 32);
-	rules[nr].sha256 = &sha[nr];
-	rules[nr++].n_sha256 = 1;
-	snprintf(ids[nr], sizeof(ids[nr]), "cs-hdr");
-	rules[nr] = rule(ids[nr], "Windows/System32/drivers/CrowdStrike/C-*.sys");
-	memcpy(sha[nr], hb[3], 32);
-	rules[nr].sha256 = &sha[nr];
-	rules[nr].n_sha256 = 1;
-	rules[nr].header = (unsigned char *)CS_HDR;
-	rules[nr++].header_len = sizeof(CS_HDR);
-	snprintf(ids[nr], sizeof(ids[nr]), "cs-plain");
-	rules[nr] = rule(ids[nr], "Windows/System32/drivers/CrowdStrike/C-*.sys");
-	memcpy(sha[nr], hb[7], 32);
-	rules[nr].sha256 = &sha[nr];
-	rules[nr++].n_sha256 = 1;
-
-	struct lg_match_result one = { 0 };
-	CHECK_INT(run_threads(&t, rules, nr, LG_MATCH_HASH_MATCHES, 0, &one), 0);
-	CHECK_INT(one.n_matches, (size_t)(NA + 2) / 3 + NS + 2);
-	CHECK_INT(one.stats.files_hashed, NA + NS + NB);
-	CHECK_INT(one.stats.files_hashed_ahead, 0);
-	for (size_t k = 0; k < one.n_matches; k++) {
-		const struct lg_match *a = &one.matches[k];
-		CHECK(a->has_sha256 && !memcmp(a->sha256, sha[a->rule_index], 32));
-	}
-	static const int threads[] = { 1, 2, 5, -1 };
-	for (size_t ti = 0; ti < sizeof(threads) / sizeof(threads[0]); ti++) {
-		struct lg_match_result res = { 0 };
-		CHECK_INT(run_threads(&t, rules, nr, LG_MATCH_HASH_MATCHES, threads[ti], &res), 0);
-		CHECK_STR(paths(&res), paths(&one));
-		CHECK_INT(res.n_matches, one.n_matches);
-		for (size_t k = 0; k < res.n_matches && k < one.n_matches; k++) {
-			CHECK_INT(res.matches[k].rule_index, one.matches[k].rule_index);
-			CHECK_MEM(res.matches[k].sha256, one.matches[k].sha256, 32);
-		}
-		CHECK_INT(res.n_problems, 0);
-		/* Every *.sys in drivers of at most 4 MiB (the channel files'
-		 * group also needs a header: read in turn). */
-		if (threads[ti] > 0)
-			CHECK_INT(res.stats.files_hashed_ahead, NA + NS - 1);
-		struct lg_match_stats a = one.stats, b = res.stats;
-		a.walk_ns = a.eval_ns = b.walk_ns = b.eval_ns = 0;
-		a.files_hashed_ahead = b.files_hashed_ahead = 0;
-		CHECK(!memcmp(&a, &b, sizeof(a)));
-		lg_match_result_clear(&res);
-	}
-	lg_match_result_clear(&one);
-	tv_done(&t);
-}
-
 static double ms(const struct timespec *a, const struct timespec *b)
 {
 	return ((double)(b->tv_sec - a->tv_sec) * 1e9 + (double)(b->tv_nsec - a->tv_nsec)) / 1e6;
@@ -1862,6 +1751,5 @@ int main(int argc, char **argv)
 	RUN(test_own_folder);
 	RUN(test_bad_rules);
 	RUN(test_pe_conditions);
-	RUN(test_hash_ahead);
 	return t_done();
 }
