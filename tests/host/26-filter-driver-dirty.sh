@@ -110,6 +110,18 @@ printf '\x5a' | dd of="$T/bad/SYSTEM.LOG1" bs=1 seek=2000 conv=notrunc status=no
 expect_rc 4 "damaged SYSTEM.LOG1: refused" $HF fix "$T/bad/SYSTEM" "$T/bad/out" --file "$ACME" --allow-boot-critical
 contains "$T/err" "SYSTEM.LOG1: no log entry with sequence number 7 checks out" "refusal names SYSTEM.LOG1 and what did not check out"
 [ -e "$T/bad/out" ] && bad "a refused fix wrote a hive" || ok "refused: nothing written"
+# The same damaged log on the volume: inspect says the hive cannot be
+# brought up to date (and fix refuses its registry work, as above).
+IMG=$(fixture filter-driver-dirty)
+p=$(part "$IMG" 3)
+ntfscp -f "$p" "$T/bad/SYSTEM.LOG1" "$CFG/SYSTEM.LOG1" >/dev/null 2>&1 || bad "ntfscp of the damaged log failed"
+read -r start size <<EOF2
+$(partx -g -o START,SECTORS -n 3 "$IMG")
+EOF2
+dd if="$p" of="$IMG" bs=512 seek="$start" count="$size" conv=notrunc status=none
+expect_rc 0 "damaged SYSTEM.LOG1 on the volume: inspect" $LG inspect --json "$IMG"
+same "$(jq -r '.volumes[] | select(.windows) | .system_hive.state' "$T/out")" "dirty, no usable log" \
+     "inspect: dirty, no usable log"
 # No logs at all.
 rm "$T/bad/SYSTEM.LOG1" "$T/bad/SYSTEM.LOG2"
 expect_rc 4 "no logs: refused" $HF fix "$T/bad/SYSTEM" "$T/bad/out" --file "$ACME" --allow-boot-critical
