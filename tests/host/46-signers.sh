@@ -16,7 +16,9 @@
 #    vulnerable versions are quarantined (not the same file unsigned, not
 #    a newer version, not the same name from another publisher), every
 #    file the leaked certificate signed is, and the driver changed after
-#    signing is, with a problem line saying so.
+#    signing is, with a problem line saying so;
+#  - with the three rules, each file is still read once (counters.bytes_read
+#    computed from the volume) and only the matches are SHA-256 hashed.
 . tests/host/lib.sh
 need minisign openssl osslsigncode
 
@@ -175,6 +177,30 @@ same "$(jq -r '.volumes[].problems[]? | select(.path == "'$D'/changed.sys") | .w
 same "$(jq -r '[.volumes[].problems[]?] | length' "$T/out")" 1 "scan: no other problem"
 same "$(jq -r '[.volumes[].matches[] | select(.changed_after_signing == true) | .path] | join(",")' "$T/out")" \
 	"$D/changed.sys" "scan: the match of changed.sys (and only it) says changed_after_signing"
+# One read per file with signer rules too (docs/denylist.md, "Each file is
+# read once"):
+# three rules look at every file under the two paths, yet each PE driver
+# is read once in full (its signatures decoded from those bytes for the
+# signer rules, its Authenticode hash for the hash rule), every other
+# file only as far as its first 4 KiB, and the SHA-256 of each match in
+# the report comes from the same read. Expected from the volume as
+# ntfs-3g lists it (folders list as size 0) and the drivers' own sizes.
+P=$(part "$T/disk.img" 1)
+prefix=0
+for dir in Windows/System32/drivers Windows/System32/DriverStore; do
+	n=$(ntfsls -f "$P" -R -l -p "/$dir" | awk '$1 ~ /^[0-9]+$/ { s += ($1 < 4096 ? $1 : 4096) } END { print s + 0 }')
+	prefix=$((prefix + n))
+done
+rest=0 matched=0
+for f in sgnbound-1 sgnbound-3 sgnbound-uns sgnbound-oth leaked changed; do
+	sz=$(stat -c %s "$T/$f.sys")
+	[ "$sz" -gt 4096 ] && rest=$((rest + sz - 4096))
+	case $f in sgnbound-1 | leaked | changed) matched=$((matched + sz)) ;; esac
+done
+same "$(jq -r '.volumes[0].counters.bytes_read' "$T/out")" $((prefix + rest)) \
+	"scan: bytes read = each PE driver once in full + the first 4 KiB of every other file under the rules' paths"
+same "$(jq -r '.volumes[0].counters | "\(.files_hashed) \(.bytes_hashed)"' "$T/out")" "3 $matched" \
+	"scan: SHA-256 only of the three matches, once each"
 
 expect_rc 0 "fix" $LG fix --denylist "$T/list.json" --trust $TRUST --now $RUN_NOW --json "$T/disk.img"
 same "$(jq -r '.summary.quarantined' "$T/out")" 3 "fix: three files quarantined"
