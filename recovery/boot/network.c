@@ -30,6 +30,7 @@
 #define UDHCPC_SCRIPT "/usr/lib/lastgood/udhcpc.script"
 #define DHCP_LEASE RUN_DIR "/dhcp-lease"
 #define RESOLV_CONF "/etc/resolv.conf"
+#define FIRMWARE_MISSING "/etc/lastgood/firmware-missing" /* media/mkinitramfs.sh */
 #define IFACE_WAIT_S 5		/* for the NIC's driver to make its interface */
 #define LINK_WAIT_S 6		/* for a link (cable, switch port) */
 #define DHCP_WAIT_S 20		/* for a DHCP answer, in all */
@@ -266,6 +267,10 @@ void pid1_net_start(struct init_state *s)
 		snprintf(n->why_not, sizeof(n->why_not), "not used (lastgood.net=off)");
 		n->server[0] = 0;
 	} else if (server || syslog) {
+		char gaps[400];
+		if (lg_net_firmware_gaps(FIRMWARE_MISSING, "/sys/module", gaps, sizeof(gaps)) > 0)
+			lg_con_printf("    a network adapter here may not work: this image lacks the firmware its driver "
+				      "asks for: %s (docs/pxe.md, \"Network drivers and firmware\")", gaps);
 		if (!up_from_pxe(s))
 			up_by_dhcp(s);
 	}
