@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "storage/redo.h"
 
-#include "storage/volume.h"
 #include "lib/le.h"
 
 #include <zlib.h>
@@ -11,6 +10,8 @@
 #define REC_HDR 16u                  /* u64 offset, u32 length, u32 crc */
 #define LOG_HEAD_KEEP (512u << 10)   /* the restart pages and then some stay untouched */
 #define REDO_MAX (16u << 20)
+
+struct lg_dev_faults lg_dev_faults;
 
 struct stage {
 	uint64_t off;

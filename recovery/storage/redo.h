@@ -59,6 +59,14 @@ bool lg_redo_overflowed(const struct lg_redo *r);
 /* Whether a committed group was replayed (or is pending, read-only). */
 bool lg_redo_replayed(const struct lg_redo *r);
 
+/* Count of writes that reached the device through lg_raw_pwrite (for tests and the power-cut
+ * harness, which sets a limit after which writes are silently dropped). */
+struct lg_dev_faults {
+	uint64_t writes;             /* writes seen so far, all volumes */
+	uint64_t drop_after;         /* 0 = never drop; else drop writes after this many */
+};
+extern struct lg_dev_faults lg_dev_faults;
+
 /* pwrite of the whole buffer at an absolute offset of fd, honouring the
  * power-cut simulation (lg_dev_faults). */
 int lg_raw_pwrite(int fd, const void *buf, size_t len, uint64_t off);

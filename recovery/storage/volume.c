@@ -22,8 +22,6 @@
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/logging.h>
 
-struct lg_dev_faults lg_dev_faults;
-
 struct offdev {
 	int fd;
 	uint64_t offset, size;

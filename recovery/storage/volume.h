@@ -46,14 +46,6 @@ int lg_volume_commit(struct lg_volume *v);
 /* The largest group a commit can hold: write big files in pieces. */
 uint64_t lg_volume_commit_capacity(struct lg_volume *v);
 
-/* Count of writes that reached the device (for tests and the power-cut
- * harness, which sets a limit after which writes are silently dropped). */
-struct lg_dev_faults {
-	uint64_t writes;             /* writes seen so far, all volumes */
-	uint64_t drop_after;         /* 0 = never drop; else drop writes after this many */
-};
-extern struct lg_dev_faults lg_dev_faults;
-
 /* Look a path up, '/'-separated and relative to the root, case-insensitive
  * as NTFS is. Returns an open inode or NULL with errno set. */
 ntfs_inode *lg_volume_lookup(struct lg_volume *v, const char *path);

@@ -22,6 +22,7 @@
 #include "lib/hash.h"
 #include "engine/inspect.h"
 #include "engine/journal.h"
+#include "storage/redo.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>

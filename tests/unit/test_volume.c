@@ -10,6 +10,7 @@
 
 #include "storage/disk.h"
 #include "storage/fsops.h"
+#include "storage/redo.h"
 #include "storage/volume.h"
 
 #include <fcntl.h>
