@@ -1208,9 +1208,9 @@ int lg_registry_check(struct lg_registry *r, const struct lg_reg_request *req,
 
 /* ---- apply ------------------------------------------------------------------ */
 
-static int record(struct lg_registry *r, unsigned set, const char *key, const char *value,
-		  uint32_t type, const unsigned char *old, size_t old_len, const unsigned char *nw,
-		  size_t new_len, const char *name, const char *rule)
+static int record_edit(struct lg_registry *r, unsigned set, const char *key, const char *value,
+		       uint32_t type, const unsigned char *old, size_t old_len, const unsigned char *nw,
+		       size_t new_len, const char *name, const char *rule)
 {
 	int rc = push((void **)&r->changes, &r->n_changes, sizeof(*r->changes));
 	if (rc < 0)
@@ -1256,7 +1256,7 @@ static int disable_one(struct lg_registry *r, size_t k, const char *service, con
 	char *key = name ? join_key("Services", name) : NULL;
 	int rc = key ? vk_write(r, h, nw, 4) : -ENOMEM;
 	if (rc == 0)
-		rc = record(r, (unsigned)k, key, "Start", LG_REG_DWORD, o, 4, nw, 4, name, rule);
+		rc = record_edit(r, (unsigned)k, key, "Start", LG_REG_DWORD, o, 4, nw, 4, name, rule);
 	free(name);
 	free(key);
 	return rc < 0 ? rc : 1;
@@ -1275,7 +1275,7 @@ static int unfilter_one(struct lg_registry *r, size_t k, struct fref *f, const c
 	if (rc == 0)
 		rc = lg_multisz_remove(old, v.len, name, nw, &nlen);
 	if (rc > 0 && (rc = vk_write(r, f->vk, nw, nlen)) == 0 &&
-	    (rc = record(r, (unsigned)k, f->key, f->value, LG_REG_MULTI_SZ, old, v.len, nw, nlen, name, rule)) == 0)
+	    (rc = record_edit(r, (unsigned)k, f->key, f->value, LG_REG_MULTI_SZ, old, v.len, nw, nlen, name, rule)) == 0)
 		rc = 1;
 	free(old);
 	free(nw);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The text the registry code reads from a hive (registry.h): ImagePath
+ * The text the registry code reads from a hive (regpath.h): ImagePath
  * values resolved to paths on the volume, and REG_MULTI_SZ filter lists.
  * Pure functions on hostile input, kept apart from registry.c so that
  * their fuzzer (tests/fuzz/fuzz_imagepath.c) links nothing else.
  */
-#include "engine/registry.h"
+#include "engine/regpath.h"
 #include "lib/le.h"
 #include "lib/utf16.h"
 

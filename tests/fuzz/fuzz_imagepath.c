@@ -15,7 +15,7 @@
  * the input plus 4 bytes, the other strings kept in order; a reinserted
  * name present once more than before, the others in their order.
  */
-#include "engine/registry.h"
+#include "engine/regpath.h"
 
 #include <strings.h>
 
