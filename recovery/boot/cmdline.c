@@ -6,7 +6,6 @@
 #include "boot/cmdline.h"
 
 #include "boot/console.h"
-#include "boot/pid1.h"
 
 void lg_init_opts_default(struct lg_init_opts *o)
 {
@@ -167,20 +166,20 @@ int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err 
 	return ret;
 }
 
-void pid1_read_cmdline(struct init_state *s)
+void lg_cmdline_read(struct lg_init_opts *o)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	lg_init_opts_default(&s->opts);
+	lg_init_opts_default(o);
 	if (lg_read_file("/proc/cmdline", 64 << 10, &buf, &len) < 0) {
 		lg_con_printf("lastgood: cannot read /proc/cmdline: using the defaults");
 		return;
 	}
 	struct lg_err err = { "" };
-	if (lg_cmdline_parse(buf, &s->opts, &err) < 0)
+	if (lg_cmdline_parse(buf, o, &err) < 0)
 		lg_con_printf("lastgood: warning: %s", err.msg);
 	static const char *const modes[] = { "fix", "scan", "shell" };
-	lg_con_printf("lastgood: mode %s%s%s%s%s", modes[s->opts.mode], s->opts.poweroff ? ", power off at the end" : "",
-		      s->opts.reboot ? ", reboot at the end" : "", s->opts.unattended ? ", unattended" : "",
-		      s->opts.net ? "" : ", network off");
+	lg_con_printf("lastgood: mode %s%s%s%s%s", modes[o->mode], o->poweroff ? ", power off at the end" : "",
+		      o->reboot ? ", reboot at the end" : "", o->unattended ? ", unattended" : "",
+		      o->net ? "" : ", network off");
 }

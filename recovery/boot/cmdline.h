@@ -52,4 +52,8 @@ void lg_init_opts_default(struct lg_init_opts *o);
  */
 int lg_cmdline_parse(const char *cmdline, struct lg_init_opts *o, struct lg_err *err);
 
+/* PID 1: o from /proc/cmdline (the defaults when it cannot be read), a
+ * bad option said on the console, then one line naming the mode. */
+void lg_cmdline_read(struct lg_init_opts *o);
+
 #endif

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	s->demo = access(DEMO_MARKER, F_OK) == 0;
 	if (s->demo)
 		lg_con_printf("lastgood: DEMO KEY: this image trusts a key made when it was built; for tests only");
-	pid1_read_cmdline(s);
+	lg_cmdline_read(&s->opts);
 	pid1_phase_end(s, PH_MOUNTS);
 
 	pid1_load_drivers(s);

@@ -99,9 +99,6 @@ struct init_state {
 	size_t n_summary;
 };
 
-/* cmdline.c: fill s->opts from /proc/cmdline and say which mode. */
-void pid1_read_cmdline(struct init_state *s);
-
 /* disks.c */
 void pid1_load_drivers(struct init_state *s);
 void pid1_wait_for_disks(struct init_state *s);
