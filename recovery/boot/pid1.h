@@ -21,7 +21,7 @@
 
 #include "boot/cmdline.h"
 #include "boot/coldplug.h"
-#include "boot/screen.h"
+#include "boot/verdict.h"
 #include "net/session.h"
 
 #include <net/if.h>

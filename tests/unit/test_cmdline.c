@@ -8,7 +8,7 @@
 
 #include "boot/coldplug.h"
 #include "boot/cmdline.h"
-#include "boot/screen.h"
+#include "boot/verdict.h"
 
 #include <sys/wait.h>
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The words of the recovery image's final screen, from what happened: the
- * pure parts (unit-tested). PID 1's drawing of the screen is in screen.c
- * too (boot/pid1.h).
+ * The words of the recovery image's final screen, from what happened
+ * (verdict.c: pure, unit-tested). PID 1 draws the screen in screen.c
+ * (boot/pid1.h).
  */
-#ifndef LG_BOOT_SCREEN_H
-#define LG_BOOT_SCREEN_H
+#ifndef LG_BOOT_VERDICT_H
+#define LG_BOOT_VERDICT_H
 
 #include "boot/cmdline.h"
 
