@@ -366,6 +366,58 @@ static void test_nested(void)
 	PKCS7_free(in);
 }
 
+/* An Authenticode counter-signature (the timestamp form older than RFC
+ * 3161, PKCS #9 countersignature in the unauthenticated attributes): its
+ * signingTime is the signature's time, source "countersignature". Made
+ * with OpenSSL's API: a SignerInfo of the "timestamp authority" over the
+ * signature's encrypted digest. */
+static void test_countersignature(void)
+{
+	size_t len;
+	unsigned char ah256[32], ah1[20];
+	unsigned char *img = unsigned_image(&len, ah256, ah1);
+	X509 *certs[] = { leaf.cert, ca.cert };
+	PKCS7 *p7 = make_p7(ah256, 32, EVP_sha256(), &leaf, certs, 2);
+	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(p7), 0);
+
+	PKCS7_SIGNER_INFO *cs = PKCS7_SIGNER_INFO_new();
+	CHECK(PKCS7_SIGNER_INFO_set(cs, other.cert, other.key, EVP_sha256()) == 1);
+	ASN1_UTCTIME *when = ASN1_UTCTIME_new();
+	CHECK(ASN1_UTCTIME_set_string(when, "210304050607Z") == 1); /* 2021-03-04T05:06:07Z */
+	CHECK(PKCS7_add_signed_attribute(cs, NID_pkcs9_signingTime, V_ASN1_UTCTIME, when) == 1);
+	CHECK(PKCS7_add_signed_attribute(cs, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data)) == 1);
+	unsigned char md[32];
+	unsigned int mdl;
+	EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, md, &mdl, EVP_sha256(), NULL);
+	CHECK(PKCS7_add1_attrib_digest(cs, md, (int)mdl) == 1);
+	CHECK(PKCS7_SIGNER_INFO_sign(cs) == 1);
+	unsigned char *csder = NULL;
+	int csl = i2d_PKCS7_SIGNER_INFO(cs, &csder);
+	CHECK(csl > 0);
+	ASN1_STRING *seq = ASN1_STRING_new();
+	ASN1_STRING_set(seq, csder, csl);
+	CHECK(PKCS7_add_attribute(si, NID_pkcs9_countersignature, V_ASN1_SEQUENCE, seq) == 1);
+	int dl;
+	unsigned char *der = p7_der(p7, &dl);
+	img = attach(img, &len, der, (size_t)dl);
+
+	struct lg_authenticode *ac = malloc(sizeof(*ac));
+	CHECK_INT(read_ac(img, len, ac, NULL), 0);
+	CHECK_INT(ac->n_sigs, 1);
+	CHECK(ac->sigs[0].has_time);
+	CHECK_INT(ac->sigs[0].signing_time, 1614834367);
+	CHECK(ac->sigs[0].time_source && !strcmp(ac->sigs[0].time_source, "countersignature"));
+	CHECK_INT(ac->sigs[0].digest_matches_file, 1);
+	CHECK_INT(ac->sigs[0].signature_ok, 1);
+
+	free(ac);
+	free(img);
+	OPENSSL_free(der);
+	OPENSSL_free(csder);
+	PKCS7_SIGNER_INFO_free(cs);
+	PKCS7_free(p7);
+}
+
 /* A signature cut short inside its entry, and a table entry that claims
  * more than the table has. */
 static void test_truncated(void)
@@ -491,6 +543,7 @@ int main(void)
 	RUN(test_one_signature);
 	RUN(test_appended_data);
 	RUN(test_nested);
+	RUN(test_countersignature);
 	RUN(test_truncated);
 	RUN(test_no_certificates);
 	RUN(test_odd_tables);
