@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The recovery image as a fleet client (issue 19, docs/fleet-api.md), in
-# three QEMU boots of the image against the real `lastgood serve` on this
+# four QEMU boots of the image against the real `lastgood serve` on this
 # host's loopback (the guest's 10.0.2.2), TLS with a CA made here by
 # openssl and built into the image as `make image SERVER=... SERVER_CA=...`
 # builds it (tests/e2e/fleet-lib.sh). First a bitlk-guest boot writes the
@@ -27,6 +27,9 @@
 #     on the screen; the stick's list fixes the plain disk and the report
 #     is on the stick. The TLS handshake failing on that server's
 #     certificate shows that the DHCP-configured network reached it.
+#  4. USB boot, the NIC on a QEMU hub where nobody answers DHCP: a bounded
+#     wait, then the stick's list fixes the disk; the screen and the
+#     stick's report say the network was not reached.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bitlk-lib.sh"
 
@@ -88,7 +91,7 @@ e2e_pxe "$WORK/tftp" lastgood.efi
 e2e_disk nvme "$WORK/bitlocker.img"
 e2e_disk_snapshot nvme "$I/$NO_IMG.img"
 E2E_QEMU_EXTRA="-uuid $UUID1"
-echo "e2e: boot 1 of 3: PXE, the fleet server up"
+echo "e2e: boot 1 of 4: PXE, the fleet server up"
 e2e_boot 900
 cp "$LOG" "$WORK/serial-1.log"
 e2e_log_has "network: eth0 (52:54:00:12:34:56) 10.0.2.15/24, router 10.0.2.2: the firmware's PXE lease, no second DHCP round"
@@ -153,7 +156,7 @@ e2e_vars
 e2e_windows_entry
 e2e_pxe "$WORK/tftp" lastgood.efi
 e2e_disk nvme "$WORK/disk.img"
-echo "e2e: boot 2 of 3: PXE, the fleet server down"
+echo "e2e: boot 2 of 4: PXE, the fleet server down"
 e2e_boot 900
 e2e_log_has "fleet server unreachable ("
 e2e_log_has "using /lastgood/override/denylist.json (serial 7)"
@@ -183,7 +186,7 @@ e2e_usb_stick "$WORK/usb.img"
 fleet_nic
 e2e_disk nvme "$WORK/disk.img"
 e2e_disk_snapshot nvme "$WORK/bitlocker.img"
-echo "e2e: boot 3 of 3: USB stick, DHCP, a server the built-in CA did not sign"
+echo "e2e: boot 3 of 4: USB stick, DHCP, a server the built-in CA did not sign"
 e2e_boot 900
 e2e_log_has "asking DHCP for an address on eth0 (52:54:00:12:34:56), at most 20 s"
 e2e_log_has "udhcpc: lease of 10.0.2.15 obtained"
@@ -207,8 +210,38 @@ jq -e '.plan.source == "image" and (.plan.reason | test("not trusted")) and .mac
 	and .outcome == "locked"' "$WORK/report-3.json" >/dev/null ||
 	e2e_fail "the stick's report does not say why the server was not used: $(jq -c .plan "$WORK/report-3.json")"
 fleet_stop
+wall3=$WALL
 echo "ok   boot 3: run $RUN_ID fixed from the stick, nothing exchanged with the untrusted server ($WALL s)"
 
+# ---- boot 4: USB, a NIC on which nobody answers DHCP ----------------------
+# The same image (a server named); the NIC is on a QEMU hub with nothing
+# else on it: the link is up, no DHCP server answers. The USB path must
+# not depend on the network: a bounded wait, then the stick's list fixes.
+e2e_reset_devices
+LOG=$WORK/serial-4.log
+e2e_crowdstrike_disk
+e2e_vars
+e2e_windows_entry
+e2e_usb_stick "$WORK/usb.img"
+QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
+HAVE_NET=1
+e2e_disk nvme "$WORK/disk.img"
+echo "e2e: boot 4 of 4: USB stick, a NIC with no DHCP server behind it"
+e2e_boot 900
+e2e_log_has "asking DHCP for an address on eth0 (52:54:00:12:34:56), at most 20 s"
+e2e_log_has "no DHCP answer on eth0: going on without the network"
+e2e_log_has "mode fix (the image's own mode: no plan from the server (no network: no DHCP answer on eth0"
+e2e_log_has "using /etc/lastgood/denylist.json (serial 1)"
+e2e_log_has "lastgood: Done: 1 file moved to quarantine. Windows should now start"
+e2e_log_has "Server:    report not sent to the fleet server (no network: no DHCP answer on eth0"
+e2e_check_fixed
+mcopy -i "$WORK/usb.img@@1M" "::/lastgood/reports/$RUN_ID.json" "$WORK/report-4.json" ||
+	e2e_fail "no report $RUN_ID.json on the stick"
+jq -e '.plan.source == "image" and (.plan.reason | test("no DHCP answer"))' "$WORK/report-4.json" >/dev/null ||
+	e2e_fail "the stick's report does not say the network was not reached: $(jq -c .plan "$WORK/report-4.json")"
+echo "ok   boot 4: run $RUN_ID fixed from the stick without an answer from DHCP ($WALL s)"
+
 echo "SUMMARY: setup (bitlk-guest) ${setup_wall} s; PXE with the server ${wall1} s ($phases1)"
-echo "SUMMARY: PXE with the server down ${wall2} s (the report retried 60 s); USB + DHCP, untrusted server ${WALL} s"
+echo "SUMMARY: PXE with the server down ${wall2} s (the report retried 60 s); USB + DHCP, untrusted server ${wall3} s"
+echo "SUMMARY: USB, no DHCP answer ${WALL} s (the DHCP wait is at most 20 s)"
 echo PASS

@@ -7,7 +7,8 @@
  * Authenticode defines it. Checked: every field against what OpenSSL says
  * of the same certificates (thumbprints, TBS hash recomputed from
  * i2d_re_X509_tbs), bytes appended after the signature, a nested
- * signature, a truncated signature, a signature without certificates,
+ * signature, a counter-signature's time, a truncated signature, a
+ * signature without certificates,
  * a certificate table that lies, and mutated signatures (no crash).
  */
 #include "formats/authenticode.h"
