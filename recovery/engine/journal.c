@@ -36,7 +36,7 @@ char *lg_journal_line(json_t *rec)
 	return line;
 }
 
-bool lg_run_id_valid(const char *id)
+bool lg_journal_run_id_valid(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
 	if (!n || n > 31)
@@ -84,7 +84,7 @@ static int step_bad(struct lg_err *err, const struct lg_step *s, const char *why
 
 int lg_journal_check(const struct lg_journal *j, const char *file_name, struct lg_err *err)
 {
-	if (!lg_run_id_valid(j->run_id)) {
+	if (!lg_journal_run_id_valid(j->run_id)) {
 		lg_err_set(err, "journal %s: the run id is not one lastgood makes", file_name);
 		return -EBADMSG;
 	}

@@ -55,7 +55,7 @@ void lg_journal_free(struct lg_journal *j);
 
 /* A run id: 1 to 31 letters, digits, '-' and '_' (what lg_run_id_new
  * makes and --run-id accepts). */
-bool lg_run_id_valid(const char *id);
+bool lg_journal_run_id_valid(const char *id);
 
 /* Whether a journal read from `file_name` (its name in
  * $LastGood/journal) holds only what lastgood writes: the run id has its

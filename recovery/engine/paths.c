@@ -49,3 +49,13 @@ int lg_path_registry_copy(char *out, size_t len, const char *run_id, const char 
 {
 	return path_fmt(out, len, LG_PATH_QUARANTINE "/%s/registry/%sSYSTEM%s", run_id, prefix, suffix);
 }
+
+int lg_path_set_aside(char *out, size_t len, const char *run_id, const char *leaf)
+{
+	return path_fmt(out, len, LG_PATH_SET_ASIDE "/%s/%s", run_id, leaf);
+}
+
+int lg_path_untrusted_dir(char *out, size_t len, const char *run_id)
+{
+	return path_fmt(out, len, LG_DIR ".untrusted-%s", run_id);
+}

@@ -27,6 +27,7 @@
 #define LG_PATH_STATE LG_DIR "/state.json"
 #define LG_PATH_REPORTS LG_DIR "/reports"
 #define LG_PATH_QUARANTINE LG_DIR "/quarantine"
+#define LG_PATH_SET_ASIDE LG_DIR "/set-aside"
 
 /* $LastGood/journal/<run_id> */
 int lg_path_journal(char *out, size_t len, const char *run_id);
@@ -42,5 +43,9 @@ int lg_path_manifest(char *out, size_t len, const char *run_id);
 int lg_path_undone_restore(char *out, size_t len, const char *run_id, const char *path);
 /* $LastGood/quarantine/<run_id>/registry/<prefix>SYSTEM<suffix> */
 int lg_path_registry_copy(char *out, size_t len, const char *run_id, const char *prefix, const char *suffix);
+/* $LastGood/set-aside/<run_id>/<leaf>: an untrusted journal or state file, kept */
+int lg_path_set_aside(char *out, size_t len, const char *run_id, const char *leaf);
+/* $LastGood.untrusted-<run_id>: a $LastGood that is not lastgood's, kept */
+int lg_path_untrusted_dir(char *out, size_t len, const char *run_id);
 
 #endif

@@ -10,8 +10,6 @@
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/layout.h>
 
-#define JOURNAL_DIR LG_DIR "/journal"
-#define STATE_FILE LG_DIR "/state.json"
 #define MAX_JOURNALS 10000
 
 int lg_trust_path(struct lg_volume *v, const char *path, const char **why)
@@ -54,12 +52,11 @@ int lg_trust_journal_file(struct lg_volume *v, const char *file_name, struct lg_
 {
 	*out = NULL;
 	char path[512];
-	int n = snprintf(path, sizeof(path), JOURNAL_DIR "/%s", file_name);
-	if (!lg_run_id_valid(file_name) || n < 0 || (size_t)n >= sizeof(path)) {
+	if (!lg_journal_run_id_valid(file_name) || lg_path_journal(path, sizeof(path), file_name) < 0) {
 		lg_err_set(err, "journal file name is not a run id lastgood makes");
 		return -EBADMSG;
 	}
-	const char *chain[] = { LG_DIR, JOURNAL_DIR, path };
+	const char *chain[] = { LG_DIR, LG_PATH_JOURNALS, path };
 	const char *why = NULL, *which = NULL;
 	int r = trust_chain(v, chain, ARRAY_SIZE(chain), &why, &which);
 	if (r <= 0) {
@@ -95,10 +92,8 @@ int lg_trust_journal_file(struct lg_volume *v, const char *file_name, struct lg_
 static int set_aside(struct lg_volume *v, const char *path, const char *run_id, const char *leaf,
 		     char *moved, size_t mlen)
 {
-	int n = snprintf(moved, mlen, LG_DIR "/set-aside/%s/%s", run_id, leaf);
-	if (n < 0 || (size_t)n >= mlen)
-		return -ENAMETOOLONG;
-	return lg_fs_rename(v, path, moved);
+	int r = lg_path_set_aside(moved, mlen, run_id, leaf);
+	return r < 0 ? r : lg_fs_rename(v, path, moved);
 }
 
 static void note(json_t *vr, const char *field, const char *path, const char *why, const char *moved)
@@ -131,14 +126,28 @@ int lg_trust_prepare(struct lg_volume *v, bool fix, const char *run_id, json_t *
 		return 0;
 	}
 	char moved[128];
-	snprintf(moved, sizeof(moved), LG_DIR ".untrusted-%s", run_id);
-	r = lg_fs_rename_dir(v, LG_DIR, moved);
+	r = lg_path_untrusted_dir(moved, sizeof(moved), run_id);
+	if (r == 0)
+		r = lg_fs_rename_dir(v, LG_DIR, moved);
 	if (r < 0) {
 		lg_err_set(err, "\\%s is not lastgood's (%s) and cannot be set aside: %s", LG_DIR, why, strerror(-r));
 		return r;
 	}
 	json_object_set_new(o, "moved_to", json_string(moved));
 	return 0;
+}
+
+/* A journal that is not acted on: set aside by fix (as journal-<n>),
+ * listed as ignored by scan. A name too long for a path is cut in the
+ * report only; the move then fails and it is listed as ignored. */
+static void journal_aside(struct lg_volume *v, bool fix, const char *run_id, json_t *vr, const char *name, size_t i,
+			  const char *why)
+{
+	char path[512], moved[600], leaf[64];
+	int r = lg_path_journal(path, sizeof(path), name);
+	snprintf(leaf, sizeof(leaf), "journal-%zu", i + 1);
+	int m = fix && r == 0 ? set_aside(v, path, run_id, leaf, moved, sizeof(moved)) : -EROFS;
+	note(vr, m == 0 ? "set_aside" : "ignored", path, why, m == 0 ? moved : NULL);
 }
 
 struct names {
@@ -187,7 +196,7 @@ static int cmp_str(const void *a, const void *b)
 static int list_journals(struct lg_volume *v, struct names *p)
 {
 	memset(p, 0, sizeof(*p));
-	ntfs_inode *dir = lg_volume_lookup(v, JOURNAL_DIR);
+	ntfs_inode *dir = lg_volume_lookup(v, LG_PATH_JOURNALS);
 	if (!dir)
 		return 0;
 	s64 pos = 0;
@@ -207,7 +216,7 @@ static int each_journal(struct lg_volume *v, bool fix, const char *run_id, json_
 	struct names p;
 	if (list_journals(v, &p) < 0) {
 		names_free(&p);
-		lg_err_set(err, "cannot list \\%s", JOURNAL_DIR);
+		lg_err_set(err, "cannot list \\%s", LG_PATH_JOURNALS);
 		return -EIO;
 	}
 	int r = 0;
@@ -222,23 +231,14 @@ static int each_journal(struct lg_volume *v, bool fix, const char *run_id, json_
 			break;
 		}
 		if (t < 0) {
-			char path[512], moved[600];
-			snprintf(path, sizeof(path), JOURNAL_DIR "/%s", p.v[i]);
-			char leaf[64];
-			snprintf(leaf, sizeof(leaf), "journal-%zu", i + 1);
-			int m = fix ? set_aside(v, path, run_id, leaf, moved, sizeof(moved)) : -EROFS;
-			note(vr, m == 0 ? "set_aside" : "ignored", path, jerr.msg, m == 0 ? moved : NULL);
+			journal_aside(v, fix, run_id, vr, p.v[i], i, jerr.msg);
 			continue;
 		}
 		r = fn(ctx, j, &jerr);
 		lg_journal_free(j);
 		if (r == -ESTALE || r == -EBADMSG) {
 			/* Its records do not fit the volume: not acted on. */
-			char path[512], moved[600], leaf[64];
-			snprintf(path, sizeof(path), JOURNAL_DIR "/%s", p.v[i]);
-			snprintf(leaf, sizeof(leaf), "journal-%zu", i + 1);
-			int m = fix ? set_aside(v, path, run_id, leaf, moved, sizeof(moved)) : -EROFS;
-			note(vr, m == 0 ? "set_aside" : "ignored", path, jerr.msg, m == 0 ? moved : NULL);
+			journal_aside(v, fix, run_id, vr, p.v[i], i, jerr.msg);
 			r = 0;
 		} else if (r < 0) {
 			lg_err_set(err, "%s", jerr.msg);
@@ -262,7 +262,7 @@ int lg_trust_read_state(struct lg_volume *v, bool fix, const char *run_id, json_
 {
 	*serial = -1;
 	const char *why = NULL;
-	int t = lg_trust_path(v, STATE_FILE, &why);
+	int t = lg_trust_path(v, LG_PATH_STATE, &why);
 	if (t == -ENOENT)
 		return 0;
 	struct lg_err serr = { "" };
@@ -270,7 +270,7 @@ int lg_trust_read_state(struct lg_volume *v, bool fix, const char *run_id, json_
 	if (t == 1) {
 		char *buf = NULL;
 		size_t len = 0;
-		r = lg_fs_read(v, STATE_FILE, LG_STATE_MAX_BYTES, &buf, &len);
+		r = lg_fs_read(v, LG_PATH_STATE, LG_STATE_MAX_BYTES, &buf, &len);
 		if (r < 0)
 			lg_err_set(&serr, "cannot read it: %s", strerror(-r));
 		else
@@ -287,8 +287,8 @@ int lg_trust_read_state(struct lg_volume *v, bool fix, const char *run_id, json_
 		lg_err_set(&serr, "not lastgood's: %s", why ? why : "its security descriptor cannot be read");
 	}
 	char moved[256];
-	int m = fix ? set_aside(v, STATE_FILE, run_id, "state.json", moved, sizeof(moved)) : -EROFS;
-	note(vr, m == 0 ? "set_aside" : "ignored", STATE_FILE, serr.msg, m == 0 ? moved : NULL);
+	int m = fix ? set_aside(v, LG_PATH_STATE, run_id, "state.json", moved, sizeof(moved)) : -EROFS;
+	note(vr, m == 0 ? "set_aside" : "ignored", LG_PATH_STATE, serr.msg, m == 0 ? moved : NULL);
 	/* The journals of finished runs hold the same facts (the serial is
 	 * in each begin record): the trusted ones stand in for it. */
 	*serial = -1;
