@@ -104,8 +104,7 @@ int lg_journal_check(const struct lg_journal *j, const char *file_name, struct l
 			if (!lg_journal_path_ok(from) || !to)
 				return step_bad(err, s, "the original path is not one lastgood acts on");
 			char want[4200];
-			int n = snprintf(want, sizeof(want), LG_DIR "/quarantine/%s/%s", j->run_id, from);
-			if (n < 0 || (size_t)n >= sizeof(want) || strcmp(to, want))
+			if (lg_path_quarantined(want, sizeof(want), j->run_id, from) < 0 || strcmp(to, want))
 				return step_bad(err, s, "the quarantine path is not the run's quarantine");
 			if (!sha_ok(lg_step_str(s, "sha256")))
 				return step_bad(err, s, "no sha256 of the file");
