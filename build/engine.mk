@@ -1,3 +1,3 @@
 # The engine's host tests drive the CLI against the fixture disks.
-check-fast check: fixtures
-check-fast check: $(OUT)/fixtures/large.img
+check-fast check check-release: fixtures
+check-fast check check-release: $(OUT)/fixtures/large.img

@@ -39,6 +39,6 @@ fixtures-large: $(OUT)/fixtures/large.img
 # The fixture test builds every scenario itself with the builder; the
 # other host tests use the images in $(OUT)/fixtures (all but `large`,
 # which its consumers ask for).
-check-fast check: $(MKFIXTURE) $(FIXTURE_IMAGES)
+check-fast check check-release: $(MKFIXTURE) $(FIXTURE_IMAGES)
 
 .PHONY: fixtures fixtures-large

@@ -9,4 +9,4 @@ $(FLEETGET): tests/net/fleetget.c $(LIBNET) $(LIBENGINE) $(FLAGS_STAMP) | $(DEPS
 	@mkdir -p $(dir $@)
 	$(CC) $(LG_CFLAGS) -o $@ $< $(LIBNET) $(LIBENGINE) $(LG_LDFLAGS) $(LG_LIBS)
 
-check-fast check: $(FLEETGET)
+check-fast check check-release: $(FLEETGET)

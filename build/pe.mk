@@ -10,7 +10,7 @@ $(MKPE): tests/fixtures/mkpe.c tests/fixtures/mkpe.h $(FLAGS_STAMP)
 	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -o $@ $< $(LG_LDFLAGS)
 
 # The host test builds mkpe itself when run alone; through make it is ready.
-check-fast check: $(MKPE)
+check-fast check check-release: $(MKPE)
 
 # The seeds of fuzz_pe (tests/fuzz/corpus/pe/, kept in git) are mkpe
 # output: PE32/PE32+, with and without version resource, certificate table,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A few host tests again, against the release build of the CLI
+# The host tests that run the CLI again, against the release build of it
 # ($OUT_REL/lastgood: -O2, _FORTIFY_SOURCE; build/release.mk): optimisation
 # turns undefined behaviour into wrong results and fortified calls abort
 # on an overflow the dev build lets pass. The list is REL_HOST_TESTS
@@ -16,7 +16,7 @@ mkdir -p "$LOGDIR"
 if ! readelf -p .GCC.command.line "$LG" 2>/dev/null | grep -q -- '-O2'; then
 	echo "FAIL: $LG does not record -O2: not the release build"; exit 1
 fi
-[ $# -gt 0 ] || set -- ${REL_HOST_TESTS:-tests/host/20-engine.sh tests/host/30-denylist.sh tests/host/40-pe.sh}
+[ $# -gt 0 ] || set -- ${REL_HOST_TESTS:-$(grep -l '\$LG' tests/host/[0-9]*-*.sh)}
 fails=0
 for t in "$@"; do
 	start=$(date +%s)
