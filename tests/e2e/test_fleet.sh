@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The recovery image as a fleet client (issue 19, docs/fleet-api.md), in
-# four QEMU boots of the image against the real `lastgood serve` on this
+# five QEMU boots of the image against the real `lastgood serve` on this
 # host's loopback (the guest's 10.0.2.2), TLS with a CA made here by
 # openssl and built into the image as `make image SERVER=... SERVER_CA=...`
 # builds it (tests/e2e/fleet-lib.sh). First a bitlk-guest boot writes the
@@ -30,6 +30,7 @@
 #  4. USB boot, the NIC on a QEMU hub where nobody answers DHCP: a bounded
 #     wait, then the stick's list fixes the disk; the screen and the
 #     stick's report say the network was not reached.
+#  5. The same with lastgood.net=off: no DHCP asked at all, fixed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bitlk-lib.sh"
 
@@ -91,7 +92,7 @@ e2e_pxe "$WORK/tftp" lastgood.efi
 e2e_disk nvme "$WORK/bitlocker.img"
 e2e_disk_snapshot nvme "$I/$NO_IMG.img"
 E2E_QEMU_EXTRA="-uuid $UUID1"
-echo "e2e: boot 1 of 4: PXE, the fleet server up"
+echo "e2e: boot 1 of 5: PXE, the fleet server up"
 e2e_boot 900
 cp "$LOG" "$WORK/serial-1.log"
 e2e_log_has "network: eth0 (52:54:00:12:34:56) 10.0.2.15/24, router 10.0.2.2: the firmware's PXE lease, no second DHCP round"
@@ -156,7 +157,7 @@ e2e_vars
 e2e_windows_entry
 e2e_pxe "$WORK/tftp" lastgood.efi
 e2e_disk nvme "$WORK/disk.img"
-echo "e2e: boot 2 of 4: PXE, the fleet server down"
+echo "e2e: boot 2 of 5: PXE, the fleet server down"
 e2e_boot 900
 e2e_log_has "fleet server unreachable ("
 e2e_log_has "using /lastgood/override/denylist.json (serial 7)"
@@ -186,7 +187,7 @@ e2e_usb_stick "$WORK/usb.img"
 fleet_nic
 e2e_disk nvme "$WORK/disk.img"
 e2e_disk_snapshot nvme "$WORK/bitlocker.img"
-echo "e2e: boot 3 of 4: USB stick, DHCP, a server the built-in CA did not sign"
+echo "e2e: boot 3 of 5: USB stick, DHCP, a server the built-in CA did not sign"
 e2e_boot 900
 e2e_log_has "asking DHCP for an address on eth0 (52:54:00:12:34:56), at most 20 s"
 e2e_log_has "udhcpc: lease of 10.0.2.15 obtained"
@@ -226,7 +227,7 @@ e2e_usb_stick "$WORK/usb.img"
 QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
 HAVE_NET=1
 e2e_disk nvme "$WORK/disk.img"
-echo "e2e: boot 4 of 4: USB stick, a NIC with no DHCP server behind it"
+echo "e2e: boot 4 of 5: USB stick, a NIC with no DHCP server behind it"
 e2e_boot 900
 e2e_log_has "asking DHCP for an address on eth0 (52:54:00:12:34:56), at most 20 s"
 e2e_log_has "no DHCP answer on eth0: going on without the network"
@@ -240,8 +241,30 @@ mcopy -i "$WORK/usb.img@@1M" "::/lastgood/reports/$RUN_ID.json" "$WORK/report-4.
 jq -e '.plan.source == "image" and (.plan.reason | test("no DHCP answer"))' "$WORK/report-4.json" >/dev/null ||
 	e2e_fail "the stick's report does not say the network was not reached: $(jq -c .plan "$WORK/report-4.json")"
 echo "ok   boot 4: run $RUN_ID fixed from the stick without an answer from DHCP ($WALL s)"
+wall4=$WALL
+
+# ---- boot 5: USB, lastgood.net=off ----------------------------------------
+# The same disk and NIC, the network switched off on the command line: no
+# DHCP asked at all, the image's own list and mode.
+fleet_efi "lastgood.poweroff=1 lastgood.unattended=1 lastgood.server=$FLEET_URL lastgood.net=off"
+e2e_reset_devices
+LOG=$WORK/serial-5.log
+e2e_crowdstrike_disk
+e2e_vars
+e2e_windows_entry
+e2e_usb_stick "$WORK/usb.img"
+QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
+HAVE_NET=1
+e2e_disk nvme "$WORK/disk.img"
+echo "e2e: boot 5 of 5: USB stick, lastgood.net=off"
+e2e_boot 900
+e2e_log_has "network off (lastgood.net=off): the image's own deny-list, keys and mode"
+e2e_log_lacks "asking DHCP"
+e2e_log_has "lastgood: Done: 1 file moved to quarantine. Windows should now start"
+e2e_check_fixed
+echo "ok   boot 5: run $RUN_ID fixed with the network off ($WALL s)"
 
 echo "SUMMARY: setup (bitlk-guest) ${setup_wall} s; PXE with the server ${wall1} s ($phases1)"
 echo "SUMMARY: PXE with the server down ${wall2} s (the report retried 60 s); USB + DHCP, untrusted server ${wall3} s"
-echo "SUMMARY: USB, no DHCP answer ${WALL} s (the DHCP wait is at most 20 s)"
+echo "SUMMARY: USB, no DHCP answer ${wall4} s (the DHCP wait is at most 20 s); USB, lastgood.net=off ${WALL} s"
 echo PASS
