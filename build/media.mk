@@ -187,5 +187,8 @@ $(OUT)/tests/e2e/ovmfvars: tests/e2e/ovmfvars.c recovery/boot/efivar.c recovery/
 CHECK_EXTRA_PREREQS += $(OUT)/fixtures/crowdstrike.img
 CHECK_EXTRA_PREREQS += $(OUT)/lastgood-usb.img $(OUT)/lastgood.iso $(OUT)/pxe/lastgood.efi $(EFI_OUT)/stub.so $(E2E_HELPERS)
 CHECK_EXTRA_PREREQS += $(OUT)/lastgood-shim-usb.img $(OUT)/lastgood-shim.iso
+# the manifest, so that 95-image-modules checks every module, firmware
+# file and library of the image in make check
+CHECK_EXTRA_PREREQS += $(OUT)/manifest.json
 
 .PHONY: image demo

@@ -9,7 +9,8 @@
 # one with a dictionary PID 1 can afford (recovery/boot/modload.c).
 # mkinitramfs.sh itself is run on a small list when the kernel is cached:
 # a module without a reason is recorded as listed, an unknown flag fails,
-# and so does a module compression PID 1 cannot undo.
+# and so does a module compression PID 1 cannot undo. The initrd holds
+# no libxml2, ICU or libstdc++ (they serve only the host CLI's importers).
 set -eu
 . tests/host/lib.sh
 
@@ -76,6 +77,14 @@ if [ -f "$M" ] && [ -f "$OUT/media/initrd.img.files" ]; then
 	"") echo "note: no e1000e module in the image" ;;
 	*) echo "note: modules are not xz'ed in this build (MODULE_COMPRESS)" ;;
 	esac
+	# what only the host CLI needs stays out of the image (issues 15 and
+	# 21): the deny-list importers' libxml2 and its ICU data, libstdc++
+	heavy=$(sed -n 's|^[0-9a-f]*  \./||p' "$OUT/media/initrd.img.files" |
+		grep -E '(^|/)(libxml2|libicu[a-z0-9]*|libstdc\+\+)\.so|(^|/)icudt[0-9]+l?\.dat$' | tr '\n' ' ' || true)
+	[ -z "$heavy" ] && ok "the initrd holds no libxml2, ICU or libstdc++ (the importers stay on the host)" ||
+		bad "the initrd holds what only the host CLI needs: $heavy"
+	nfiles=$(grep -c '  \./' "$OUT/media/initrd.img.files" || true)
+	[ "$nfiles" -gt 100 ] && ok "initrd.img.files lists $nfiles files" || bad "initrd.img.files lists only $nfiles files"
 else
 	echo "note: no image built (make image): the manifest is not checked"
 fi
