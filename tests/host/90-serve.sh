@@ -86,12 +86,21 @@ same "$(sqlite3 "$T/fleet.sqlite" "SELECT result, COUNT(*) FROM key_log WHERE pr
 same "$(sqlite3 "$T/fleet.sqlite" "SELECT COUNT(*) FROM key_log WHERE result='miss'")" 4 "the key log: 4 misses"
 
 # SIGHUP: a new key appears; a broken file leaves the old keys in place.
+# wait_log FILE TEXT: until the server has logged TEXT (at most 10 s; a
+# busy machine takes longer than a fixed pause to reload).
+wait_log() {
+	for _ in $(seq 1 200); do
+		grep -qF -- "$2" "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
 make_keys "$T/keys.csv" 5
-kill -HUP "$SRV_PID"; sleep 0.3
+kill -HUP "$SRV_PID"; wait_log "$T/s1.log" "SIGHUP: keys: 5 loaded" || true
 same "$(c --interface 127.0.0.4 "$URL/v1/keys/$(guid 5)")" 200 "SIGHUP: a key added to keys.csv is served"
 contains "$T/s1.log" "SIGHUP: keys: 5 loaded" "SIGHUP reload logged"
 printf 'KeyId,RecoveryPassword\n%s,123456-12\n' "$(guid 6)" >"$T/keys.csv"
-kill -HUP "$SRV_PID"; sleep 0.3
+kill -HUP "$SRV_PID"; wait_log "$T/s1.log" "SIGHUP: keys not reloaded" || true
 contains "$T/s1.log" "SIGHUP: keys not reloaded, the old ones stay" "SIGHUP with a broken keys.csv: refused"
 same "$(c --interface 127.0.0.4 "$URL/v1/keys/$(guid 4)")" 200 "... and the old keys are still served"
 make_keys "$T/keys.csv" 5
@@ -263,6 +272,7 @@ for _ in $(seq 1 200); do
 done
 sleep 1
 kill -TERM "$SRV_PID"
+wait_log "$T/s4.log" "stopping:" || true
 sleep 0.2
 rc=0; curl -sS --cacert "$T/ca.pem" -o /dev/null --max-time 3 "$URL/lastgood.efi" 2>/dev/null || rc=$?
 differ "$rc" 0 "after SIGTERM no new connection is taken"
