@@ -4,6 +4,8 @@
  */
 #include "boot/modload.h"
 
+#include <ctype.h>
+
 #include <fnmatch.h>
 #include <limits.h>
 #include <lzma.h>
@@ -626,4 +628,80 @@ const char *lg_modload_tried_name(const struct lg_modload *m, size_t i, int *res
 	if (result)
 		*result = md->result;
 	return md->name;
+}
+
+/* ---- firmware the image lacks ---------------------------------------------- */
+
+/* Appends while it fits; once something does not, "..." ends the text. */
+struct gap_text {
+	char *out;
+	size_t size, at;
+	bool cut;
+};
+
+static void gap_append(struct gap_text *g, const char *text)
+{
+	size_t n = strlen(text);
+	if (g->cut)
+		return;
+	if (g->at + n + sizeof("...") > g->size) {
+		g->cut = true;
+		if (g->at + sizeof("...") <= g->size)
+			memcpy(g->out + g->at, "...", sizeof("..."));
+		return;
+	}
+	memcpy(g->out + g->at, text, n + 1);
+	g->at += n;
+}
+
+/* Letters, digits, '_' and '-' only: a name that can stand in a path. */
+static bool plain_word(const char *s, bool module)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (module ? !isalnum((unsigned char)*s) && *s != '_' && *s != '-' : !isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int lg_modload_firmware_gaps(struct lg_modload *m, const char *list, char *out, size_t outsz)
+{
+	if (!outsz)
+		return 0;
+	out[0] = '\0';
+	_cleanup_free_ char *text = NULL;
+	if (lg_read_file(list, 64 << 10, &text, NULL) < 0)
+		return 0;
+	struct gap_text g = { out, outsz, 0, false };
+	int drivers = 0;
+	char last[64] = "";
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *fw = strchr(line, ' ');
+		if (!fw)
+			continue;
+		*fw++ = '\0';
+		if (strlen(line) >= sizeof(last) || !plain_word(line, true) || !plain_word(fw, false))
+			continue;
+		normalize(line);
+		if (m->ops.loaded(line, m->ops.ud) <= 0)
+			continue;
+		if (strcmp(line, last)) {
+			if (drivers)
+				gap_append(&g, "); ");
+			gap_append(&g, line);
+			gap_append(&g, " (");
+			snprintf(last, sizeof(last), "%s", line);
+			drivers++;
+		} else {
+			gap_append(&g, ", ");
+		}
+		gap_append(&g, fw);
+	}
+	if (drivers)
+		gap_append(&g, ")");
+	return drivers;
 }

@@ -72,4 +72,13 @@ const char *lg_modload_tried_name(const struct lg_modload *m, size_t i, int *res
  * when the name ends in ".xz". At most max bytes. */
 int lg_modload_read_image(const char *path, size_t max, void **image, size_t *len);
 
+/* The drivers this image carries without some firmware file they ask for
+ * (list: the image's /etc/lastgood/firmware-missing, one "module file" a
+ * line, written by media/mkinitramfs.sh) that are in the kernel now (the
+ * ops' loaded: coldplug found a device for them). out gets "r8169
+ * (rtl_nic/a.fw, rtl_nic/b.fw); tg3 (tigon/x.bin)", cut with "..." when
+ * long. Returns how many drivers; 0 when none, or when the list is missing
+ * or empty. Malformed lines are skipped. */
+int lg_modload_firmware_gaps(struct lg_modload *m, const char *list, char *out, size_t outsz);
+
 #endif

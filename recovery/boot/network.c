@@ -14,6 +14,7 @@
 #include "boot/pid1.h"
 
 #include "boot/console.h"
+#include "boot/modload.h"
 #include "engine/engine.h"
 #include "net/ifconfig.h"
 #include "net/lease.h"
@@ -268,7 +269,7 @@ void pid1_net_start(struct init_state *s)
 		n->server[0] = 0;
 	} else if (server || syslog) {
 		char gaps[400];
-		if (lg_net_firmware_gaps(FIRMWARE_MISSING, "/sys/module", gaps, sizeof(gaps)) > 0)
+		if (s->mods && lg_modload_firmware_gaps(s->mods, FIRMWARE_MISSING, gaps, sizeof(gaps)) > 0)
 			lg_con_printf("    a network adapter here may not work: this image lacks the firmware its driver "
 				      "asks for: %s (docs/pxe.md, \"Network drivers and firmware\")", gaps);
 		if (!up_from_pxe(s))

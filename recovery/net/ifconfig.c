@@ -5,7 +5,6 @@
 #include "net/ifconfig.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -28,97 +27,6 @@ static int read_small(const char *path, char *buf, size_t cap)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
-}
-
-/* A module name as the list and /sys/module spell it: letters, digits,
- * '_' and '-' ('-' read as '_', as the kernel does). */
-static bool module_name(const char *in, size_t len, char *out, size_t outsz)
-{
-	if (!len || len >= outsz)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '-')
-			c = '_';
-		if (!isalnum((unsigned char)c) && c != '_')
-			return false;
-		out[i] = c;
-	}
-	out[len] = '\0';
-	return true;
-}
-
-/* A firmware file name: printable, no spaces, not empty. */
-static bool printable_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isgraph((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* Appends while it fits; once something does not, "..." ends the text. */
-struct gap_text {
-	char *out;
-	size_t size, at;
-	bool cut;
-};
-
-static void gap_append(struct gap_text *g, const char *text)
-{
-	size_t n = strlen(text);
-	if (g->cut)
-		return;
-	if (g->at + n + sizeof("...") > g->size) {
-		g->cut = true;
-		if (g->at + sizeof("...") <= g->size)
-			memcpy(g->out + g->at, "...", sizeof("..."));
-		return;
-	}
-	memcpy(g->out + g->at, text, n + 1);
-	g->at += n;
-}
-
-int lg_net_firmware_gaps(const char *list, const char *sys_module, char *out, size_t outsz)
-{
-	if (outsz)
-		out[0] = '\0';
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	if (!outsz || lg_read_file(list, 64 << 10, &text, &len) < 0)
-		return 0;
-	struct gap_text g = { out, outsz, 0, false };
-	int drivers = 0;
-	char last[64] = "";
-	for (char *line = text, *next; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		char mod[64], path[512];
-		size_t ml = strcspn(line, " ");
-		const char *fw = line + ml + (line[ml] == ' ');
-		if (!line[ml] || !printable_word(fw) || !module_name(line, ml, mod, sizeof(mod)))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", sys_module, mod);
-		if (access(path, F_OK) < 0)
-			continue;
-		if (strcmp(mod, last)) {
-			if (drivers)
-				gap_append(&g, "); ");
-			gap_append(&g, mod);
-			gap_append(&g, " (");
-			snprintf(last, sizeof(last), "%s", mod);
-			drivers++;
-		} else {
-			gap_append(&g, ", ");
-		}
-		gap_append(&g, fw);
-	}
-	if (drivers)
-		gap_append(&g, ")");
-	return drivers;
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -24,15 +24,6 @@ int lg_net_up(const char *ifname, int timeout_ms, struct lg_err *err);
 /* Address, mask, default route; DNS servers into resolv (NULL: none). */
 int lg_net_configure(const char *ifname, const struct lg_lease *l, const char *resolv, struct lg_err *err);
 
-/* The network drivers this image carries without some firmware file they
- * ask for (list: the image's /etc/lastgood/firmware-missing, one "module
- * file" a line, written by media/mkinitramfs.sh) that are loaded here
- * (sys_module/<module> exists: coldplug found a device for them). out
- * gets "r8169 (rtl_nic/a.fw, rtl_nic/b.fw); tg3 (tigon/x.bin)", cut
- * with "..." when long. Returns how many drivers; 0 when none, or when
- * the list is missing or empty. Malformed lines are skipped. */
-int lg_net_firmware_gaps(const char *list, const char *sys_module, char *out, size_t outsz);
-
 /* "10.0.2.15" */
 void lg_ip_format(const uint8_t ip[4], char out[16]);
 

@@ -4,9 +4,7 @@
  * sysfs-like tree: by the MAC the firmware booted from, else the first
  * Ethernet interface by name; loopback and non-Ethernet types skipped.
  * Address and route setting need a network namespace: the QEMU tests
- * cover them. The firmware the image lacks for a loaded network driver
- * (lg_net_firmware_gaps), from a list as media/mkinitramfs.sh writes it
- * and a /sys/module-like tree: no NIC here needs firmware QEMU can lack.
+ * cover them.
  */
 #include "test.h"
 #include "net/ifconfig.h"
@@ -56,65 +54,8 @@ static void test_find(void)
 	CHECK_INT(system(cmd), 0);
 }
 
-static void put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void test_firmware_gaps(void)
-{
-	char dir[64], mods[96], list[96], p[160], out[256];
-	snprintf(dir, sizeof(dir), "/tmp/lg-fwgap-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(mods, sizeof(mods), "%s/module", dir);
-	snprintf(list, sizeof(list), "%s/firmware-missing", dir);
-	mkdir(mods, 0755);
-	/* loaded: r8169, mlx5_core (listed as mlx5-core), ax88179_178a; not: tg3 */
-	const char *loaded[] = { "r8169", "mlx5_core", "ax88179_178a", "usbcore" };
-	for (size_t i = 0; i < ARRAY_SIZE(loaded); i++) {
-		snprintf(p, sizeof(p), "%s/%s", mods, loaded[i]);
-		mkdir(p, 0755);
-	}
-	/* No list (an image built without it), or an empty one: nothing. */
-	CHECK_INT(lg_net_firmware_gaps(list, mods, out, sizeof(out)), 0);
-	CHECK_STR(out, "");
-	put(list, "");
-	CHECK_INT(lg_net_firmware_gaps(list, mods, out, sizeof(out)), 0);
-	put(list, "r8169 rtl_nic/rtl8168h-2.fw\n"
-		  "r8169 rtl_nic/rtl8125a-3.fw\n"
-		  "\n"
-		  "tg3 tigon/tg3.bin\n"
-		  "mlx5-core mellanox/mlx5.bin\n"
-		  "../usbcore evil.fw\n"        /* not a module name: skipped */
-		  "usbcore two words\n"         /* a file name with a space: skipped */
-		  "usbcore\n"                   /* no file: skipped */
-		  "usbcore bad\033[2J.fw\n"     /* control characters: skipped */
-		  "ax88179_178a x.fw");         /* last line without a newline */
-	CHECK_INT(lg_net_firmware_gaps(list, mods, out, sizeof(out)), 3);
-	CHECK_STR(out, "r8169 (rtl_nic/rtl8168h-2.fw, rtl_nic/rtl8125a-3.fw); mlx5_core (mellanox/mlx5.bin); "
-		       "ax88179_178a (x.fw)");
-	/* Cut, never overrun: "..." ends what did not fit. */
-	char small[24];
-	memset(small, 'x', sizeof(small));
-	CHECK_INT(lg_net_firmware_gaps(list, mods, small, sizeof(small)), 3);
-	CHECK_STR(small, "r8169 (...");
-	/* Nothing loaded needs what is missing. */
-	put(list, "tg3 tigon/tg3.bin\n");
-	CHECK_INT(lg_net_firmware_gaps(list, mods, out, sizeof(out)), 0);
-	CHECK_STR(out, "");
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK_INT(system(cmd), 0);
-}
-
 int main(void)
 {
 	RUN(test_find);
-	RUN(test_firmware_gaps);
 	return t_done();
 }

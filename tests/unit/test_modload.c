@@ -3,7 +3,8 @@
  * modload: depmod's text indexes read without libkmod, modules loaded in
  * dependency order with their soft dependencies, aliases matched, xz'ed
  * modules decompressed, failures reported once; lg_coldplug over a fake
- * /sys/devices. Loading goes through recording ops (no kernel involved).
+ * /sys/devices; the firmware the image lacks for a loaded driver. Loading
+ * goes through recording ops (no kernel involved).
  * When the image has been built (out/media/initrd.img.root), the load
  * order of every module of its tree is checked against kmod's own
  * (modprobe --show-depends).
@@ -401,6 +402,48 @@ static void test_image_tree(void)
 	printf("SUMMARY: load order of %d modules of the image tree as kmod's\n", compared);
 }
 
+/* The firmware the image lacks for a driver in the kernel
+ * (lg_modload_firmware_gaps), from a list as media/mkinitramfs.sh writes
+ * it; "in the kernel" is the ops' loaded, as for loading. No NIC QEMU
+ * emulates needs firmware, so this is where it is checked. */
+static void test_firmware_gaps(void)
+{
+	struct rec r;
+	struct lg_modload *m = open_tree(&r);
+	char list[128], out[256];
+	snprintf(list, sizeof(list), "%s/firmware-missing", dir);
+	/* loaded: r8169, mlx5_core (listed as mlx5-core), ax88179_178a; not: tg3 */
+	strcpy(r.loaded, " r8169 mlx5_core ax88179_178a usbcore ");
+	/* No list (an image built without it), or an empty one: nothing. */
+	CHECK_INT(lg_modload_firmware_gaps(m, list, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	put_str("firmware-missing", "");
+	CHECK_INT(lg_modload_firmware_gaps(m, list, out, sizeof(out)), 0);
+	put_str("firmware-missing", "r8169 rtl_nic/rtl8168h-2.fw\n"
+				    "r8169 rtl_nic/rtl8125a-3.fw\n"
+				    "\n"
+				    "tg3 tigon/tg3.bin\n"
+				    "mlx5-core mellanox/mlx5.bin\n"
+				    "../usbcore evil.fw\n"        /* not a module name: skipped */
+				    "usbcore two words\n"         /* a file name with a space: skipped */
+				    "usbcore\n"                   /* no file: skipped */
+				    "usbcore bad\033[2J.fw\n"     /* control characters: skipped */
+				    "ax88179_178a x.fw");         /* last line without a newline */
+	CHECK_INT(lg_modload_firmware_gaps(m, list, out, sizeof(out)), 3);
+	CHECK_STR(out, "r8169 (rtl_nic/rtl8168h-2.fw, rtl_nic/rtl8125a-3.fw); mlx5_core (mellanox/mlx5.bin); "
+		       "ax88179_178a (x.fw)");
+	/* Cut, never overrun: "..." ends what did not fit. */
+	char small[24];
+	memset(small, 'x', sizeof(small));
+	CHECK_INT(lg_modload_firmware_gaps(m, list, small, sizeof(small)), 3);
+	CHECK_STR(small, "r8169 (...");
+	/* Nothing loaded needs what is missing. */
+	put_str("firmware-missing", "tg3 tigon/tg3.bin\n");
+	CHECK_INT(lg_modload_firmware_gaps(m, list, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	lg_modload_free(m);
+}
+
 static int rm_cb(const char *p, const struct stat *s, int t, struct FTW *f)
 {
 	return remove(p);
@@ -419,6 +462,7 @@ int main(void)
 	RUN(test_failures);
 	RUN(test_out_of_memory);
 	RUN(test_coldplug);
+	RUN(test_firmware_gaps);
 	RUN(test_image_tree);
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return t_done();
