@@ -315,6 +315,16 @@ static void test_appended_data(void)
 
 /* A dual-signed file: SHA-256 outside, SHA-1 nested in its unauthenticated
  * attribute 1.3.6.1.4.1.311.2.4.1, signed by another publisher. */
+/* An unauthenticated attribute of p7's (first) signer holding DER bytes:
+ * a nested signature, a counter-signature. */
+static void add_unsigned_attr(PKCS7 *p7, int nid, const unsigned char *der, int len)
+{
+	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(p7), 0);
+	ASN1_STRING *seq = ASN1_STRING_new();
+	ASN1_STRING_set(seq, der, len);
+	CHECK(PKCS7_add_attribute(si, nid, V_ASN1_SEQUENCE, seq) == 1);
+}
+
 static void test_nested(void)
 {
 	size_t len;
@@ -326,13 +336,10 @@ static void test_nested(void)
 	PKCS7 *in = make_p7(ah1, 20, EVP_sha1(), &other, certs2, 2);
 	int il;
 	unsigned char *ider = p7_der(in, &il);
-	ASN1_STRING *seq = ASN1_STRING_new();
-	ASN1_STRING_set(seq, ider, il);
 	int nid = OBJ_txt2nid("1.3.6.1.4.1.311.2.4.1");
 	if (nid == NID_undef)
 		nid = OBJ_create("1.3.6.1.4.1.311.2.4.1", "lgTestNested", "nested signature (test)");
-	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(outer), 0);
-	CHECK(PKCS7_add_attribute(si, nid, V_ASN1_SEQUENCE, seq) == 1);
+	add_unsigned_attr(outer, nid, ider, il);
 	int dl;
 	unsigned char *der = p7_der(outer, &dl);
 	img = attach(img, &len, der, (size_t)dl);
@@ -395,9 +402,7 @@ static void test_countersignature(void)
 	unsigned char *csder = NULL;
 	int csl = i2d_PKCS7_SIGNER_INFO(cs, &csder);
 	CHECK(csl > 0);
-	ASN1_STRING *seq = ASN1_STRING_new();
-	ASN1_STRING_set(seq, csder, csl);
-	CHECK(PKCS7_add_attribute(si, NID_pkcs9_countersignature, V_ASN1_SEQUENCE, seq) == 1);
+	add_unsigned_attr(p7, NID_pkcs9_countersignature, csder, csl);
 	int dl;
 	unsigned char *der = p7_der(p7, &dl);
 	img = attach(img, &len, der, (size_t)dl);
