@@ -127,6 +127,13 @@ fleet_nic() {
 	HAVE_NET=1
 }
 
+# A NIC on a QEMU hub with nothing else on it: the link is up, nobody
+# answers (no DHCP, no server).
+fleet_nic_silent() {
+	QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
+	HAVE_NET=1
+}
+
 fleet_uuid() {
 	printf '4c4c4544-00%02x-4e10-8052-b4c04f5644%02x\n' "$1" "$1"
 }

@@ -112,8 +112,8 @@ e2e_log_has "Server:    report delivered to the fleet server $FLEET_URL (HTTP 20
 no_secret
 sha256sum -c --quiet "$WORK/images.sha256" || e2e_fail "a test volume image changed"
 bitlk_encrypted "after the fix"
-run1=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
-[ -n "$run1" ] || e2e_fail "the console never said 'lastgood fix: run <id>'"
+e2e_run_id
+run1=$RUN_ID
 [ "$(e2e_bootnext)" = "Boot0007" ] || e2e_fail "BootNext is '$(e2e_bootnext)', expected Boot0007"
 wall1=$WALL phases1=$(e2e_phases)
 echo "ok   boot 1: run $run1 unlocked with the server's key and fixed, report delivered ($WALL s)"
@@ -214,19 +214,24 @@ fleet_stop
 wall3=$WALL
 echo "ok   boot 3: run $RUN_ID fixed from the stick, nothing exchanged with the untrusted server ($WALL s)"
 
+# usb_boot_silent_nic N: boot N from the stick, a plain crowdstrike disk,
+# a NIC on which nobody answers (fleet_nic_silent).
+usb_boot_silent_nic() {
+	e2e_reset_devices
+	LOG=$WORK/serial-$1.log
+	e2e_crowdstrike_disk
+	e2e_vars
+	e2e_windows_entry
+	e2e_usb_stick "$WORK/usb.img"
+	fleet_nic_silent
+	e2e_disk nvme "$WORK/disk.img"
+}
+
 # ---- boot 4: USB, a NIC on which nobody answers DHCP ----------------------
 # The same image (a server named); the NIC is on a QEMU hub with nothing
 # else on it: the link is up, no DHCP server answers. The USB path must
 # not depend on the network: a bounded wait, then the stick's list fixes.
-e2e_reset_devices
-LOG=$WORK/serial-4.log
-e2e_crowdstrike_disk
-e2e_vars
-e2e_windows_entry
-e2e_usb_stick "$WORK/usb.img"
-QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
-HAVE_NET=1
-e2e_disk nvme "$WORK/disk.img"
+usb_boot_silent_nic 4
 echo "e2e: boot 4 of 5: USB stick, a NIC with no DHCP server behind it"
 e2e_boot 900
 e2e_log_has "asking DHCP for an address on eth0 (52:54:00:12:34:56), at most 20 s"
@@ -247,15 +252,7 @@ wall4=$WALL
 # The same disk and NIC, the network switched off on the command line: no
 # DHCP asked at all, the image's own list and mode.
 fleet_efi "lastgood.poweroff=1 lastgood.unattended=1 lastgood.server=$FLEET_URL lastgood.net=off"
-e2e_reset_devices
-LOG=$WORK/serial-5.log
-e2e_crowdstrike_disk
-e2e_vars
-e2e_windows_entry
-e2e_usb_stick "$WORK/usb.img"
-QEMU_DEVS="$QEMU_DEVS -netdev hubport,id=n0,hubid=7 -device virtio-net-pci,netdev=n0,romfile="
-HAVE_NET=1
-e2e_disk nvme "$WORK/disk.img"
+usb_boot_silent_nic 5
 echo "e2e: boot 5 of 5: USB stick, lastgood.net=off"
 e2e_boot 900
 e2e_log_has "network off (lastgood.net=off): the image's own deny-list, keys and mode"
