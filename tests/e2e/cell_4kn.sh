@@ -69,7 +69,7 @@ cut_win "$WORK/after4k.img"
 ntfsfix -n "$WORK/after4k.img" >/dev/null 2>&1 || e2e_fail "ntfsfix -n finds the 4Kn volume inconsistent after the fix"
 ls_after=$(e2e_ntfs_ls "$WORK/after4k.img" "$CS_DIR")
 echo "$ls_after" | grep -qx "$CS_BAD" && e2e_fail "$CS_BAD is still in $CS_DIR"
-RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
+e2e_run_id
 a=$(e2e_ntfs_sha "$WORK/before.img" "$CS_DIR/$CS_BAD")
 b=$(e2e_ntfs_sha "$WORK/after4k.img" "/\$LastGood/quarantine/$RUN_ID$CS_DIR/$CS_BAD")
 case $a in missing:*) e2e_fail "no $CS_BAD on the 4Kn disk before the run" ;; esac

@@ -23,6 +23,7 @@
 #   e2e_log_has TEXT / e2e_log_lacks TEXT
 #   e2e_bootnext                   prints BootNext from the variable store
 #   e2e_phases                     prints the image's phase times line
+#   e2e_run_id                     $RUN_ID: the last fix run the console names
 #
 # Tests exit 0 pass, 1 fail, 77 skip (with a "SKIP: reason" line).
 
@@ -300,6 +301,13 @@ e2e_crowdstrike_disk() {
 CS_DIR=/Windows/System32/drivers/CrowdStrike
 CS_BAD=C-00000291-00000000-00000032.sys
 
+# The id of the last fix run the console names, in $RUN_ID (fails when
+# there is none).
+e2e_run_id() {
+	RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
+	[ -n "$RUN_ID" ] || e2e_fail "the console never said 'lastgood fix: run <id>'"
+}
+
 # After a fix run: check the Windows volume with ntfs-3g's tools (not only
 # with lastgood's reader) and the stick. Sets $RUN_ID.
 e2e_check_fixed() {
@@ -314,8 +322,7 @@ e2e_check_fixed() {
 		case $a in missing:*) e2e_fail "the disk had no $good before the run: not the crowdstrike tree?" ;; esac
 		[ "$a" = "$b" ] || e2e_fail "$good changed (or went missing): it is not on the deny-list"
 	done
-	RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
-	[ -n "$RUN_ID" ] || e2e_fail "the console never said 'lastgood fix: run <id>'"
+	e2e_run_id
 	if [ -f "$WORK/usb.img" ] && [ "${NO_STICK:-0}" = 0 ]; then
 		reports=$(e2e_fat_ls "$WORK/usb.img" ::/lastgood/reports)
 		echo "$reports" | grep -q "/$RUN_ID.json" ||

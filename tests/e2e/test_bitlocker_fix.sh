@@ -72,8 +72,7 @@ e2e_log_lacks "Recovery key (attempt"
 for k in "$RP" "$(echo "$RP" | tr -d -)" "$(echo "$RP" | cut -d- -f1-2)"; do
 	e2e_log_lacks "$k"
 done
-RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
-[ -n "$RUN_ID" ] || e2e_fail "the console never said 'lastgood fix: run <id>'"
+e2e_run_id
 mcopy -i "$WORK/usb.img@@1M" "::/lastgood/reports/$RUN_ID.json" "$WORK/report.json" ||
 	e2e_fail "no report $RUN_ID.json on the stick"
 jq -e --arg g "$VGUID" --arg p "$RPID" '.volumes[] | select(.bitlocker.volume_guid == $g)

@@ -44,8 +44,7 @@ one_variant() {
 	e2e_boot 300
 
 	e2e_log_has "lastgood: ==> Repairing Windows"
-	RUN_ID=$(e2e_text | sed -n 's/^lastgood fix: run \([0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]*\),.*/\1/p' | tail -n 1)
-	[ -n "$RUN_ID" ] || e2e_fail "the console never said 'lastgood fix: run <id>'"
+	e2e_run_id
 	e2e_partition "$WORK/disk.img" "$NTFS_PART" "$WORK/after.img"
 	ntfsfix -n "$WORK/after.img" >/dev/null 2>&1 || e2e_fail "ntfsfix -n finds the volume inconsistent"
 	e2e_ntfs_ls "$WORK/after.img" /Windows/System32/drivers | grep -qx ACMEflt.sys && e2e_fail "ACMEflt.sys is still in place"
